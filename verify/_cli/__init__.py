@@ -1,0 +1,114 @@
+"""The ``pip-verify`` command line: argument parsing, logging, rendering and exit codes.
+
+Only this package prints, configures logging or exits. Exit codes are the same for every
+command: 0 allowed (warnings allowed), 1 denied by policy, 2 usage or invalid input,
+3 verification could not complete.
+"""
+
+from __future__ import annotations
+
+import argparse
+import enum
+import logging
+import sys
+from collections.abc import Sequence
+
+from rich.console import Console
+from rich.logging import RichHandler
+
+from verify import __version__
+from verify.errors import VerifyError
+
+__all__ = ["ExitCode", "console_main", "main"]
+
+logger = logging.getLogger("verify")
+
+
+class ExitCode(enum.IntEnum):
+    """The exit codes of every pip-verify command."""
+
+    ALLOWED = 0
+    DENIED = 1
+    USAGE = 2
+    INCOMPLETE = 3
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.print_usage(sys.stderr)
+        self.exit(ExitCode.USAGE, f"{self.prog}: error: {message}\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The top-level parser with one subparser per command."""
+    from verify._cli import check
+
+    parser = _Parser(
+        prog="pip-verify",
+        description="Verify Python dependencies before they are installed: hashes, "
+        "provenance, publisher identity, and what each release adds.",
+        epilog="Exit codes: 0 allowed (warnings allowed), 1 denied by policy, "
+        "2 usage or invalid input, 3 verification could not complete.",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    commands.required = True
+    check.register(commands)
+    return parser
+
+
+def _configure_logging(verbosity: int, quiet: bool) -> None:
+    level = logging.WARNING
+    if quiet:
+        level = logging.ERROR
+    elif verbosity == 1:
+        level = logging.INFO
+    elif verbosity >= 2:
+        level = logging.DEBUG
+    handler = RichHandler(
+        console=Console(stderr=True),
+        show_time=False,
+        show_path=False,
+        markup=False,
+        rich_tracebacks=False,
+    )
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    logger.handlers[:] = [handler]
+    logger.setLevel(level)
+    logger.propagate = False
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run pip-verify with ``argv`` (``sys.argv[1:]`` by default); return the exit code."""
+    parser = build_parser()
+    args = parser.parse_args(list(argv) if argv is not None else None)
+    _configure_logging(getattr(args, "verbose", 0), getattr(args, "quiet", False))
+    stderr = Console(stderr=True, highlight=False, soft_wrap=True)
+    try:
+        code: int = args.handler(args)
+        return code
+    except VerifyError as exc:
+        stderr.print(f"[bold red]pip-verify: error:[/] {_escape(exc.one_line())}")
+        return exc.exit_code
+    except KeyboardInterrupt:
+        stderr.print("pip-verify: interrupted; nothing was verified")
+        return ExitCode.INCOMPLETE
+    except Exception as exc:  # a bug: fail closed, and say how to get details
+        if getattr(args, "verbose", 0):
+            stderr.print_exception()
+        stderr.print(
+            f"[bold red]pip-verify: internal error:[/] {_escape(type(exc).__name__)}: "
+            f"{_escape(str(exc))}; verification did not complete (rerun with -v for details)"
+        )
+        return ExitCode.INCOMPLETE
+
+
+def _escape(text: str) -> str:
+    from rich.markup import escape
+
+    return escape(text)
+
+
+def console_main() -> None:
+    """Entry point of the ``pip-verify`` console script."""
+    sys.exit(main())

@@ -1,0 +1,186 @@
+"""``pip-verify check``: verify what would be installed, and report."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import sys
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+
+from verify._cli.output import add_output_arguments, emit_report, exit_code_for
+from verify._cli.progress import DownloadProgress
+from verify._fetch.fetch import DEFAULT_JOBS
+from verify._index.session import DEFAULT_RETRIES, DEFAULT_TIMEOUT
+from verify._resolve.local import is_distribution_path
+from verify._resolve.pip_report import TargetEnvironment
+from verify._resolve.pylock import is_pylock_path
+from verify.check import CheckSettings, run_check
+
+__all__ = ["register", "settings_from_args"]
+
+
+def register(commands: Any) -> None:
+    """Add the ``check`` subcommand."""
+    parser: argparse.ArgumentParser = commands.add_parser(
+        "check",
+        help="verify requirements, a lock file or distribution files",
+        description="Resolve what would be installed (with pip's own resolver, or from a lock "
+        "file), fetch every file, verify its bytes against the lock file's and the index's "
+        "digests, and decide by the policy.",
+    )
+    parser.add_argument(
+        "inputs",
+        nargs="*",
+        metavar="INPUT",
+        help="a requirement ('requests==2.32.3', 'flask>=3'), a lock file (pylock.toml), "
+        "or a wheel/sdist path",
+    )
+    parser.add_argument(
+        "-r",
+        "--requirement",
+        action="append",
+        default=[],
+        type=Path,
+        metavar="FILE",
+        help="a requirements file (pinned with --hash, or loose)",
+    )
+    parser.add_argument(
+        "-c",
+        "--constraint",
+        action="append",
+        default=[],
+        type=Path,
+        metavar="FILE",
+        help="a constraints file for pip's resolver",
+    )
+    index = parser.add_argument_group("indexes (default: pip's configuration)")
+    index.add_argument(
+        "-i", "--index-url", metavar="URL", help="simple API root (http(s):// or file://)"
+    )
+    index.add_argument(
+        "--extra-index-url",
+        action="append",
+        default=[],
+        metavar="URL",
+        help="another index; repeatable",
+    )
+    index.add_argument(
+        "-f",
+        "--find-links",
+        action="append",
+        default=[],
+        metavar="URL",
+        help="passed to pip's resolver; files found there are flagged index-unlisted",
+    )
+    index.add_argument("--no-index", action="store_true", help="no index: local files only")
+    index.add_argument("--pre", action="store_true", help="let pip pick pre-releases")
+    target = parser.add_argument_group("target environment (default: this interpreter)")
+    target.add_argument(
+        "--python-version", metavar="X.Y", help="resolve and select files for this Python"
+    )
+    target.add_argument(
+        "--platform", action="append", default=[], metavar="TAG", help="platform tag; repeatable"
+    )
+    target.add_argument("--implementation", metavar="IMPL")
+    target.add_argument("--abi", action="append", default=[], metavar="ABI")
+    behaviour = parser.add_argument_group("verification")
+    behaviour.add_argument(
+        "--allow-source-builds",
+        action="store_true",
+        help="let pip's resolver build sdists to learn their dependencies (runs their code); "
+        "by default it uses wheels only",
+    )
+    behaviour.add_argument(
+        "--all-files",
+        action="store_true",
+        help="verify every file a lock allows, not only the one this environment would install",
+    )
+    behaviour.add_argument(
+        "--policy",
+        type=Path,
+        metavar="FILE",
+        help="policy file (default: the embedded default policy)",
+    )
+    behaviour.add_argument(
+        "--offline", action="store_true", help="no network at all: only local files and the cache"
+    )
+    behaviour.add_argument(
+        "--cache-dir",
+        type=Path,
+        metavar="DIR",
+        help="cache directory (default: $PIP_VERIFY_CACHE_DIR or the user cache directory)",
+    )
+    behaviour.add_argument(
+        "--timeout",
+        type=float,
+        default=DEFAULT_TIMEOUT,
+        metavar="SECONDS",
+        help=f"per-request network timeout (default: {DEFAULT_TIMEOUT:g})",
+    )
+    behaviour.add_argument(
+        "--retries",
+        type=int,
+        default=DEFAULT_RETRIES,
+        metavar="N",
+        help=f"retries on connection errors and HTTP 429/5xx (default: {DEFAULT_RETRIES})",
+    )
+    behaviour.add_argument(
+        "--jobs", type=int, default=DEFAULT_JOBS, metavar="N", help="parallel downloads"
+    )
+    add_output_arguments(parser)
+    parser.set_defaults(handler=run)
+
+
+def settings_from_args(args: argparse.Namespace) -> CheckSettings:
+    """Sort the positional inputs into requirements, lock files and distribution files."""
+    requirements: list[str] = []
+    locks: list[Path] = []
+    dists: list[Path] = []
+    for item in args.inputs:
+        if is_pylock_path(Path(item)):
+            locks.append(Path(item))
+        elif is_distribution_path(item):
+            dists.append(Path(item))
+        else:
+            requirements.append(item)
+    return CheckSettings(
+        requirements=tuple(requirements),
+        requirement_files=tuple(args.requirement),
+        constraint_files=tuple(args.constraint),
+        lock_files=tuple(locks),
+        dist_files=tuple(dists),
+        index_url=args.index_url,
+        extra_index_urls=tuple(args.extra_index_url),
+        find_links=tuple(args.find_links),
+        no_index=args.no_index,
+        pre=args.pre,
+        target=TargetEnvironment(
+            python_version=args.python_version,
+            platforms=tuple(args.platform),
+            implementation=args.implementation,
+            abis=tuple(args.abi),
+        ),
+        allow_source_builds=args.allow_source_builds,
+        all_files=args.all_files,
+        offline=args.offline,
+        policy_path=args.policy,
+        cache_dir=args.cache_dir,
+        timeout=args.timeout,
+        retries=max(0, args.retries),
+        jobs=max(1, args.jobs),
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run ``check`` and print its report."""
+    settings = settings_from_args(args)
+    stderr = Console(stderr=True)
+    show_progress = stderr.is_terminal and not args.quiet
+    with contextlib.ExitStack() as stack:
+        progress = stack.enter_context(DownloadProgress(stderr)) if show_progress else None
+        report = run_check(settings, progress=progress)
+    emit_report(report, args, stdout=sys.stdout)
+    return exit_code_for(report)

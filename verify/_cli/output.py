@@ -1,0 +1,93 @@
+"""Report output shared by every command: formats, ``-o FILE`` and exit codes."""
+
+from __future__ import annotations
+
+import argparse
+import enum
+import io
+from pathlib import Path
+from typing import TextIO
+
+from rich.console import Console
+from typing_extensions import assert_never
+
+from verify._format.json import render_json
+from verify._format.text import render_text
+from verify.errors import UsageError
+from verify.models import Report
+
+__all__ = ["OutputFormat", "add_output_arguments", "emit_report", "exit_code_for"]
+
+
+class OutputFormat(str, enum.Enum):
+    """Report formats."""
+
+    TEXT = "text"
+    JSON = "json"
+
+
+def add_output_arguments(parser: argparse.ArgumentParser) -> None:
+    """``--format``, ``-o``, ``-q`` and ``-v``."""
+    group = parser.add_argument_group("output")
+    group.add_argument(
+        "--format",
+        choices=[f.value for f in OutputFormat],
+        default=OutputFormat.TEXT.value,
+        help="report format (default: text)",
+    )
+    group.add_argument(
+        "-o",
+        "--output",
+        type=Path,
+        metavar="FILE",
+        help="write the report to FILE instead of standard output",
+    )
+    group.add_argument(
+        "-q", "--quiet", action="store_true", help="no progress bar and no text report on success"
+    )
+    group.add_argument(
+        "-v", "--verbose", action="count", default=0, help="more log output (repeat for debug)"
+    )
+
+
+def _render(
+    report: Report, output_format: OutputFormat, *, color: bool, width: int | None, stream: TextIO
+) -> None:
+    if output_format is OutputFormat.JSON:
+        stream.write(render_json(report))
+    elif output_format is OutputFormat.TEXT:
+        console = Console(
+            file=stream,
+            highlight=False,
+            no_color=not color,
+            force_terminal=None if color else False,
+            width=width,
+        )
+        render_text(report, console)
+    else:
+        assert_never(output_format)
+
+
+def emit_report(report: Report, args: argparse.Namespace, *, stdout: TextIO) -> None:
+    """Write the report where and how the arguments say."""
+    output_format = OutputFormat(args.format)
+    if args.output is not None:
+        buffer = io.StringIO()
+        _render(report, output_format, color=False, width=160, stream=buffer)
+        try:
+            args.output.write_text(buffer.getvalue(), encoding="utf-8")
+        except OSError as exc:
+            raise UsageError(f"cannot write the report to {args.output}: {exc.strerror}") from exc
+        return
+    if args.quiet and output_format is OutputFormat.TEXT and report.decision.value == "allow":
+        return
+    _render(report, output_format, color=True, width=None, stream=stdout)
+
+
+def exit_code_for(report: Report) -> int:
+    """1 when a rule that ran denied, else 3 when verification was incomplete, else 0."""
+    if report.denied_by_policy:
+        return 1
+    if report.incomplete:
+        return 3
+    return 0

@@ -1,0 +1,1 @@
+"""Getting distribution files: the content-addressed store and the parallel fetcher."""

@@ -1,0 +1,104 @@
+"""The JSON report (schema ``pip-verify/report/v1``, documented in README).
+
+Fields are only ever added to this schema, never renamed or removed.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any
+
+from verify import __version__
+from verify.models import FileResult, PackageResult, Report
+
+__all__ = ["SCHEMA", "render_json", "report_to_dict"]
+
+SCHEMA = "pip-verify/report/v1"
+
+
+def _time(moment: datetime | None) -> str | None:
+    return moment.isoformat().replace("+00:00", "Z") if moment is not None else None
+
+
+def _file(file: FileResult) -> dict[str, Any]:
+    return {
+        "filename": file.filename,
+        "url": file.url,
+        "sha256": file.sha256,
+        "size": file.size,
+        "upload_time": _time(file.upload_time),
+        "hash_status": file.hash_status.value,
+        "expected": [
+            {"source": e.source, "algorithm": e.algorithm, "digest": e.digest}
+            for e in file.expected
+        ],
+        "index": file.index_url,
+        "yanked": file.yanked,
+        "yanked_reason": file.yanked_reason,
+        "requires_python": file.requires_python,
+        "provenance_url": file.provenance_url,
+        "error": file.error,
+    }
+
+
+def _package(package: PackageResult) -> dict[str, Any]:
+    return {
+        "name": package.name,
+        "version": str(package.version) if package.version is not None else None,
+        "decision": package.decision.value,
+        "index": package.index,
+        "requested": package.requested,
+        "source": (
+            {"path": package.source.path, "line": package.source.line}
+            if package.source is not None
+            else None
+        ),
+        "files": [_file(file) for file in package.files],
+        "provenance": {
+            "status": package.provenance.status.value,
+            "publisher": dict(package.provenance.publisher)
+            if package.provenance.publisher is not None
+            else None,
+            "reason": package.provenance.reason,
+        },
+        "findings": [
+            {
+                "rule": f.rule,
+                "severity": f.severity.value,
+                "path": f.path,
+                "line": f.line,
+                "message": f.message,
+            }
+            for f in package.findings
+        ],
+        "vulnerabilities": [dict(v) for v in package.vulnerabilities],
+        "reasons": [
+            {
+                "rule": r.rule,
+                "decision": r.decision.value,
+                "message": r.message,
+                "unchecked": r.unchecked,
+            }
+            for r in package.reasons
+        ],
+    }
+
+
+def report_to_dict(report: Report) -> dict[str, Any]:
+    """The report as plain JSON-ready data."""
+    return {
+        "schema": SCHEMA,
+        "tool": {"name": "pip-verify", "version": __version__},
+        "decision": report.decision.value,
+        "complete": not report.incomplete,
+        "checks": list(report.checks),
+        "indexes": list(report.indexes),
+        "packages": [_package(package) for package in report.packages],
+        "errors": [{"kind": e.kind, "message": e.message} for e in report.errors],
+    }
+
+
+def render_json(report: Report) -> str:
+    """The report as an indented JSON document, with a trailing newline."""
+    return json.dumps(report_to_dict(report), indent=2, sort_keys=False) + "\n"

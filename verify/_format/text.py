@@ -1,0 +1,117 @@
+"""The report as a rich terminal table, for people."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from rich.console import Console, Group, RenderableType
+from rich.markup import escape
+from rich.table import Table
+from rich.text import Text
+
+from verify.models import Decision, HashStatus, PackageResult, Report
+
+__all__ = ["render_text"]
+
+_DECISION_STYLE = {Decision.ALLOW: "green", Decision.WARN: "yellow", Decision.DENY: "bold red"}
+_HASH_STYLE = {
+    HashStatus.VERIFIED: ("verified", "green"),
+    HashStatus.MISMATCH: ("MISMATCH", "bold red"),
+    HashStatus.UNVERIFIABLE: ("no digest", "yellow"),
+    HashStatus.UNCHECKED: ("unchecked", "yellow"),
+}
+
+
+def _hashes(package: PackageResult) -> Text:
+    if not package.files:
+        return Text("-", style="dim")
+    statuses = Counter(file.hash_status for file in package.files)
+    worst = next(
+        s
+        for s in (
+            HashStatus.MISMATCH,
+            HashStatus.UNCHECKED,
+            HashStatus.UNVERIFIABLE,
+            HashStatus.VERIFIED,
+        )
+        if statuses[s]
+    )
+    label, style = _HASH_STYLE[worst]
+    if len(package.files) > 1:
+        label = f"{label} ({statuses[HashStatus.VERIFIED]}/{len(package.files)})"
+    return Text(label, style=style)
+
+
+def _table(report: Report) -> Table:
+    table = Table(show_edge=False, pad_edge=False, header_style="bold")
+    table.add_column("package")
+    table.add_column("version")
+    table.add_column("decision")
+    table.add_column("hashes")
+    table.add_column("provenance")
+    table.add_column("file(s)", overflow="fold")
+    table.add_column("index", overflow="fold")
+    for package in report.packages:
+        table.add_row(
+            escape(package.name),
+            escape(str(package.version) if package.version else "-"),
+            Text(package.decision.value, style=_DECISION_STYLE[package.decision]),
+            _hashes(package),
+            Text(package.provenance.status.value, style="dim"),
+            escape(", ".join(file.filename for file in package.files) or "-"),
+            escape(package.index or "-"),
+        )
+    return table
+
+
+def _reasons(report: Report) -> list[RenderableType]:
+    lines: list[RenderableType] = []
+    for package in report.packages:
+        for reason in package.reasons:
+            if reason.decision is Decision.ALLOW:
+                continue
+            marker = "deny" if reason.decision is Decision.DENY else "warn"
+            text = Text()
+            text.append(f"{marker:>4} ", style=_DECISION_STYLE[reason.decision])
+            text.append(f"{package.name} {package.version or ''}".rstrip(), style="bold")
+            text.append(f" [{reason.rule}] ", style="cyan")
+            text.append(reason.message)
+            if package.source is not None:
+                text.append(f" ({package.source})", style="dim")
+            lines.append(text)
+    return lines
+
+
+def _summary(report: Report) -> Text:
+    counts = Counter(package.decision for package in report.packages)
+    total = len(report.packages)
+    text = Text()
+    text.append(f"{total} package{'s' if total != 1 else ''} checked: ")
+    text.append(f"{counts[Decision.ALLOW]} allowed", style="green")
+    text.append(", ")
+    text.append(f"{counts[Decision.WARN]} with warnings", style="yellow")
+    text.append(", ")
+    text.append(f"{counts[Decision.DENY]} denied", style="red")
+    text.append(". Decision: ")
+    text.append(report.decision.value.upper(), style=_DECISION_STYLE[report.decision])
+    if report.incomplete:
+        text.append(" (verification incomplete)", style="bold red")
+    return text
+
+
+def render_text(report: Report, console: Console) -> None:
+    """Print the report: a table of packages, every warning and denial, and a summary."""
+    parts: list[RenderableType] = []
+    if report.packages:
+        parts.append(_table(report))
+    reasons = _reasons(report)
+    if reasons:
+        parts.append(Text(""))
+        parts.extend(reasons)
+    parts.extend(
+        Text.assemble(("error ", "bold red"), f"[{error.kind}] ", error.message)
+        for error in report.errors
+    )
+    parts.append(Text(""))
+    parts.append(_summary(report))
+    console.print(Group(*parts))

@@ -1,0 +1,1 @@
+"""Everything that talks to package indexes. The only place that imports ``requests``."""

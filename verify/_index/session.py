@@ -1,0 +1,294 @@
+"""The one HTTP chokepoint: every request pip-verify makes goes through :class:`HttpSession`.
+
+It sets a timeout on every call, retries idempotent requests on connection errors and on
+429/5xx answers, limits redirects, sends a User-Agent, keeps an HTTP cache for index pages,
+caps the size of what it reads, and refuses any request when offline.
+"""
+
+from __future__ import annotations
+
+import logging
+import platform
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+from urllib.parse import urlsplit
+
+import requests
+import requests.adapters
+from cachecontrol import CacheControlAdapter
+from cachecontrol.caches import FileCache
+from urllib3.util.retry import Retry
+
+from verify import __version__
+from verify.errors import NetworkError, OfflineError
+
+__all__ = [
+    "DEFAULT_RETRIES",
+    "DEFAULT_TIMEOUT",
+    "MAX_PAGE_BYTES",
+    "HttpSession",
+    "PageResponse",
+]
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_TIMEOUT = 15.0
+DEFAULT_RETRIES = 3
+#: Redirect limit, the same as pip-audit's.
+MAX_REDIRECTS = 5
+#: An index page larger than this is refused; the largest real project pages are a few MiB.
+MAX_PAGE_BYTES = 64 * 1024 * 1024
+#: A distribution file larger than this is refused unless the index announced its size.
+MAX_FILE_BYTES = 8 * 1024 * 1024 * 1024
+_CHUNK = 256 * 1024
+
+USER_AGENT = (
+    f"pip-verify/{__version__} "
+    f"({platform.python_implementation()} {platform.python_version()}; {platform.system()})"
+)
+
+
+class Writable(Protocol):
+    """Where :meth:`HttpSession.download` puts the bytes."""
+
+    def write(self, data: bytes, /) -> object:
+        """Take the next chunk."""
+
+
+@dataclass(frozen=True, slots=True)
+class PageResponse:
+    """A small response read whole: an index page or a JSON document."""
+
+    url: str
+    status: int
+    content_type: str
+    body: bytes
+    from_cache: bool = False
+
+
+class _TimeoutSession(requests.Session):
+    """A ``requests.Session`` where no call can forget its timeout."""
+
+    def __init__(self, timeout: float) -> None:
+        super().__init__()
+        self._timeout = timeout
+        self.max_redirects = MAX_REDIRECTS
+        self.headers["User-Agent"] = USER_AGENT
+
+    def request(
+        self, method: str | bytes, url: str | bytes, *args: object, **kwargs: object
+    ) -> requests.Response:
+        kwargs.setdefault("timeout", self._timeout)
+        return super().request(method, url, *args, **kwargs)  # type: ignore[arg-type]
+
+
+def _retry(retries: int) -> Retry:
+    return Retry(
+        total=retries,
+        connect=retries,
+        read=retries,
+        status=retries,
+        backoff_factor=0.25,
+        status_forcelist=(429, 500, 502, 503, 504),
+        allowed_methods=frozenset({"GET", "HEAD"}),
+        raise_on_status=False,
+        respect_retry_after_header=True,
+    )
+
+
+class HttpSession:
+    """The only object in pip-verify that opens network connections.
+
+    Index pages go through an HTTP cache under ``cache_dir`` (honouring the server's
+    ``Cache-Control``); distribution files are streamed without it, because the
+    content-addressed store keeps them. Safe to share between threads.
+    """
+
+    def __init__(
+        self,
+        *,
+        cache_dir: Path | None = None,
+        timeout: float = DEFAULT_TIMEOUT,
+        retries: int = DEFAULT_RETRIES,
+        offline: bool = False,
+    ) -> None:
+        self.offline = offline
+        self.timeout = timeout
+        self._retries = retries
+        self._cache_dir = cache_dir
+        self._local = threading.local()
+        self._sessions: list[requests.Session] = []
+        self._lock = threading.Lock()
+
+    # requests.Session is not documented as thread-safe; one per thread is.
+    def _session(self, kind: str) -> requests.Session:
+        session: requests.Session | None = getattr(self._local, kind, None)
+        if session is None:
+            session = _TimeoutSession(self.timeout)
+            adapter: requests.adapters.HTTPAdapter
+            if kind == "pages" and self._cache_dir is not None:
+                adapter = CacheControlAdapter(
+                    cache=FileCache(str(self._cache_dir)), max_retries=_retry(self._retries)
+                )
+            else:
+                adapter = requests.adapters.HTTPAdapter(max_retries=_retry(self._retries))
+            session.mount("http://", adapter)
+            session.mount("https://", adapter)
+            setattr(self._local, kind, session)
+            with self._lock:
+                self._sessions.append(session)
+        return session
+
+    def _refuse_offline(self, url: str) -> None:
+        if self.offline:
+            raise OfflineError(
+                f"{_host(url)} is not reachable with --offline",
+                hint="run once without --offline to fill the cache",
+            )
+
+    def get_page(
+        self,
+        url: str,
+        *,
+        accept: str | None = None,
+        max_bytes: int = MAX_PAGE_BYTES,
+    ) -> PageResponse:
+        """GET a small document, through the HTTP cache.
+
+        Any status is returned (callers decide what a 404 means). Raises
+        :class:`~verify.errors.NetworkError` when the host cannot be reached, times out, or
+        sends more than ``max_bytes``.
+        """
+        self._refuse_offline(url)
+        headers = {"Accept": accept} if accept else {}
+        try:
+            with self._session("pages").get(url, headers=headers, stream=True) as response:
+                body = _read_capped(response, max_bytes, url)
+                return PageResponse(
+                    url=response.url,
+                    status=response.status_code,
+                    content_type=response.headers.get("Content-Type", ""),
+                    body=body,
+                    from_cache=bool(getattr(response, "from_cache", False)),
+                )
+        except requests.RequestException as exc:
+            raise _network_error(url, exc) from exc
+
+    def download(
+        self,
+        url: str,
+        sink: Writable,
+        *,
+        max_bytes: int = MAX_FILE_BYTES,
+        on_bytes: Callable[[int], None] | None = None,
+        on_total: Callable[[int], None] | None = None,
+    ) -> int:
+        """Stream ``url`` into ``sink``; return the number of bytes written.
+
+        Raises :class:`~verify.errors.NetworkError` for connection failures, HTTP errors
+        and bodies over ``max_bytes``.
+        """
+        self._refuse_offline(url)
+        try:
+            with self._session("files").get(url, stream=True) as response:
+                if response.status_code != 200:
+                    raise NetworkError(
+                        f"{url} answered HTTP {response.status_code}",
+                        hint="the index lists a file that its host does not serve",
+                    )
+                declared = response.headers.get("Content-Length")
+                if declared is not None and declared.isdigit():
+                    if int(declared) > max_bytes:
+                        raise NetworkError(
+                            f"{url} is {int(declared)} bytes, over the {max_bytes}-byte limit"
+                        )
+                    if on_total is not None:
+                        on_total(int(declared))
+                written = 0
+                for chunk in response.iter_content(_CHUNK):
+                    written += len(chunk)
+                    if written > max_bytes:
+                        raise NetworkError(f"{url} sent more than the {max_bytes}-byte limit")
+                    sink.write(chunk)
+                    if on_bytes is not None:
+                        on_bytes(len(chunk))
+                return written
+        except requests.RequestException as exc:
+            raise _network_error(url, exc) from exc
+
+    def close(self) -> None:
+        """Close every connection this session opened."""
+        with self._lock:
+            for session in self._sessions:
+                session.close()
+            self._sessions.clear()
+
+    def __enter__(self) -> HttpSession:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+
+def _read_capped(response: requests.Response, max_bytes: int, url: str) -> bytes:
+    declared = response.headers.get("Content-Length")
+    if declared is not None and declared.isdigit() and int(declared) > max_bytes:
+        raise NetworkError(f"{url} is {int(declared)} bytes, over the {max_bytes}-byte limit")
+    chunks: list[bytes] = []
+    total = 0
+    for chunk in response.iter_content(_CHUNK):
+        total += len(chunk)
+        if total > max_bytes:
+            raise NetworkError(f"{url} sent more than the {max_bytes}-byte limit")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _host(url: str) -> str:
+    parts = urlsplit(url)
+    return parts.netloc or url
+
+
+def _network_error(url: str, exc: requests.RequestException) -> NetworkError:
+    host = _host(url)
+    if isinstance(exc, requests.Timeout):
+        return NetworkError(
+            f"{host} did not answer in time ({url})",
+            hint="check your network, or raise --timeout",
+        )
+    if isinstance(exc, requests.TooManyRedirects):
+        return NetworkError(f"{url} redirected more than {MAX_REDIRECTS} times")
+    if isinstance(exc, requests.exceptions.SSLError):
+        return NetworkError(
+            f"TLS verification failed for {host}: {_root_cause(exc)}",
+            hint="check the certificate or set REQUESTS_CA_BUNDLE",
+        )
+    if isinstance(exc, requests.ConnectionError):
+        return NetworkError(
+            f"could not reach {host}: {_root_cause(exc)}",
+            hint="check the index URL and your network connection",
+        )
+    return NetworkError(f"request to {url} failed: {_root_cause(exc)}")
+
+
+def _root_cause(exc: BaseException) -> str:
+    """The innermost reason of a requests/urllib3 exception chain, in a few words."""
+    text = str(exc)
+    for marker in (
+        "Connection refused",
+        "Name or service not known",
+        "timed out",
+        "No route to host",
+        "Temporary failure in name resolution",
+        "Connection reset by peer",
+        "Max retries exceeded",
+        "certificate verify failed",
+    ):
+        if marker in text:
+            return marker.lower() if marker != "Max retries exceeded" else "too many retries"
+    reason = getattr(exc, "reason", None) or (exc.args[0] if exc.args else None)
+    text = str(reason) if reason is not None else exc.__class__.__name__
+    return text if len(text) <= 160 else text[:157] + "..."

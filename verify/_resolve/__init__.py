@@ -1,0 +1,1 @@
+"""Turning user inputs (requirements files, lock files, resolver output) into candidates."""

@@ -1,0 +1,347 @@
+"""Resolve loose requirements with pip's own resolver (``pip install --dry-run --report``).
+
+pip decides what would be installed, exactly as it would for ``pip install``; pip-verify then
+fetches and checks the files pip chose. By default pip may only use wheels while resolving
+(``--only-binary=:all:``), because building an sdist to learn its dependencies runs its code.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+from packaging.requirements import InvalidRequirement, Requirement
+from packaging.utils import (
+    InvalidSdistFilename,
+    InvalidWheelFilename,
+    canonicalize_name,
+    parse_sdist_filename,
+    parse_wheel_filename,
+)
+from packaging.version import InvalidVersion, Version
+
+from verify._index.urls import redact
+from verify.errors import InvalidInputError, ResolutionError, UsageError
+from verify.models import Candidate, LockedFile
+
+__all__ = [
+    "PipResolveRequest",
+    "Resolution",
+    "TargetEnvironment",
+    "parse_hash_mismatches",
+    "parse_report",
+    "resolve_with_pip",
+]
+
+#: How long pip may take to resolve before we give up.
+RESOLVE_TIMEOUT = 15 * 60
+
+
+@dataclass(frozen=True, slots=True)
+class TargetEnvironment:
+    """pip's ``--python-version``, ``--platform``, ``--implementation`` and ``--abi``."""
+
+    python_version: str | None = None
+    platforms: tuple[str, ...] = ()
+    implementation: str | None = None
+    abis: tuple[str, ...] = ()
+
+    @property
+    def is_set(self) -> bool:
+        """Whether any target option differs from the running interpreter."""
+        return bool(self.python_version or self.platforms or self.implementation or self.abis)
+
+    def pip_args(self) -> list[str]:
+        """The options as pip takes them."""
+        args: list[str] = []
+        if self.python_version:
+            args += ["--python-version", self.python_version]
+        for platform in self.platforms:
+            args += ["--platform", platform]
+        if self.implementation:
+            args += ["--implementation", self.implementation]
+        for abi in self.abis:
+            args += ["--abi", abi]
+        return args
+
+
+@dataclass(frozen=True, slots=True)
+class PipResolveRequest:
+    """Everything pip needs to resolve a set of requirements."""
+
+    requirements: tuple[str, ...] = ()
+    requirement_files: tuple[Path, ...] = ()
+    constraint_files: tuple[Path, ...] = ()
+    index_url: str | None = None
+    extra_index_urls: tuple[str, ...] = ()
+    find_links: tuple[str, ...] = ()
+    no_index: bool = False
+    pre: bool = False
+    target: TargetEnvironment = field(default_factory=TargetEnvironment)
+    #: Let pip build sdists to read their metadata; runs their build backend.
+    allow_source_builds: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Resolution:
+    """What pip's resolver produced."""
+
+    candidates: tuple[Candidate, ...]
+    #: Set when pip stopped before resolving everything (it met a file whose bytes did not
+    #: match the index's digest); ``candidates`` then holds the files pip refused.
+    stopped: str | None = None
+
+
+def _check_requirements(requirements: Sequence[str]) -> None:
+    for text in requirements:
+        try:
+            Requirement(text)
+        except InvalidRequirement as exc:
+            raise InvalidInputError(
+                f"invalid requirement {text!r}: {exc}",
+                hint="use the PEP 508 form, e.g. 'requests>=2.31' or 'flask[async]==3.1.0'",
+            ) from exc
+
+
+def pip_command(request: PipResolveRequest, report: Path, python: str) -> list[str]:
+    """The ``pip install --dry-run`` command line for ``request``."""
+    command = [
+        python,
+        "-m",
+        "pip",
+        "install",
+        "--dry-run",
+        "--ignore-installed",
+        "--quiet",
+        "--no-input",
+        "--disable-pip-version-check",
+        "--progress-bar",
+        "off",
+        "--report",
+        str(report),
+    ]
+    if not request.allow_source_builds:
+        command.append("--only-binary=:all:")
+    if request.no_index:
+        command.append("--no-index")
+    if request.index_url:
+        command += ["--index-url", request.index_url]
+    for url in request.extra_index_urls:
+        command += ["--extra-index-url", url]
+    for location in request.find_links:
+        command += ["--find-links", location]
+    if request.pre:
+        command.append("--pre")
+    command += request.target.pip_args()
+    for path in request.requirement_files:
+        command += ["--requirement", str(path)]
+    for path in request.constraint_files:
+        command += ["--constraint", str(path)]
+    command += list(request.requirements)
+    return command
+
+
+def resolve_with_pip(
+    request: PipResolveRequest,
+    *,
+    python: str | None = None,
+    env: Mapping[str, str] | None = None,
+) -> Resolution:
+    """Run pip's resolver and return one candidate per package pip would install.
+
+    Raises :class:`~verify.errors.ResolutionError` when pip cannot resolve, with pip's own
+    error line, and :class:`~verify.errors.InvalidInputError` for malformed requirements.
+    """
+    _check_requirements(request.requirements)
+    if request.target.is_set and request.allow_source_builds:
+        raise UsageError(
+            "--python-version/--platform/--implementation/--abi need wheels-only resolution",
+            hint="drop --allow-source-builds: sdists cannot be built for another interpreter",
+        )
+    with tempfile.TemporaryDirectory(prefix="pip-verify-resolve-") as scratch:
+        report = Path(scratch) / "report.json"
+        command = pip_command(request, report, python or sys.executable)
+        try:
+            completed = subprocess.run(
+                command,
+                capture_output=True,
+                text=True,
+                check=False,
+                timeout=RESOLVE_TIMEOUT,
+                env=dict(env) if env is not None else dict(os.environ),
+                stdin=subprocess.DEVNULL,
+            )
+        except subprocess.TimeoutExpired as exc:
+            raise ResolutionError(
+                f"pip did not finish resolving within {RESOLVE_TIMEOUT} s"
+            ) from exc
+        except OSError as exc:
+            raise ResolutionError(
+                f"cannot run pip: {exc.strerror}", hint="is pip installed for this Python?"
+            ) from exc
+        if completed.returncode != 0 and _MISMATCH_HEAD in completed.stderr:
+            refused = parse_hash_mismatches(completed.stderr)
+            if refused:
+                # pip read a file to learn its dependencies and its bytes did not match the
+                # index's digest: report that file as pip-verify's own verification finds it.
+                return Resolution(
+                    tuple(refused),
+                    stopped="pip stopped resolving at a file whose bytes do not match the "
+                    "index's digest; packages after it were not resolved",
+                )
+        if completed.returncode != 0:
+            raise ResolutionError(
+                f"pip could not resolve the requirements: {_pip_error(completed.stderr)}",
+                hint=_resolution_hint(completed.stderr, request),
+            )
+        try:
+            document = json.loads(report.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise ResolutionError(f"pip wrote no readable installation report: {exc}") from exc
+    return Resolution(tuple(parse_report(document)))
+
+
+_MISMATCH_HEAD = "DO NOT MATCH THE HASHES"
+_URL = re.compile(r"(?:https?|file)://[^\s#]+")
+_EXPECTED = re.compile(r"^\s+Expected (?P<algorithm>\w+)\s+(?P<digest>[0-9a-fA-F]+)\s*$")
+
+
+def parse_hash_mismatches(stderr: str) -> list[Candidate]:
+    """Candidates for the files pip refused with "THESE PACKAGES DO NOT MATCH THE HASHES"."""
+    candidates: list[Candidate] = []
+    url: str | None = None
+    hashes: dict[str, str] = {}
+    for line in stderr[stderr.find(_MISMATCH_HEAD) :].splitlines()[1:]:
+        stripped = line.strip()
+        expected = _EXPECTED.match(line)
+        if expected is not None:
+            hashes.setdefault(expected["algorithm"].lower(), expected["digest"].lower())
+        elif stripped.startswith("Got") and url is not None:
+            candidate = _refused_candidate(url, hashes)
+            if candidate is not None:
+                candidates.append(candidate)
+            url, hashes = None, {}
+        elif stripped.endswith(":") and (found := _URL.search(line)) is not None:
+            url, hashes = found.group(0), {}
+    return candidates
+
+
+def _refused_candidate(url: str, hashes: dict[str, str]) -> Candidate | None:
+    filename = _filename_from_url(url)
+    try:
+        if filename.endswith(".whl"):
+            name, version, _build, _tags = parse_wheel_filename(filename)
+        else:
+            name, version = parse_sdist_filename(filename)
+    except (InvalidWheelFilename, InvalidSdistFilename):
+        return None
+    return Candidate(
+        name=name,
+        version=version,
+        files=(LockedFile(filename=filename, url=url, hashes=dict(hashes)),),
+        origin="resolver",
+        preselected=True,
+    )
+
+
+def _pip_error(stderr: str) -> str:
+    lines = [line.strip() for line in stderr.splitlines() if line.strip()]
+    errors = [line.removeprefix("ERROR: ") for line in lines if line.startswith("ERROR:")]
+    chosen = errors[0] if errors else (lines[-1] if lines else "no error message")
+    return redact_in_text(chosen)[:400]
+
+
+def redact_in_text(text: str) -> str:
+    """Hide passwords of any URL in ``text``."""
+    words = text.split(" ")
+    return " ".join(redact(word) if "://" in word and "@" in word else word for word in words)
+
+
+def _resolution_hint(stderr: str, request: PipResolveRequest) -> str:
+    if "No matching distribution" in stderr and not request.allow_source_builds:
+        return (
+            "pip resolves with wheels only; if a package ships only an sdist, "
+            "--allow-source-builds lets pip build it (this runs its build code)"
+        )
+    if "Could not fetch URL" in stderr or "Connection" in stderr or "NewConnectionError" in stderr:
+        return "check the index URL and your network connection"
+    return "run the same requirements through 'pip install --dry-run' to see pip's full output"
+
+
+def _filename_from_url(url: str) -> str:
+    return unquote(urlsplit(url).path.rsplit("/", 1)[-1])
+
+
+def parse_report(document: Any) -> list[Candidate]:
+    """Candidates from a pip installation report (format version 1)."""
+    if not isinstance(document, dict) or not isinstance(document.get("install"), list):
+        raise ResolutionError("pip's installation report has no 'install' list")
+    version = str(document.get("version", "1"))
+    if version.split(".", 1)[0] != "1":
+        raise ResolutionError(
+            f"pip wrote an installation report of version {version}; "
+            "pip-verify understands version 1"
+        )
+    candidates = []
+    for item in document["install"]:
+        try:
+            candidates.append(_candidate(item))
+        except (KeyError, TypeError, ValueError, InvalidVersion) as exc:
+            raise ResolutionError(
+                f"pip's installation report has a malformed entry: {exc}"
+            ) from exc
+    return candidates
+
+
+def _candidate(item: dict[str, Any]) -> Candidate:
+    metadata = item["metadata"]
+    name = canonicalize_name(str(metadata["name"]))
+    version = Version(str(metadata["version"]))
+    info = item["download_info"]
+    url = str(info["url"])
+    requested = bool(item.get("requested", False))
+    if "vcs_info" in info:
+        return Candidate(
+            name,
+            version,
+            origin="resolver",
+            requested=requested,
+            unverifiable=f"VCS source {redact(url)}",
+        )
+    if "dir_info" in info:
+        editable = bool(info["dir_info"].get("editable", False))
+        what = "editable local directory" if editable else "local directory"
+        return Candidate(
+            name,
+            version,
+            origin="resolver",
+            requested=requested,
+            unverifiable=f"{what} {redact(url)}",
+        )
+    archive = info.get("archive_info", {})
+    hashes: dict[str, str] = {}
+    for algorithm, digest in dict(archive.get("hashes") or {}).items():
+        hashes[str(algorithm).lower()] = str(digest).lower()
+    legacy = archive.get("hash")
+    if legacy and "=" in legacy:
+        algorithm, _, digest = str(legacy).partition("=")
+        hashes.setdefault(algorithm.lower(), digest.lower())
+    file = LockedFile(filename=_filename_from_url(url), url=url, hashes=hashes)
+    return Candidate(
+        name=name,
+        version=version,
+        files=(file,),
+        allowed_sha256=frozenset(),
+        origin="resolver",
+        requested=requested,
+        preselected=True,
+    )

@@ -1,0 +1,92 @@
+"""Choose, among a release's files, the one an installer would install for a target environment."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+
+from packaging.tags import Tag, compatible_tags, cpython_tags, generic_tags, sys_tags
+from packaging.utils import (
+    InvalidSdistFilename,
+    InvalidWheelFilename,
+    parse_sdist_filename,
+    parse_wheel_filename,
+)
+from packaging.version import Version
+
+from verify._resolve.pip_report import TargetEnvironment
+from verify.errors import UsageError
+
+__all__ = ["file_version", "select_installable", "supported_tags"]
+
+_SDIST_SUFFIXES = (".tar.gz", ".zip", ".tar.bz2", ".tgz", ".tar")
+
+
+def supported_tags(target: TargetEnvironment | None = None) -> list[Tag]:
+    """The tags an installer accepts, best first, for ``target`` or the running interpreter."""
+    if target is None or not target.is_set:
+        return list(sys_tags())
+    version = (
+        _python_version(target.python_version) if target.python_version else sys.version_info[:2]
+    )
+    implementation = target.implementation or "cp"
+    platforms = list(target.platforms) or None
+    abis = list(target.abis) or None
+    interpreter = f"{implementation}{version[0]}{version[1] if len(version) > 1 else ''}"
+    if implementation == "cp":
+        tags = list(cpython_tags(version, abis, platforms))
+    else:
+        tags = list(generic_tags(interpreter, abis, platforms))
+    tags += list(compatible_tags(version, interpreter, platforms))
+    return tags
+
+
+def _python_version(text: str) -> tuple[int, ...]:
+    """pip's forms: ``3``, ``3.12``, ``312``."""
+    try:
+        if "." in text:
+            return tuple(int(part) for part in text.split(".")[:2])
+        if len(text) > 1:
+            return (int(text[0]), int(text[1:]))
+        return (int(text),)
+    except ValueError as exc:
+        raise UsageError(f"--python-version {text!r} is not like '3.12'") from exc
+
+
+def file_version(filename: str) -> Version | None:
+    """The version a distribution filename carries, or ``None`` if it is not one."""
+    try:
+        if filename.endswith(".whl"):
+            return parse_wheel_filename(filename)[1]
+        if filename.endswith(_SDIST_SUFFIXES):
+            return parse_sdist_filename(filename)[1]
+    except (InvalidWheelFilename, InvalidSdistFilename):
+        return None
+    return None
+
+
+def _is_sdist(filename: str) -> bool:
+    return filename.endswith(_SDIST_SUFFIXES)
+
+
+def select_installable(filenames: Sequence[str], tags: Sequence[Tag]) -> list[str]:
+    """The file an installer would pick: the best-ranked compatible wheel, else an sdist.
+
+    Returns an empty list when none fits the environment.
+    """
+    rank = {tag: position for position, tag in enumerate(tags)}
+    best: tuple[int, str] | None = None
+    for filename in filenames:
+        if not filename.endswith(".whl"):
+            continue
+        try:
+            file_tags = parse_wheel_filename(filename)[3]
+        except InvalidWheelFilename:
+            continue
+        positions = [rank[tag] for tag in file_tags if tag in rank]
+        if positions and (best is None or min(positions) < best[0]):
+            best = (min(positions), filename)
+    if best is not None:
+        return [best[1]]
+    sdists = [name for name in filenames if _is_sdist(name)]
+    return sdists[:1]

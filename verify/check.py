@@ -1,0 +1,204 @@
+"""``check``: resolve inputs to pinned candidates, verify them, return a report.
+
+This is the library entry point behind ``pip-verify check``::
+
+    from verify.check import CheckSettings, run_check
+
+    report = run_check(CheckSettings(requirements=("requests==2.32.3",)))
+    report.decision  # Decision.ALLOW / WARN / DENY
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import platformdirs
+
+from verify._fetch.fetch import DEFAULT_JOBS, ProgressSink
+from verify._fetch.store import ContentStore
+from verify._index.config import IndexSettings, pip_index_settings
+from verify._index.session import DEFAULT_RETRIES, DEFAULT_TIMEOUT, HttpSession
+from verify._index.urls import normalize_index_url
+from verify._resolve.local import local_candidate
+from verify._resolve.pip_report import PipResolveRequest, TargetEnvironment, resolve_with_pip
+from verify._resolve.pylock import read_pylock
+from verify._resolve.requirements import RequirementsFile, hash_pinned_candidates, read_requirements
+from verify.errors import UsageError
+from verify.gate import CheckOptions, Gate
+from verify.models import Candidate, Decision, Report, ReportError
+from verify.policy import Policy, load_policy
+
+__all__ = ["CheckSettings", "default_cache_dir", "gather_candidates", "run_check"]
+
+#: Overrides the platform cache directory.
+CACHE_DIR_ENV = "PIP_VERIFY_CACHE_DIR"
+
+
+def default_cache_dir() -> Path:
+    """``$PIP_VERIFY_CACHE_DIR``, else the platform's user cache directory for pip-verify."""
+    configured = os.environ.get(CACHE_DIR_ENV)
+    if configured:
+        return Path(configured).expanduser()
+    return Path(platformdirs.user_cache_dir("pip-verify", appauthor=False))
+
+
+@dataclass(frozen=True, slots=True)
+class CheckSettings:
+    """Everything a check needs; the CLI builds it from arguments, library users directly."""
+
+    #: PEP 508 requirements, resolved with pip's resolver.
+    requirements: tuple[str, ...] = ()
+    #: Requirements files: read directly when fully pinned with hashes, else given to pip.
+    requirement_files: tuple[Path, ...] = ()
+    constraint_files: tuple[Path, ...] = ()
+    #: PEP 751 lock files, read directly.
+    lock_files: tuple[Path, ...] = ()
+    #: Local wheels and sdists, verified as they are.
+    dist_files: tuple[Path, ...] = ()
+    index_url: str | None = None
+    extra_index_urls: tuple[str, ...] = ()
+    find_links: tuple[str, ...] = ()
+    no_index: bool = False
+    pre: bool = False
+    target: TargetEnvironment = field(default_factory=TargetEnvironment)
+    allow_source_builds: bool = False
+    all_files: bool = False
+    offline: bool = False
+    policy_path: Path | None = None
+    cache_dir: Path | None = None
+    timeout: float = DEFAULT_TIMEOUT
+    retries: int = DEFAULT_RETRIES
+    jobs: int = DEFAULT_JOBS
+
+
+@dataclass(frozen=True, slots=True)
+class Gathered:
+    """Candidates from every input, and the index options the inputs carried."""
+
+    candidates: tuple[Candidate, ...]
+    #: Failures met while gathering that keep the check from being complete.
+    errors: tuple[ReportError, ...] = ()
+    index_url: str | None = None
+    extra_index_urls: tuple[str, ...] = ()
+
+
+def _file_index_options(files: Sequence[RequirementsFile]) -> tuple[str | None, tuple[str, ...]]:
+    index_url = None
+    extras: list[str] = []
+    for parsed in files:
+        index_url = parsed.index_url or index_url
+        extras += parsed.extra_index_urls
+    return index_url, tuple(dict.fromkeys(extras))
+
+
+def gather_candidates(settings: CheckSettings) -> Gathered:
+    """Turn the inputs into pinned candidates, running pip's resolver only where needed."""
+    if not (
+        settings.requirements
+        or settings.requirement_files
+        or settings.lock_files
+        or settings.dist_files
+    ):
+        raise UsageError(
+            "nothing to check", hint="name requirements, -r FILE, a lock file or distribution files"
+        )
+    candidates: list[Candidate] = [local_candidate(path) for path in settings.dist_files]
+    errors: list[ReportError] = []
+    for path in settings.lock_files:
+        candidates.extend(package.candidate for package in read_pylock(path))
+    parsed = [read_requirements(path) for path in settings.requirement_files]
+    pinned = [reqs for reqs in parsed if reqs.is_hash_pinned]
+    loose = [reqs for reqs in parsed if not reqs.is_hash_pinned]
+    for reqs in pinned:
+        candidates.extend(hash_pinned_candidates(reqs))
+    file_index_url, file_extras = _file_index_options(parsed)
+    if settings.requirements or loose:
+        if settings.offline:
+            raise UsageError(
+                "resolving loose requirements needs the network",
+                hint="with --offline, check a lock file or a requirements file pinned with "
+                "--hash, or drop --offline",
+            )
+        request = PipResolveRequest(
+            requirements=settings.requirements,
+            requirement_files=tuple(reqs.path for reqs in loose),
+            constraint_files=settings.constraint_files,
+            index_url=settings.index_url,
+            extra_index_urls=settings.extra_index_urls,
+            find_links=settings.find_links,
+            no_index=settings.no_index,
+            pre=settings.pre,
+            target=settings.target,
+            allow_source_builds=settings.allow_source_builds,
+        )
+        resolution = resolve_with_pip(request)
+        candidates.extend(resolution.candidates)
+        if resolution.stopped:
+            errors.append(ReportError("resolver", resolution.stopped))
+    return Gathered(tuple(candidates), tuple(errors), file_index_url, file_extras)
+
+
+def index_settings(settings: CheckSettings, gathered: Gathered) -> IndexSettings:
+    """The indexes to consult: the command line's, else the inputs', else pip's configuration."""
+    if settings.no_index:
+        return IndexSettings(index_url=None, no_index=True)
+    index_url, extras = settings.index_url, settings.extra_index_urls
+    if not (index_url or extras):
+        index_url, extras = gathered.index_url, gathered.extra_index_urls
+    if index_url or extras:
+        # Like pip: extra indexes given without an index URL add to the configured one.
+        primary = index_url or pip_index_settings().index_url
+        return IndexSettings(
+            index_url=normalize_index_url(primary) if primary else None,
+            extra_index_urls=tuple(normalize_index_url(url) for url in extras),
+        )
+    if settings.offline:
+        return IndexSettings(index_url=None)
+    return pip_index_settings()
+
+
+def run_check(
+    settings: CheckSettings,
+    *,
+    policy: Policy | None = None,
+    progress: ProgressSink | None = None,
+) -> Report:
+    """Verify everything ``settings`` names and decide by ``policy`` (default: the embedded one).
+
+    Raises :class:`~verify.errors.UsageError` for unusable inputs and
+    :class:`~verify.errors.IncompleteError` when resolution fails; per-package failures are
+    reported in the returned report instead.
+    """
+    policy = policy or load_policy(settings.policy_path)
+    gathered = gather_candidates(settings)
+    indexes = index_settings(settings, gathered)
+    cache_dir = settings.cache_dir or default_cache_dir()
+    with HttpSession(
+        cache_dir=cache_dir / "http",
+        timeout=settings.timeout,
+        retries=settings.retries,
+        offline=settings.offline,
+    ) as session:
+        gate = Gate(
+            session=session,
+            store=ContentStore(cache_dir / "files"),
+            index_urls=indexes.urls,
+            policy=policy,
+            options=CheckOptions(
+                offline=settings.offline,
+                all_files=settings.all_files,
+                target=settings.target,
+                jobs=settings.jobs,
+            ),
+            progress=progress,
+        )
+        report = gate.check(gathered.candidates)
+    if gathered.errors:
+        report = dataclasses.replace(
+            report, decision=Decision.DENY, errors=report.errors + gathered.errors
+        )
+    return report

@@ -1,0 +1,452 @@
+"""The verification pipeline: from pinned candidates to a :class:`~verify.models.Report`.
+
+:class:`Gate` reads each project's page on the configured indexes, decides which files the
+installer would use, fetches them (in parallel, through the content-addressed store), compares
+their bytes with every digest that the input and the index gave, and applies the policy. It
+never prints and never exits: failures that stop a package from being verified become errors in
+the report, and the report says whether verification completed.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urldefrag
+
+from packaging.utils import NormalizedName
+
+from verify._fetch.fetch import DEFAULT_JOBS, Fetcher, FetchRequest, FetchResult, ProgressSink
+from verify._fetch.store import ContentStore
+from verify._index.client import IndexClient
+from verify._index.session import HttpSession
+from verify._index.urls import redact
+from verify._resolve.pip_report import TargetEnvironment
+from verify._resolve.select import file_version, select_installable, supported_tags
+from verify.errors import IncompleteError
+from verify.models import (
+    Candidate,
+    Decision,
+    ExpectedDigest,
+    FileResult,
+    Finding,
+    HashStatus,
+    IndexFile,
+    PackageResult,
+    ProjectPage,
+    Provenance,
+    ProvenanceStatus,
+    Reason,
+    Report,
+    ReportError,
+    Severity,
+)
+from verify.policy import Policy
+
+__all__ = ["CheckOptions", "Gate"]
+
+logger = logging.getLogger(__name__)
+
+_STRONG = frozenset({"sha256", "sha384", "sha512"})
+
+
+@dataclass(frozen=True, slots=True)
+class CheckOptions:
+    """How a check runs."""
+
+    offline: bool = False
+    #: Verify every file an input allows, not only the one the installer would pick.
+    all_files: bool = False
+    target: TargetEnvironment = field(default_factory=TargetEnvironment)
+    jobs: int = DEFAULT_JOBS
+
+
+@dataclass(slots=True)
+class _PlannedFile:
+    filename: str
+    url: str | None
+    path: Path | None
+    entry: IndexFile | None
+    expected: tuple[ExpectedDigest, ...]
+    size: int | None
+
+    def request(self) -> FetchRequest:
+        return FetchRequest(
+            self.filename, url=self.url, path=self.path, expected=self.expected, size=self.size
+        )
+
+
+@dataclass(slots=True)
+class _Plan:
+    candidate: Candidate
+    files: list[_PlannedFile] = field(default_factory=list)
+    reasons: list[Reason] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
+    errors: list[ReportError] = field(default_factory=list)
+
+
+class Gate:
+    """Verifies candidates against the indexes, the store and a policy."""
+
+    def __init__(
+        self,
+        *,
+        session: HttpSession,
+        store: ContentStore,
+        index_urls: Sequence[str],
+        policy: Policy,
+        options: CheckOptions | None = None,
+        progress: ProgressSink | None = None,
+    ) -> None:
+        self.options = options or CheckOptions()
+        self.policy = policy
+        self.store = store
+        self.client = IndexClient(session, index_urls)
+        self.fetcher = Fetcher(session, store, jobs=self.options.jobs, progress=progress)
+        self._tags = supported_tags(self.options.target)
+
+    def check(self, candidates: Sequence[Candidate]) -> Report:
+        """Verify every candidate and decide; never raises for per-package failures."""
+        pages, page_errors = self._read_pages(candidates)
+        plans = [self._plan(c, pages, page_errors) for c in candidates]
+        requests = [planned.request() for plan in plans for planned in plan.files]
+        results = iter(self.fetcher.fetch_all(requests))
+        packages = []
+        errors: list[ReportError] = []
+        for plan in plans:
+            fetched = [next(results) for _ in plan.files]
+            package = self._conclude(plan, fetched)
+            packages.append(package)
+            errors.extend(plan.errors)
+        unique_errors = tuple(dict.fromkeys(errors))
+        decision = Decision.worst(p.decision for p in packages)
+        if unique_errors:
+            decision = Decision.DENY
+        checks = ("hashes",) if self.options.offline else ("hashes", "index-metadata")
+        return Report(
+            decision=decision,
+            packages=tuple(packages),
+            errors=unique_errors,
+            checks=checks,
+            indexes=tuple(redact(url) for url in self.client.index_urls),
+        )
+
+    # -- index pages -------------------------------------------------------------------
+
+    def _read_pages(
+        self, candidates: Sequence[Candidate]
+    ) -> tuple[dict[NormalizedName, tuple[ProjectPage, ...]], dict[NormalizedName, str]]:
+        if self.options.offline:
+            return {}, {}
+        wanted: dict[NormalizedName, tuple[str, ...]] = {}
+        for candidate in candidates:
+            if candidate.unverifiable:
+                continue
+            extra = (candidate.index_url,) if candidate.index_url else ()
+            urls = tuple(dict.fromkeys(self.client.index_urls + extra))
+            wanted[candidate.name] = tuple(dict.fromkeys(wanted.get(candidate.name, ()) + urls))
+        jobs = [(name, url) for name, urls in wanted.items() for url in urls]
+        pages: dict[NormalizedName, list[ProjectPage]] = {name: [] for name in wanted}
+        errors: dict[NormalizedName, str] = {}
+
+        def read(job: tuple[NormalizedName, str]) -> tuple[ProjectPage | None, str | None]:
+            try:
+                return self.client.page(job[1], job[0]), None
+            except IncompleteError as exc:
+                return None, exc.one_line()
+
+        if jobs:
+            with ThreadPoolExecutor(max_workers=min(self.options.jobs, len(jobs))) as pool:
+                for (name, _url), (page, error) in zip(jobs, pool.map(read, jobs), strict=True):
+                    if error is not None:
+                        errors.setdefault(name, error)
+                    elif page is not None:
+                        pages[name].append(page)
+        return {name: tuple(found) for name, found in pages.items()}, errors
+
+    # -- planning ----------------------------------------------------------------------
+
+    def _reason(self, rule: str, message: str, *, unchecked: bool = False) -> Reason:
+        config = self.policy.rule(rule)
+        return Reason(
+            rule, config.on_error if unchecked else config.decision, message, unchecked=unchecked
+        )
+
+    def _plan(
+        self,
+        candidate: Candidate,
+        pages: dict[NormalizedName, tuple[ProjectPage, ...]],
+        page_errors: dict[NormalizedName, str],
+    ) -> _Plan:
+        plan = _Plan(candidate)
+        if candidate.unverifiable:
+            plan.reasons.append(
+                self._reason(
+                    "unverifiable-source", f"{candidate.unverifiable}: no published bytes to verify"
+                )
+            )
+            return plan
+        if candidate.name in page_errors:
+            message = page_errors[candidate.name]
+            plan.errors.append(ReportError("network", message))
+            plan.reasons.append(
+                self._reason(
+                    "verification-incomplete",
+                    f"could not read {candidate.name}'s index page: {message}",
+                    unchecked=True,
+                )
+            )
+            return plan
+        listing = pages.get(candidate.name, ())
+        if self.options.offline:
+            plan.reasons.append(
+                self._reason("index-metadata", "not consulted: --offline", unchecked=True)
+            )
+        if candidate.files:
+            self._plan_named_files(plan, listing)
+        else:
+            self._plan_from_hashes(plan, listing)
+        return plan
+
+    def _choose(self, filenames: Sequence[str], candidate: Candidate) -> list[str]:
+        if candidate.preselected or self.options.all_files:
+            return list(filenames)
+        chosen = select_installable(filenames, self._tags)
+        # No file fits this environment: check them all rather than none.
+        return chosen or list(filenames)
+
+    def _plan_named_files(self, plan: _Plan, listing: tuple[ProjectPage, ...]) -> None:
+        candidate = plan.candidate
+        by_name = {file.filename: file for file in candidate.files}
+        source = (
+            "resolver"
+            if candidate.origin == "resolver"
+            else ("local" if candidate.origin == "local" else "lock")
+        )
+        for filename in self._choose(list(by_name), candidate):
+            locked = by_name[filename]
+            entry = _find_entry(listing, locked.url, filename, candidate.index_url)
+            expected = [
+                ExpectedDigest(source, digest, algorithm)
+                for algorithm, digest in sorted(locked.hashes.items())
+            ]
+            if entry is not None:
+                expected += [
+                    ExpectedDigest("index", digest, algorithm)
+                    for algorithm, digest in sorted(entry.hashes.items())
+                ]
+            elif not self.options.offline and candidate.origin != "local":
+                plan.reasons.append(
+                    self._reason(
+                        "index-unlisted",
+                        f"{filename} is not listed by any configured index"
+                        + (f" (fetched from {redact(locked.url)})" if locked.url else ""),
+                    )
+                )
+            url = locked.url
+            if url is None and locked.path is None and entry is not None:
+                url = entry.url
+            plan.files.append(
+                _PlannedFile(
+                    filename=filename,
+                    url=url,
+                    path=locked.path,
+                    entry=entry,
+                    expected=tuple(expected),
+                    size=locked.size or (entry.size if entry else None),
+                )
+            )
+
+    def _plan_from_hashes(self, plan: _Plan, listing: tuple[ProjectPage, ...]) -> None:
+        candidate = plan.candidate
+        allowed = candidate.allowed_sha256
+        if self.options.offline:
+            stored = {name: sha for sha in sorted(allowed) for name in self.store.names(sha)}
+            if not stored:
+                plan.reasons.append(
+                    self._reason(
+                        "hash-mismatch",
+                        f"no file of {candidate.name} {candidate.version} with an allowed digest "
+                        "is in the cache, and --offline forbids downloading",
+                        unchecked=True,
+                    )
+                )
+                return
+            for filename in self._choose(list(stored), candidate):
+                plan.files.append(
+                    _PlannedFile(
+                        filename,
+                        url=None,
+                        path=None,
+                        entry=None,
+                        expected=(ExpectedDigest("lock", stored[filename]),),
+                        size=None,
+                    )
+                )
+            return
+        files_of_version = [
+            entry
+            for page in listing
+            for entry in page.files
+            if candidate.version is None or file_version(entry.filename) == candidate.version
+        ]
+        if not files_of_version:
+            where = ", ".join(redact(url) for url in self.client.index_urls) or "no index"
+            plan.reasons.append(
+                self._reason("not-found", f"{candidate.name} {candidate.version} is not on {where}")
+            )
+            return
+        matching = {e.filename: e for e in files_of_version if e.hashes.get("sha256") in allowed}
+        if not matching:
+            served = ", ".join(
+                f"{e.filename} sha256:{e.hashes.get('sha256', '?')}" for e in files_of_version[:3]
+            )
+            plan.reasons.append(
+                self._reason(
+                    "hash-mismatch",
+                    f"no file of {candidate.name} {candidate.version} on the index has a "
+                    f"digest the lock allows (allowed: {', '.join(sorted(allowed))}; "
+                    f"served: {served})",
+                )
+            )
+            return
+        for filename in self._choose(list(matching), candidate):
+            entry = matching[filename]
+            sha = entry.hashes["sha256"]
+            expected = (
+                ExpectedDigest("lock", sha),
+                *(
+                    ExpectedDigest("index", digest, algorithm)
+                    for algorithm, digest in sorted(entry.hashes.items())
+                ),
+            )
+            plan.files.append(
+                _PlannedFile(
+                    filename,
+                    url=entry.url,
+                    path=None,
+                    entry=entry,
+                    expected=expected,
+                    size=entry.size,
+                )
+            )
+
+    # -- conclusions -------------------------------------------------------------------
+
+    def _conclude(self, plan: _Plan, fetched: Sequence[FetchResult]) -> PackageResult:
+        candidate = plan.candidate
+        files = []
+        for planned, result in zip(plan.files, fetched, strict=True):
+            status, problem = _hash_outcome(planned, result)
+            entry = planned.entry
+            if status is HashStatus.MISMATCH:
+                plan.reasons.append(self._reason("hash-mismatch", problem or ""))
+            elif status is HashStatus.UNVERIFIABLE and candidate.origin != "local":
+                plan.reasons.append(
+                    self._reason(
+                        "hash-missing",
+                        f"{planned.filename}: no sha256 was given to compare with "
+                        f"(its bytes have sha256 {result.sha256})",
+                    )
+                )
+            elif status is HashStatus.UNCHECKED:
+                if result.error_kind == "offline":
+                    plan.reasons.append(
+                        self._reason("hash-mismatch", problem or "", unchecked=True)
+                    )
+                else:
+                    plan.errors.append(ReportError(result.error_kind or "network", problem or ""))
+                    plan.reasons.append(
+                        self._reason("verification-incomplete", problem or "", unchecked=True)
+                    )
+            if result.repaired:
+                plan.findings.append(
+                    Finding(
+                        "cache-repaired",
+                        Severity.INFO,
+                        f"the cached copy of {planned.filename} was corrupt; it was removed"
+                        + (" and fetched again" if result.path else ""),
+                    )
+                )
+            if entry is not None and entry.yanked:
+                why = f": {entry.yanked_reason}" if entry.yanked_reason else ""
+                plan.reasons.append(
+                    self._reason(
+                        "yanked",
+                        f"{planned.filename} is yanked from {redact(entry.index_url)}{why}",
+                    )
+                )
+            files.append(
+                FileResult(
+                    filename=planned.filename,
+                    url=redact(planned.url) if planned.url else None,
+                    sha256=result.sha256,
+                    hash_status=status,
+                    expected=planned.expected,
+                    size=result.size if result.size is not None else planned.size,
+                    upload_time=entry.upload_time if entry else None,
+                    index_url=redact(entry.index_url) if entry else None,
+                    yanked=entry.yanked if entry else False,
+                    yanked_reason=entry.yanked_reason if entry else None,
+                    requires_python=entry.requires_python if entry else None,
+                    provenance_url=entry.provenance_url if entry else None,
+                    cache_path=result.path,
+                    error=problem if status is HashStatus.UNCHECKED else None,
+                )
+            )
+        decision = Decision.worst(reason.decision for reason in plan.reasons)
+        if plan.errors:
+            decision = Decision.DENY
+        index = next((f.index_url for f in files if f.index_url), None)
+        return PackageResult(
+            name=candidate.name,
+            version=candidate.version,
+            decision=decision,
+            index=index,
+            files=tuple(files),
+            provenance=Provenance(
+                ProvenanceStatus.UNCHECKED,
+                reason="PEP 740 provenance is not verified by this version of pip-verify",
+            ),
+            findings=tuple(plan.findings),
+            reasons=tuple(_dedupe(plan.reasons)),
+            source=candidate.source,
+            requested=candidate.requested,
+        )
+
+
+def _dedupe(reasons: Iterable[Reason]) -> list[Reason]:
+    return list(dict.fromkeys(reasons))
+
+
+def _find_entry(
+    listing: tuple[ProjectPage, ...], url: str | None, filename: str, index_url: str | None
+) -> IndexFile | None:
+    if url is not None:
+        bare = urldefrag(url)[0]
+        for page in listing:
+            for entry in page.files:
+                if entry.url == bare:
+                    return entry
+    ordered = sorted(listing, key=lambda page: page.index_url != index_url)
+    named = (page.file_named(filename) for page in ordered)
+    return next((entry for entry in named if entry is not None), None)
+
+
+def _hash_outcome(planned: _PlannedFile, result: FetchResult) -> tuple[HashStatus, str | None]:
+    if result.error is not None or result.sha256 is None:
+        return HashStatus.UNCHECKED, result.error or f"{planned.filename} could not be read"
+    wrong = [e for e in planned.expected if result.digests.get(e.algorithm) != e.digest]
+    if wrong:
+        claims = "; ".join(f"the {e.source} says {e.algorithm}:{e.digest}" for e in wrong)
+        actual = ", ".join(
+            f"{alg}:{result.digests[alg]}" for alg in sorted({e.algorithm for e in wrong})
+        )
+        return HashStatus.MISMATCH, (
+            f"{planned.filename} does not match: its bytes have {actual}, but {claims}"
+        )
+    if not any(e.algorithm in _STRONG for e in planned.expected):
+        return HashStatus.UNVERIFIABLE, None
+    return HashStatus.VERIFIED, None

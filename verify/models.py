@@ -1,0 +1,304 @@
+"""The data pip-verify works on and returns: frozen dataclasses and string enums.
+
+Nothing here does I/O. Inputs are turned into :class:`Candidate` objects, indexes are read into
+:class:`ProjectPage` objects, and a check returns a :class:`Report`.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+from packaging.utils import NormalizedName
+from packaging.version import Version
+
+__all__ = [
+    "Candidate",
+    "Decision",
+    "ExpectedDigest",
+    "FileResult",
+    "Finding",
+    "HashStatus",
+    "IndexFile",
+    "LockedFile",
+    "PackageResult",
+    "ProjectPage",
+    "Provenance",
+    "ProvenanceStatus",
+    "Reason",
+    "Report",
+    "ReportError",
+    "Severity",
+    "SourceLocation",
+]
+
+
+class Decision(str, enum.Enum):
+    """What the policy says about a package, a rule outcome or a whole report."""
+
+    ALLOW = "allow"
+    WARN = "warn"
+    DENY = "deny"
+
+    @property
+    def rank(self) -> int:
+        """Orders decisions from the most permissive to the least."""
+        return _DECISION_RANK[self]
+
+    @classmethod
+    def worst(cls, decisions: Iterable[Decision]) -> Decision:
+        """The least permissive of ``decisions`` (``ALLOW`` when there are none)."""
+        return max(decisions, key=lambda d: d.rank, default=cls.ALLOW)
+
+
+_DECISION_RANK = {Decision.ALLOW: 0, Decision.WARN: 1, Decision.DENY: 2}
+
+
+class Severity(str, enum.Enum):
+    """How serious a finding is."""
+
+    INFO = "info"
+    LOW = "low"
+    MEDIUM = "medium"
+    HIGH = "high"
+    CRITICAL = "critical"
+
+
+class ProvenanceStatus(str, enum.Enum):
+    """Outcome of checking a file's PEP 740 provenance."""
+
+    VERIFIED = "verified"
+    ABSENT = "absent"
+    INVALID = "invalid"
+    UNCHECKED = "unchecked"
+
+
+class HashStatus(str, enum.Enum):
+    """Outcome of comparing a file's bytes with the digests we were told to expect."""
+
+    #: The bytes match every digest that the lock file, the resolver and the index gave.
+    VERIFIED = "verified"
+    #: The bytes differ from at least one expected digest, or two sources disagree.
+    MISMATCH = "mismatch"
+    #: The bytes were read but nobody gave a strong digest to compare them with.
+    UNVERIFIABLE = "unverifiable"
+    #: The bytes could not be read (``--offline`` and not cached, or a download failed).
+    UNCHECKED = "unchecked"
+
+
+@dataclass(frozen=True, slots=True)
+class SourceLocation:
+    """Where a requirement came from: an input file and a 1-based line, when known."""
+
+    path: str
+    line: int | None = None
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}" if self.line is not None else self.path
+
+
+@dataclass(frozen=True, slots=True)
+class IndexFile:
+    """One file as a simple API project page describes it (PEP 503, 691, 700, 714, 740)."""
+
+    filename: str
+    url: str
+    #: Digests from the index, lower-case algorithm name to lower-case hex.
+    hashes: Mapping[str, str]
+    index_url: str
+    size: int | None = None
+    upload_time: datetime | None = None
+    yanked: bool = False
+    yanked_reason: str | None = None
+    requires_python: str | None = None
+    #: The PEP 740 provenance URL (JSON ``provenance`` key, HTML ``data-provenance``).
+    provenance_url: str | None = None
+    #: Whether the index serves the file's core metadata separately (PEP 658/714).
+    core_metadata: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class ProjectPage:
+    """A project's page on one index."""
+
+    name: NormalizedName
+    index_url: str
+    files: tuple[IndexFile, ...]
+    #: ``json`` (PEP 691) or ``html`` (PEP 503) or ``file`` (a ``file://`` index).
+    served_as: str
+    api_version: str | None = None
+    #: PEP 792 project status (``active``, ``archived``, ``quarantined``, ``deprecated``).
+    project_status: str | None = None
+    project_status_reason: str | None = None
+
+    def file_named(self, filename: str) -> IndexFile | None:
+        """The entry for ``filename``, if this page lists it."""
+        for entry in self.files:
+            if entry.filename == filename:
+                return entry
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class LockedFile:
+    """A distribution file named by an input: a lock file entry, a resolver result, a path."""
+
+    filename: str
+    url: str | None = None
+    #: A local file to verify as it is (a path argument, or a lock's ``path`` key).
+    path: Path | None = None
+    #: Digests the input requires, algorithm to lower-case hex.
+    hashes: Mapping[str, str] = field(default_factory=dict)
+    size: int | None = None
+    upload_time: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """One package pinned to one version, with what the input says about its files.
+
+    ``files`` lists the files the input names. When it is empty the files are found on the
+    index: every file of ``version`` whose sha256 is in ``allowed_sha256`` (a hashed
+    requirements file), or every file of ``version`` when there are no hashes.
+    """
+
+    name: NormalizedName
+    version: Version | None
+    files: tuple[LockedFile, ...] = ()
+    allowed_sha256: frozenset[str] = frozenset()
+    #: The index an input ties the package to (a pylock ``index`` key), if any.
+    index_url: str | None = None
+    source: SourceLocation | None = None
+    #: ``resolver``, ``requirements``, ``pylock`` or ``local``.
+    origin: str = "resolver"
+    #: Directly requested by the user rather than pulled in as a dependency.
+    requested: bool = True
+    #: The files are the resolver's choice already: no further selection by tags.
+    preselected: bool = False
+    #: Why this entry cannot be verified (a VCS checkout, a local directory, an editable).
+    unverifiable: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ExpectedDigest:
+    """A digest that some source says a file must have."""
+
+    #: ``lock``, ``resolver``, ``index`` or ``local``.
+    source: str
+    digest: str
+    algorithm: str = "sha256"
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """Something a check observed, with its evidence."""
+
+    rule: str
+    severity: Severity
+    message: str
+    path: str | None = None
+    line: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Reason:
+    """Why a package got its decision: one rule, its decision and the evidence."""
+
+    rule: str
+    decision: Decision
+    message: str
+    #: The rule could not be evaluated (its ``on-error`` decision was applied).
+    unchecked: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class FileResult:
+    """What was verified about one file."""
+
+    filename: str
+    url: str | None
+    #: The sha256 of the bytes we read, or ``None`` when we could not read them.
+    sha256: str | None
+    hash_status: HashStatus
+    expected: tuple[ExpectedDigest, ...] = ()
+    size: int | None = None
+    upload_time: datetime | None = None
+    index_url: str | None = None
+    yanked: bool = False
+    yanked_reason: str | None = None
+    requires_python: str | None = None
+    provenance_url: str | None = None
+    #: The verified bytes in the content-addressed cache (what ``install`` installs).
+    cache_path: Path | None = None
+    #: Why the bytes could not be read, when ``hash_status`` is ``UNCHECKED``.
+    error: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Provenance:
+    """The PEP 740 provenance outcome for a package's files."""
+
+    status: ProvenanceStatus
+    publisher: Mapping[str, str | None] | None = None
+    reason: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PackageResult:
+    """Everything a check concluded about one package."""
+
+    name: NormalizedName
+    version: Version | None
+    decision: Decision
+    index: str | None
+    files: tuple[FileResult, ...]
+    provenance: Provenance
+    findings: tuple[Finding, ...] = ()
+    vulnerabilities: tuple[Mapping[str, object], ...] = ()
+    reasons: tuple[Reason, ...] = ()
+    source: SourceLocation | None = None
+    requested: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class ReportError:
+    """An operational failure that kept a check from completing."""
+
+    kind: str
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
+class Report:
+    """The result of a check: one decision, the packages behind it, and what failed."""
+
+    decision: Decision
+    packages: tuple[PackageResult, ...]
+    errors: tuple[ReportError, ...] = ()
+    #: The checks that ran (``hashes``, ``index-metadata``, ...), for the reader of a report.
+    checks: tuple[str, ...] = ()
+    #: The indexes consulted, in pip's order.
+    indexes: tuple[str, ...] = ()
+
+    @property
+    def incomplete(self) -> bool:
+        """Whether verification could not complete (errors, or denials from unchecked rules)."""
+        if self.errors:
+            return True
+        return any(
+            reason.unchecked and reason.decision is Decision.DENY
+            for package in self.packages
+            for reason in package.reasons
+        )
+
+    @property
+    def denied_by_policy(self) -> bool:
+        """Whether some rule that did run denied a package."""
+        return any(
+            not reason.unchecked and reason.decision is Decision.DENY
+            for package in self.packages
+            for reason in package.reasons
+        )

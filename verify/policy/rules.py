@@ -1,0 +1,83 @@
+"""The rule ids pip-verify knows, with what each one guards. Ids are stable: reports,
+policies and SARIF name them, so they are never renamed."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from verify.models import Decision
+
+__all__ = ["RULES", "RuleInfo"]
+
+
+@dataclass(frozen=True, slots=True)
+class RuleInfo:
+    """A rule's id, what it checks, and its defaults."""
+
+    id: str
+    summary: str
+    decision: Decision
+    on_error: Decision
+    #: The decision can never be lowered below ``decision`` by a policy.
+    fixed: bool = False
+
+
+RULES: dict[str, RuleInfo] = {
+    rule.id: rule
+    for rule in (
+        RuleInfo(
+            "hash-mismatch",
+            "A file's bytes differ from the digest the lock file, the resolver or the index "
+            "gave; on error: the bytes could not be read at all.",
+            Decision.DENY,
+            Decision.DENY,
+            fixed=True,
+        ),
+        RuleInfo(
+            "verification-incomplete",
+            "A check could not finish: an index or file host was unreachable or answered "
+            "badly, or the cache failed. Always deny: pip-verify fails closed.",
+            Decision.DENY,
+            Decision.DENY,
+            fixed=True,
+        ),
+        RuleInfo(
+            "not-found",
+            "The input names a release or file that no configured index serves.",
+            Decision.DENY,
+            Decision.DENY,
+        ),
+        RuleInfo(
+            "hash-missing",
+            "Nobody gave a strong digest (sha256 or better) to compare the bytes with.",
+            Decision.WARN,
+            Decision.WARN,
+        ),
+        RuleInfo(
+            "index-metadata",
+            "The index's record of the file (upload time, yanked, provenance URL) could not "
+            "be read, e.g. with --offline.",
+            Decision.ALLOW,
+            Decision.WARN,
+        ),
+        RuleInfo(
+            "index-unlisted",
+            "The file is not listed by any configured index (a direct URL or --find-links).",
+            Decision.WARN,
+            Decision.WARN,
+        ),
+        RuleInfo(
+            "yanked",
+            "The file was yanked from its index (PEP 592).",
+            Decision.WARN,
+            Decision.WARN,
+        ),
+        RuleInfo(
+            "unverifiable-source",
+            "A VCS checkout, local directory or editable install: there are no published "
+            "bytes to verify.",
+            Decision.WARN,
+            Decision.WARN,
+        ),
+    )
+}
