@@ -1,0 +1,1 @@
+"""pip-verify test suite."""

@@ -1,0 +1,95 @@
+"""Policy files: the embedded default, every file in policies/, and invalid policies."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from verify.errors import PolicyError
+from verify.models import Decision
+from verify.policy import RULES, default_policy_text, load_policy, parse_policy
+
+REPO = Path(__file__).resolve().parents[2]
+POLICIES = sorted((REPO / "policies").glob("*.toml"))
+
+
+def test_embedded_default_equals_policies_default() -> None:
+    assert default_policy_text() == (REPO / "policies" / "default.toml").read_text("utf-8")
+
+
+def test_there_are_policies_to_validate() -> None:
+    assert POLICIES
+
+
+@pytest.mark.parametrize("path", POLICIES, ids=lambda p: p.name)
+def test_every_policy_file_is_valid(path: Path) -> None:
+    policy = load_policy(path)
+    assert policy.path == path
+    for rule_id in policy.rules:
+        assert rule_id in RULES
+
+
+def test_default_policy_decisions() -> None:
+    policy = load_policy()
+    assert policy.origin == "<embedded default>"
+    assert policy.rule("hash-mismatch").decision is Decision.DENY
+    assert policy.rule("hash-mismatch").on_error is Decision.DENY
+    assert policy.rule("yanked").decision is Decision.WARN
+    assert policy.rule("index-metadata").decision is Decision.ALLOW
+    assert policy.rule("index-metadata").on_error is Decision.WARN
+    assert policy.rule("verification-incomplete").decision is Decision.DENY
+
+
+def test_unmentioned_rules_keep_their_defaults() -> None:
+    policy = parse_policy("version = 1\n", origin="inline")
+    for rule_id, info in RULES.items():
+        assert policy.rule(rule_id).decision is info.decision
+        assert policy.rule(rule_id).on_error is info.on_error
+
+
+def test_override_one_rule() -> None:
+    policy = parse_policy('[rules.yanked]\ndecision = "deny"\n', origin="inline")
+    assert policy.rule("yanked").decision is Decision.DENY
+    assert policy.rule("yanked").on_error is RULES["yanked"].on_error
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "fragments"),
+    [
+        ('version = 1\n[rules.yanky]\ndecision = "deny"\n', 2, ["yanky", "did you mean 'yanked'"]),
+        (
+            'version = 1\n\n[rules.yanked]\ndecison = "deny"\n',
+            4,
+            ["decison", "did you mean 'decision'"],
+        ),
+        ('[rules.yanked]\ndecision = "block"\n', 2, ["'block'", "allow, warn, deny"]),
+        ("[rules.yanked]\ndecision = 3\n", 2, ["3", "allow, warn, deny"]),
+        ("version = 2\n", 1, ["version 2"]),
+        ("versoin = 1\n", 1, ["did you mean 'version'"]),
+        ('rules = "all"\n', 1, ["table"]),
+        ("[rules]\nyanked = 'deny'\n", 2, ["must be a table"]),
+        ('[rules.hash-mismatch]\ndecision = "warn"\n', 1, ["cannot be lowered"]),
+        ('[rules.yanked\ndecision = "deny"\n', 1, ["invalid TOML"]),
+    ],
+)
+def test_invalid_policies_name_file_line_and_key(
+    tmp_path: Path, text: str, line: int, fragments: list[str]
+) -> None:
+    path = tmp_path / "policy.toml"
+    path.write_text(text)
+    with pytest.raises(PolicyError) as raised:
+        load_policy(path)
+    error = raised.value
+    assert error.exit_code == 2
+    assert error.path == path
+    assert error.line == line
+    message = error.one_line()
+    assert message.startswith(f"{path}:{line}: ")
+    for fragment in fragments:
+        assert fragment in message
+
+
+def test_missing_policy_file(tmp_path: Path) -> None:
+    with pytest.raises(PolicyError, match="not found"):
+        load_policy(tmp_path / "absent.toml")
