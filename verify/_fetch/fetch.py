@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, BinaryIO, Protocol
 from verify._fetch.store import ContentStore, hash_file
 from verify._index.session import HttpSession
 from verify._index.urls import file_url_path, redact
-from verify.errors import CacheError, IncompleteError, OfflineError
+from verify.errors import CacheError, IncompleteError, OfflineError, UsageError
 from verify.models import ExpectedDigest
 
 if TYPE_CHECKING:
@@ -104,6 +104,8 @@ class Fetcher:
         """Fetch one file: from the store when a trusted digest is already there, else anew."""
         try:
             return self._fetch(request)
+        except UsageError as exc:
+            return FetchResult(request, error=exc.one_line(), error_kind="input")
         except IncompleteError as exc:
             kind = "network"
             if isinstance(exc, CacheError):

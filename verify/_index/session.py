@@ -20,9 +20,11 @@ import requests
 import requests.adapters
 from cachecontrol import CacheControlAdapter
 from cachecontrol.caches import FileCache
+from urllib3 import exceptions as urllib3_exceptions
 from urllib3.util.retry import Retry
 
 from verify import __version__
+from verify._index.urls import redact
 from verify.errors import NetworkError, OfflineError
 
 __all__ = [
@@ -196,14 +198,15 @@ class HttpSession:
             with self._session("files").get(url, stream=True) as response:
                 if response.status_code != 200:
                     raise NetworkError(
-                        f"{url} answered HTTP {response.status_code}",
+                        f"{redact(url)} answered HTTP {response.status_code}",
                         hint="the index lists a file that its host does not serve",
                     )
                 declared = response.headers.get("Content-Length")
                 if declared is not None and declared.isdigit():
                     if int(declared) > max_bytes:
                         raise NetworkError(
-                            f"{url} is {int(declared)} bytes, over the {max_bytes}-byte limit"
+                            f"{redact(url)} is {int(declared)} bytes, "
+                            f"over the {max_bytes}-byte limit"
                         )
                     if on_total is not None:
                         on_total(int(declared))
@@ -211,7 +214,9 @@ class HttpSession:
                 for chunk in response.iter_content(_CHUNK):
                     written += len(chunk)
                     if written > max_bytes:
-                        raise NetworkError(f"{url} sent more than the {max_bytes}-byte limit")
+                        raise NetworkError(
+                            f"{redact(url)} sent more than the {max_bytes}-byte limit"
+                        )
                     sink.write(chunk)
                     if on_bytes is not None:
                         on_bytes(len(chunk))
@@ -236,31 +241,43 @@ class HttpSession:
 def _read_capped(response: requests.Response, max_bytes: int, url: str) -> bytes:
     declared = response.headers.get("Content-Length")
     if declared is not None and declared.isdigit() and int(declared) > max_bytes:
-        raise NetworkError(f"{url} is {int(declared)} bytes, over the {max_bytes}-byte limit")
+        raise NetworkError(
+            f"{redact(url)} is {int(declared)} bytes, over the {max_bytes}-byte limit"
+        )
     chunks: list[bytes] = []
     total = 0
     for chunk in response.iter_content(_CHUNK):
         total += len(chunk)
         if total > max_bytes:
-            raise NetworkError(f"{url} sent more than the {max_bytes}-byte limit")
+            raise NetworkError(f"{redact(url)} sent more than the {max_bytes}-byte limit")
         chunks.append(chunk)
     return b"".join(chunks)
 
 
 def _host(url: str) -> str:
+    """The host (and port) of ``url``, never its credentials."""
     parts = urlsplit(url)
-    return parts.netloc or url
+    host = parts.netloc.rpartition("@")[2]
+    return host or redact(url)
 
 
 def _network_error(url: str, exc: requests.RequestException) -> NetworkError:
     host = _host(url)
-    if isinstance(exc, requests.Timeout):
+    # urllib3's retries turn read timeouts into MaxRetryError, which requests raises as a
+    # ConnectionError: look at the cause, not only the class.
+    reason = getattr(exc.args[0] if exc.args else None, "reason", None)
+    timed_out = isinstance(exc, requests.Timeout) or (
+        isinstance(reason, urllib3_exceptions.TimeoutError)
+        # urllib3 makes "connection refused" a kind of connect timeout.
+        and not isinstance(reason, urllib3_exceptions.NewConnectionError)
+    )
+    if timed_out:
         return NetworkError(
-            f"{host} did not answer in time ({url})",
+            f"{host} did not answer in time ({redact(url)})",
             hint="check your network, or raise --timeout",
         )
     if isinstance(exc, requests.TooManyRedirects):
-        return NetworkError(f"{url} redirected more than {MAX_REDIRECTS} times")
+        return NetworkError(f"{redact(url)} redirected more than {MAX_REDIRECTS} times")
     if isinstance(exc, requests.exceptions.SSLError):
         return NetworkError(
             f"TLS verification failed for {host}: {_root_cause(exc)}",
@@ -271,7 +288,7 @@ def _network_error(url: str, exc: requests.RequestException) -> NetworkError:
             f"could not reach {host}: {_root_cause(exc)}",
             hint="check the index URL and your network connection",
         )
-    return NetworkError(f"request to {url} failed: {_root_cause(exc)}")
+    return NetworkError(f"request to {redact(url)} failed: {_root_cause(exc)}")
 
 
 def _root_cause(exc: BaseException) -> str:

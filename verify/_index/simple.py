@@ -140,7 +140,7 @@ def parse_json_page(body: bytes, *, page_url: str, index_url: str, name: str) ->
                 else None,
                 requires_python=entry.requires_python,
                 provenance_url=urljoin(page_url, entry.provenance) if entry.provenance else None,
-                core_metadata=bool(metadata),
+                core_metadata=metadata is not None and metadata is not False,
             )
         )
     status = page.project_status

@@ -53,8 +53,6 @@ def redact(url: str) -> str:
     parts = urlsplit(url)
     if parts.password is None and parts.username is None:
         return url
-    host = parts.hostname or ""
-    if parts.port is not None:
-        host = f"{host}:{parts.port}"
+    host = parts.netloc.rpartition("@")[2]  # keeps IPv6 brackets and the port as written
     user = f"{parts.username}:***@" if parts.password is not None else "***@"
     return urlunsplit((parts.scheme, user + host, parts.path, parts.query, parts.fragment))

@@ -231,7 +231,7 @@ def parse_hash_mismatches(stderr: str) -> list[Candidate]:
                 candidates.append(candidate)
             url, hashes = None, {}
         elif stripped.endswith(":") and (found := _URL.search(line)) is not None:
-            url, hashes = found.group(0), {}
+            url, hashes = found.group(0).rstrip(":"), {}
     return candidates
 
 
@@ -295,7 +295,7 @@ def parse_report(document: Any) -> list[Candidate]:
     for item in document["install"]:
         try:
             candidates.append(_candidate(item))
-        except (KeyError, TypeError, ValueError, InvalidVersion) as exc:
+        except (KeyError, TypeError, ValueError, AttributeError, InvalidVersion) as exc:
             raise ResolutionError(
                 f"pip's installation report has a malformed entry: {exc}"
             ) from exc

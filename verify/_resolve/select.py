@@ -6,13 +6,8 @@ import sys
 from collections.abc import Sequence
 
 from packaging.tags import Tag, compatible_tags, cpython_tags, generic_tags, sys_tags
-from packaging.utils import (
-    InvalidSdistFilename,
-    InvalidWheelFilename,
-    parse_sdist_filename,
-    parse_wheel_filename,
-)
-from packaging.version import Version
+from packaging.utils import InvalidWheelFilename, parse_wheel_filename
+from packaging.version import InvalidVersion, Version
 
 from verify._resolve.pip_report import TargetEnvironment
 from verify.errors import UsageError
@@ -58,11 +53,17 @@ def file_version(filename: str) -> Version | None:
     try:
         if filename.endswith(".whl"):
             return parse_wheel_filename(filename)[1]
-        if filename.endswith(_SDIST_SUFFIXES):
-            return parse_sdist_filename(filename)[1]
-    except (InvalidWheelFilename, InvalidSdistFilename):
+    except InvalidWheelFilename:
         return None
-    return None
+    suffix = next((s for s in _SDIST_SUFFIXES if filename.endswith(s)), None)
+    if suffix is None:
+        return None
+    # packaging parses only .tar.gz and .zip; pip also installs older formats.
+    _name, dash, version = filename[: -len(suffix)].rpartition("-")
+    try:
+        return Version(version) if dash else None
+    except InvalidVersion:
+        return None
 
 
 def _is_sdist(filename: str) -> bool:
