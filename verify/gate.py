@@ -286,27 +286,34 @@ class Gate:
                     )
                 )
             return
-        files_of_version = [
-            entry
+        version = candidate.version
+
+        def of_version(entry: IndexFile) -> bool:
+            return version is None or file_version(entry.filename) == version
+
+        # Match digests first: parsing every filename of a large project costs more than the
+        # rest of a warm check.
+        matching = {
+            e.filename: e
             for page in listing
-            for entry in page.files
-            if candidate.version is None or file_version(entry.filename) == candidate.version
-        ]
-        if not files_of_version:
-            where = ", ".join(redact(url) for url in self.client.index_urls) or "no index"
-            plan.reasons.append(
-                self._reason("not-found", f"{candidate.name} {candidate.version} is not on {where}")
-            )
-            return
-        matching = {e.filename: e for e in files_of_version if e.hashes.get("sha256") in allowed}
+            for e in page.files.with_sha256(allowed)
+            if of_version(e)
+        }
         if not matching:
+            files_of_version = [e for page in listing for e in page.files if of_version(e)]
+            if not files_of_version:
+                where = ", ".join(redact(url) for url in self.client.index_urls) or "no index"
+                plan.reasons.append(
+                    self._reason("not-found", f"{candidate.name} {version} is not on {where}")
+                )
+                return
             served = ", ".join(
                 f"{e.filename} sha256:{e.hashes.get('sha256', '?')}" for e in files_of_version[:3]
             )
             plan.reasons.append(
                 self._reason(
                     "hash-mismatch",
-                    f"no file of {candidate.name} {candidate.version} on the index has a "
+                    f"no file of {candidate.name} {version} on the index has a "
                     f"digest the lock allows (allowed: {', '.join(sorted(allowed))}; "
                     f"served: {served})",
                 )
@@ -427,9 +434,9 @@ def _find_entry(
     if url is not None:
         bare = urldefrag(url)[0]
         for page in listing:
-            for entry in page.files:
-                if entry.url == bare:
-                    return entry
+            entry = page.file_named(filename)
+            if entry is not None and entry.url == bare:
+                return entry
     ordered = sorted(listing, key=lambda page: page.index_url != index_url)
     named = (page.file_named(filename) for page in ordered)
     return next((entry for entry in named if entry is not None), None)

@@ -7,10 +7,11 @@ Nothing here does I/O. Inputs are turned into :class:`Candidate` objects, indexe
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import overload
 
 from packaging.utils import NormalizedName
 from packaging.version import Version
@@ -23,6 +24,7 @@ __all__ = [
     "Finding",
     "HashStatus",
     "IndexFile",
+    "IndexFiles",
     "LockedFile",
     "PackageResult",
     "ProjectPage",
@@ -120,13 +122,95 @@ class IndexFile:
     core_metadata: bool = False
 
 
+class IndexFiles(Sequence[IndexFile]):
+    """The files of a project page, each built and validated when first used.
+
+    Pages of large projects list tens of thousands of files and a check needs a handful, so
+    parsers hand over cheap accessors for a file's name and sha256 and a ``build`` function;
+    lookups by name or digest build only the entries they return.
+    """
+
+    __slots__ = ("_build", "_built", "_by_name", "_count", "_filename", "_sha256")
+
+    def __init__(
+        self,
+        count: int,
+        build: Callable[[int], IndexFile],
+        filename: Callable[[int], str],
+        sha256: Callable[[int], str | None],
+    ) -> None:
+        self._count = count
+        self._build = build
+        self._filename = filename
+        self._sha256 = sha256
+        self._built: dict[int, IndexFile] = {}
+        self._by_name: dict[str, list[int]] | None = None
+
+    @classmethod
+    def of(cls, files: Iterable[IndexFile]) -> IndexFiles:
+        """Files that are already built (an HTML page, a test)."""
+        items = tuple(files)
+        return cls(
+            len(items),
+            items.__getitem__,
+            lambda i: items[i].filename,
+            lambda i: items[i].hashes.get("sha256"),
+        )
+
+    def __len__(self) -> int:
+        return self._count
+
+    @overload
+    def __getitem__(self, index: int) -> IndexFile: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[IndexFile]: ...
+
+    def __getitem__(self, index: int | slice) -> IndexFile | Sequence[IndexFile]:
+        if isinstance(index, slice):
+            return tuple(self[i] for i in range(*index.indices(self._count)))
+        if index < 0:
+            index += self._count
+        if not 0 <= index < self._count:
+            raise IndexError(index)
+        built = self._built.get(index)
+        if built is None:
+            built = self._built[index] = self._build(index)
+        return built
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Sequence):
+            return NotImplemented
+        return tuple(self) == tuple(other)
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"IndexFiles({self._count} files)"
+
+    def named(self, filename: str) -> IndexFile | None:
+        """The first entry called ``filename``."""
+        if self._by_name is None:
+            by_name: dict[str, list[int]] = {}
+            for i in range(self._count):
+                by_name.setdefault(self._filename(i), []).append(i)
+            self._by_name = by_name
+        positions = self._by_name.get(filename)
+        return self[positions[0]] if positions else None
+
+    def with_sha256(self, digests: Iterable[str]) -> list[IndexFile]:
+        """Every entry whose sha256 is one of ``digests``."""
+        wanted = frozenset(digests)
+        return [self[i] for i in range(self._count) if self._sha256(i) in wanted]
+
+
 @dataclass(frozen=True, slots=True)
 class ProjectPage:
     """A project's page on one index."""
 
     name: NormalizedName
     index_url: str
-    files: tuple[IndexFile, ...]
+    files: IndexFiles
     #: ``json`` (PEP 691) or ``html`` (PEP 503) or ``file`` (a ``file://`` index).
     served_as: str
     api_version: str | None = None
@@ -136,10 +220,7 @@ class ProjectPage:
 
     def file_named(self, filename: str) -> IndexFile | None:
         """The entry for ``filename``, if this page lists it."""
-        for entry in self.files:
-            if entry.filename == filename:
-                return entry
-        return None
+        return self.files.named(filename)
 
 
 @dataclass(frozen=True, slots=True)

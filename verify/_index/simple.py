@@ -7,6 +7,7 @@ malformed documents raise :class:`~verify.errors.IndexResponseError` with a reas
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from datetime import datetime, timezone
 from html.parser import HTMLParser
@@ -14,10 +15,10 @@ from typing import Any
 from urllib.parse import unquote, urldefrag, urljoin, urlsplit
 
 from packaging.utils import NormalizedName, canonicalize_name
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from verify._index.urls import redact
 from verify.errors import IndexResponseError
-from verify.models import IndexFile, ProjectPage
+from verify.models import IndexFile, IndexFiles, ProjectPage
 
 __all__ = [
     "ACCEPT",
@@ -35,39 +36,29 @@ ACCEPT = f"{JSON_CONTENT_TYPE}, {HTML_CONTENT_TYPE};q=0.2, text/html;q=0.01"
 _DIGEST_LENGTHS = {"md5": 32, "sha1": 40, "sha224": 56, "sha256": 64, "sha384": 96, "sha512": 128}
 
 
-class _JsonMeta(BaseModel):
-    model_config = ConfigDict(extra="allow", populate_by_name=True)
-    api_version: str = Field(alias="api-version")
+_HEX = re.compile(r"[0-9a-f]+")
 
 
-class _JsonStatus(BaseModel):
-    model_config = ConfigDict(extra="allow")
-    status: str | None = None
-    reason: str | None = None
+class _Malformed(ValueError):
+    """A JSON page violates PEP 691; the message says where."""
 
 
-class _JsonFile(BaseModel):
-    model_config = ConfigDict(extra="allow", populate_by_name=True)
-    filename: str
-    url: str
-    hashes: dict[str, str]
-    requires_python: str | None = Field(default=None, alias="requires-python")
-    yanked: bool | str = False
-    size: int | None = Field(default=None, ge=0)
-    upload_time: datetime | None = Field(default=None, alias="upload-time")
-    core_metadata: bool | dict[str, str] | None = Field(default=None, alias="core-metadata")
-    dist_info_metadata: bool | dict[str, str] | None = Field(
-        default=None, alias="dist-info-metadata"
-    )
-    provenance: str | None = None
+def _expect(value: object, kinds: type | tuple[type, ...], where: str, what: str) -> Any:
+    # bool is an int subclass; a size of `true` is not a size.
+    if not isinstance(value, kinds) or (isinstance(value, bool) and bool not in _kinds(kinds)):
+        raise _Malformed(f"{where}: {what}, not {type(value).__name__}")
+    return value
 
 
-class _JsonPage(BaseModel):
-    model_config = ConfigDict(extra="allow", populate_by_name=True)
-    meta: _JsonMeta
-    name: str
-    files: list[_JsonFile]
-    project_status: _JsonStatus | None = Field(default=None, alias="project-status")
+def _kinds(kinds: type | tuple[type, ...]) -> tuple[type, ...]:
+    return kinds if isinstance(kinds, tuple) else (kinds,)
+
+
+def _optional_str(entry: dict[str, Any], key: str, where: str) -> str | None:
+    value = entry.get(key)
+    if value is None:
+        return None
+    return str(_expect(value, str, f"{where}.{key}", "expected a string"))
 
 
 def _clean_hashes(raw: Mapping[str, str], where: str) -> dict[str, str]:
@@ -78,7 +69,7 @@ def _clean_hashes(raw: Mapping[str, str], where: str) -> dict[str, str]:
         if expected is None:
             continue  # an algorithm we cannot check says nothing either way
         digest = digest.lower()
-        if len(digest) != expected or any(c not in "0123456789abcdef" for c in digest):
+        if len(digest) != expected or not _HEX.fullmatch(digest):
             raise IndexResponseError(f"{where}: malformed {algorithm} digest {digest[:80]!r}")
         hashes[algorithm] = digest
     return hashes
@@ -88,12 +79,6 @@ def _check_filename(filename: str, where: str) -> str:
     if not filename or "/" in filename or "\\" in filename or filename in (".", ".."):
         raise IndexResponseError(f"{where}: unsafe file name {filename[:80]!r}")
     return filename
-
-
-def _aware(moment: datetime | None) -> datetime | None:
-    if moment is not None and moment.tzinfo is None:
-        return moment.replace(tzinfo=timezone.utc)
-    return moment
 
 
 def _check_version(api_version: str | None, where: str) -> None:
@@ -107,52 +92,126 @@ def _check_version(api_version: str | None, where: str) -> None:
 
 
 def parse_json_page(body: bytes, *, page_url: str, index_url: str, name: str) -> ProjectPage:
-    """Parse a PEP 691 JSON project page fetched from ``page_url``."""
+    """Parse a PEP 691 JSON project page fetched from ``page_url``.
+
+    Validation is written out rather than done with a model: pages of large projects list
+    tens of thousands of files, and this runs for every project on every check.
+    """
     try:
         document: Any = json.loads(body)
-        page = _JsonPage.model_validate(document)
-    except (ValueError, ValidationError) as exc:
+        page = _expect(document, dict, "page", "expected an object")
+        meta = _expect(page.get("meta"), dict, "meta", "expected an object")
+        api_version = _expect(meta.get("api-version"), str, "meta.api-version", "expected a string")
+        entries = _expect(page.get("files"), list, "files", "expected a list")
+        _check_version(api_version, page_url)
+        files = _lazy_json_files(entries, page_url, index_url)
+        status = page.get("project-status")
+        if status is not None:
+            _expect(status, dict, "project-status", "expected an object")
+            status_value = _optional_str(status, "status", "project-status")
+            status_reason = _optional_str(status, "reason", "project-status")
+        else:
+            status_value = status_reason = None
+    except (ValueError, RecursionError) as exc:
+        if isinstance(exc, IndexResponseError):
+            raise
         raise IndexResponseError(
-            f"{page_url} is not a valid PEP 691 project page: {_first_line(exc)}",
+            f"{redact(page_url)} is not a valid PEP 691 project page: {_first_line(exc)}",
             hint="the index may be misconfigured; try its HTML API with a plain --index-url",
         ) from exc
-    _check_version(page.meta.api_version, page_url)
-    files = []
-    for entry in page.files:
-        filename = _check_filename(entry.filename, page_url)
-        url, fragment_hashes = _split_hash_fragment(urljoin(page_url, entry.url))
-        hashes = _clean_hashes({**fragment_hashes, **entry.hashes}, f"{page_url} ({filename})")
-        metadata = (
-            entry.core_metadata if entry.core_metadata is not None else entry.dist_info_metadata
-        )
-        yanked = entry.yanked is not False
-        files.append(
-            IndexFile(
-                filename=filename,
-                url=url,
-                hashes=hashes,
-                index_url=index_url,
-                size=entry.size,
-                upload_time=_aware(entry.upload_time),
-                yanked=yanked,
-                yanked_reason=entry.yanked
-                if isinstance(entry.yanked, str) and entry.yanked
-                else None,
-                requires_python=entry.requires_python,
-                provenance_url=urljoin(page_url, entry.provenance) if entry.provenance else None,
-                core_metadata=metadata is not None and metadata is not False,
-            )
-        )
-    status = page.project_status
     return ProjectPage(
         name=_normalize(name),
         index_url=index_url,
-        files=tuple(files),
+        files=files,
         served_as="json",
-        api_version=page.meta.api_version,
-        project_status=status.status if status else None,
-        project_status_reason=status.reason if status else None,
+        api_version=api_version,
+        project_status=status_value,
+        project_status_reason=status_reason,
     )
+
+
+def _lazy_json_files(entries: list[Any], page_url: str, index_url: str) -> IndexFiles:
+    def build(position: int) -> IndexFile:
+        try:
+            return _json_file(entries[position], position, page_url, index_url)
+        except ValueError as exc:
+            if isinstance(exc, IndexResponseError):
+                raise
+            raise IndexResponseError(
+                f"{redact(page_url)} is not a valid PEP 691 project page: {_first_line(exc)}",
+                hint="the index may be misconfigured; try its HTML API with a plain --index-url",
+            ) from exc
+
+    def filename(position: int) -> str:
+        entry = entries[position]
+        value = entry.get("filename") if isinstance(entry, dict) else None
+        return value if isinstance(value, str) else ""
+
+    def sha256(position: int) -> str | None:
+        entry = entries[position]
+        if not isinstance(entry, dict):
+            return None
+        hashes = entry.get("hashes")
+        value = hashes.get("sha256") if isinstance(hashes, dict) else None
+        if isinstance(value, str):
+            return value.lower()
+        url = entry.get("url")
+        if isinstance(url, str) and "#sha256=" in url:
+            return url.rpartition("#sha256=")[2].lower()
+        return None
+
+    return IndexFiles(len(entries), build, filename, sha256)
+
+
+def _absolute(page_url: str, href: str) -> str:
+    if href.startswith(("https://", "http://")):
+        return href  # the common case; urljoin is slow enough to matter on large pages
+    return urljoin(page_url, href)
+
+
+def _json_file(raw: object, position: int, page_url: str, index_url: str) -> IndexFile:
+    where = f"files.{position}"
+    entry = _expect(raw, dict, where, "expected an object")
+    filename = _expect(entry.get("filename"), str, f"{where}.filename", "expected a string")
+    href = _expect(entry.get("url"), str, f"{where}.url", "expected a string")
+    raw_hashes = _expect(entry.get("hashes"), dict, f"{where}.hashes", "expected an object")
+    for value in raw_hashes.values():
+        _expect(value, str, f"{where}.hashes", "expected string digests")
+    filename = _check_filename(filename, page_url)
+    url, fragment_hashes = _split_hash_fragment(_absolute(page_url, href))
+    if fragment_hashes:
+        raw_hashes = {**fragment_hashes, **raw_hashes}
+    hashes = _clean_hashes(raw_hashes, f"{redact(page_url)} ({filename})")
+    yanked = entry.get("yanked", False)
+    _expect(yanked, (bool, str), f"{where}.yanked", "expected a boolean or a string")
+    size = entry.get("size")
+    if size is not None and _expect(size, int, f"{where}.size", "expected an integer") < 0:
+        raise _Malformed(f"{where}.size: negative")
+    upload_time = _optional_str(entry, "upload-time", where)
+    provenance = _optional_str(entry, "provenance", where)
+    metadata = entry.get("core-metadata", entry.get("dist-info-metadata"))
+    return IndexFile(
+        filename=filename,
+        url=url,
+        hashes=hashes,
+        index_url=index_url,
+        size=size,
+        upload_time=_parse_time(upload_time, f"{where}.upload-time") if upload_time else None,
+        yanked=yanked is not False,
+        yanked_reason=yanked if isinstance(yanked, str) and yanked else None,
+        requires_python=_optional_str(entry, "requires-python", where),
+        provenance_url=urljoin(page_url, provenance) if provenance else None,
+        core_metadata=metadata is not None and metadata is not False,
+    )
+
+
+def _parse_time(text: str, where: str) -> datetime:
+    try:
+        # Python 3.10's fromisoformat does not take a "Z" suffix.
+        moment = datetime.fromisoformat(text[:-1] + "+00:00" if text.endswith("Z") else text)
+    except ValueError as exc:
+        raise _Malformed(f"{where}: {text[:40]!r} is not an ISO 8601 time") from exc
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=timezone.utc)
 
 
 def _split_hash_fragment(url: str) -> tuple[str, dict[str, str]]:
@@ -226,7 +285,7 @@ def parse_html_page(
     return ProjectPage(
         name=_normalize(name),
         index_url=index_url,
-        files=tuple(files),
+        files=IndexFiles.of(files),
         served_as=served_as,
         api_version=api_version,
         project_status=status,
@@ -239,10 +298,5 @@ def _normalize(name: str) -> NormalizedName:
 
 
 def _first_line(exc: Exception) -> str:
-    text = str(exc).strip().splitlines()
-    first = text[0] if text else exc.__class__.__name__
-    if isinstance(exc, ValidationError):
-        error = exc.errors()[0]
-        location = ".".join(str(part) for part in error["loc"])
-        first = f"{location}: {error['msg']}"
-    return first[:200]
+    lines = str(exc).strip().splitlines()
+    return (lines[0] if lines else exc.__class__.__name__)[:200]
