@@ -23,16 +23,23 @@ from verify._fetch.store import ContentStore
 from verify._index.config import IndexSettings, pip_index_settings
 from verify._index.session import DEFAULT_RETRIES, DEFAULT_TIMEOUT, HttpSession
 from verify._index.urls import normalize_index_url
-from verify._resolve.local import local_candidate
+from verify._resolve.local import is_distribution_path, local_candidate
 from verify._resolve.pip_report import PipResolveRequest, TargetEnvironment, resolve_with_pip
-from verify._resolve.pylock import read_pylock
+from verify._resolve.pylock import is_pylock_path, read_pylock
 from verify._resolve.requirements import RequirementsFile, hash_pinned_candidates, read_requirements
 from verify.errors import UsageError
 from verify.gate import CheckOptions, Gate
 from verify.models import Candidate, Decision, Report, ReportError
 from verify.policy import Policy, load_policy
 
-__all__ = ["CheckSettings", "default_cache_dir", "gather_candidates", "run_check"]
+__all__ = [
+    "CheckSettings",
+    "SortedInputs",
+    "default_cache_dir",
+    "gather_candidates",
+    "run_check",
+    "sort_inputs",
+]
 
 #: Overrides the platform cache directory.
 CACHE_DIR_ENV = "PIP_VERIFY_CACHE_DIR"
@@ -73,6 +80,40 @@ class CheckSettings:
     timeout: float = DEFAULT_TIMEOUT
     retries: int = DEFAULT_RETRIES
     jobs: int = DEFAULT_JOBS
+
+
+@dataclass(frozen=True, slots=True)
+class SortedInputs:
+    """Positional inputs sorted by what they are."""
+
+    requirements: tuple[str, ...] = ()
+    requirement_files: tuple[Path, ...] = ()
+    lock_files: tuple[Path, ...] = ()
+    dist_files: tuple[Path, ...] = ()
+
+
+def sort_inputs(items: Sequence[str]) -> SortedInputs:
+    """Tell requirements, lock files, requirements files and distribution files apart.
+
+    A ``pylock*.toml`` name is a lock file; an existing ``*.txt`` file is a requirements file
+    (as with ``-r``); a path ending in ``.whl``, ``.tar.gz`` or ``.zip`` is a distribution;
+    anything else is a PEP 508 requirement for pip's resolver.
+    """
+    requirements: list[str] = []
+    requirement_files: list[Path] = []
+    locks: list[Path] = []
+    dists: list[Path] = []
+    for item in items:
+        path = Path(item)
+        if is_pylock_path(path):
+            locks.append(path)
+        elif item.endswith(".txt") and path.is_file():
+            requirement_files.append(path)
+        elif is_distribution_path(item):
+            dists.append(path)
+        else:
+            requirements.append(item)
+    return SortedInputs(tuple(requirements), tuple(requirement_files), tuple(locks), tuple(dists))
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,6 +175,8 @@ def gather_candidates(settings: CheckSettings) -> Gathered:
             pre=settings.pre,
             target=settings.target,
             allow_source_builds=settings.allow_source_builds,
+            timeout=settings.timeout,
+            retries=settings.retries,
         )
         resolution = resolve_with_pip(request)
         candidates.extend(resolution.candidates)

@@ -699,3 +699,22 @@ def test_resolve_with_pip_hash_mismatch_stops(fake_pip: Path, tmp_path: Path) ->
     (candidate,) = resolution.candidates
     assert str(candidate.name) == "beta"
     assert dict(candidate.files[0].hashes) == {"sha256": SHA_A}
+
+
+@pytest.mark.parametrize(
+    ("stderr", "expected"),
+    [
+        (
+            "WARNING: Retrying (Retry(total=0, connect=None, read=None, redirect=None, "
+            "status=None)) after connection broken by 'NewConnectionError(\"HTTPConnection("
+            "host='127.0.0.1', port=9): Failed to establish a new connection: [Errno 111] "
+            "Connection refused\")': /simple/alpha/\nERROR: No matching distribution found",
+            "127.0.0.1:9 (connection refused)",
+        ),
+        ("ERROR: No matching distribution found for alpha", None),
+    ],
+)
+def test_unreachable_host_is_read_from_pips_warnings(stderr: str, expected: str | None) -> None:
+    from verify._resolve.pip_report import _unreachable_host
+
+    assert _unreachable_host(stderr) == expected

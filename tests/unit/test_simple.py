@@ -256,8 +256,7 @@ def test_json_malformed_documents_are_refused_readably(body: bytes, fragment: st
     # File entries are validated when used (large pages list thousands nobody needs), so
     # the error may come from the page or from its first file.
     with pytest.raises(IndexResponseError) as info:
-        page = parse_json(body)
-        list(page.files)
+        list(parse_json(body).files)
     message = info.value.message
     assert PAGE in message
     assert fragment in message

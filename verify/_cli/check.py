@@ -14,10 +14,8 @@ from verify._cli.output import add_output_arguments, emit_report, exit_code_for
 from verify._cli.progress import DownloadProgress
 from verify._fetch.fetch import DEFAULT_JOBS
 from verify._index.session import DEFAULT_RETRIES, DEFAULT_TIMEOUT
-from verify._resolve.local import is_distribution_path
 from verify._resolve.pip_report import TargetEnvironment
-from verify._resolve.pylock import is_pylock_path
-from verify.check import CheckSettings, run_check
+from verify.check import CheckSettings, run_check, sort_inputs
 
 __all__ = ["register", "settings_from_args"]
 
@@ -135,23 +133,14 @@ def register(commands: Any) -> None:
 
 
 def settings_from_args(args: argparse.Namespace) -> CheckSettings:
-    """Sort the positional inputs into requirements, lock files and distribution files."""
-    requirements: list[str] = []
-    locks: list[Path] = []
-    dists: list[Path] = []
-    for item in args.inputs:
-        if is_pylock_path(Path(item)):
-            locks.append(Path(item))
-        elif is_distribution_path(item):
-            dists.append(Path(item))
-        else:
-            requirements.append(item)
+    """Build the library's settings from parsed arguments."""
+    inputs = sort_inputs(args.inputs)
     return CheckSettings(
-        requirements=tuple(requirements),
-        requirement_files=tuple(args.requirement),
+        requirements=inputs.requirements,
+        requirement_files=(*args.requirement, *inputs.requirement_files),
         constraint_files=tuple(args.constraint),
-        lock_files=tuple(locks),
-        dist_files=tuple(dists),
+        lock_files=inputs.lock_files,
+        dist_files=inputs.dist_files,
         index_url=args.index_url,
         extra_index_urls=tuple(args.extra_index_url),
         find_links=tuple(args.find_links),

@@ -20,7 +20,12 @@ _SUFFIXES = (".whl", ".tar.gz", ".zip")
 
 
 def is_distribution_path(argument: str) -> bool:
-    """Whether a command-line argument names a distribution file rather than a requirement."""
+    """Whether a command-line argument names a distribution file rather than a requirement.
+
+    ``name @ https://host.example/name-1.0.whl`` is a requirement, not a path.
+    """
+    if "@" in argument or "://" in argument:
+        return False
     return argument.endswith(_SUFFIXES) and ("/" in argument or Path(argument).exists())
 
 

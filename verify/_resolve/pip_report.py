@@ -89,6 +89,9 @@ class PipResolveRequest:
     target: TargetEnvironment = field(default_factory=TargetEnvironment)
     #: Let pip build sdists to read their metadata; runs their build backend.
     allow_source_builds: bool = False
+    #: pip's own network settings, so ``--timeout``/``--retries`` mean the same everywhere.
+    timeout: float | None = None
+    retries: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,6 +144,11 @@ def pip_command(request: PipResolveRequest, report: Path, python: str) -> list[s
         command += ["--find-links", location]
     if request.pre:
         command.append("--pre")
+    if request.timeout is not None:
+        command += ["--timeout", f"{request.timeout:g}"]
+    if request.retries is not None:
+        # With no retry at all pip does not even log why a connection failed.
+        command += ["--retries", str(max(1, request.retries))]
     command += request.target.pip_args()
     for path in request.requirement_files:
         command += ["--requirement", str(path)]
@@ -198,6 +206,13 @@ def resolve_with_pip(
                     stopped="pip stopped resolving at a file whose bytes do not match the "
                     "index's digest; packages after it were not resolved",
                 )
+        unreachable = _unreachable_host(completed.stderr)
+        if completed.returncode != 0 and unreachable is not None:
+            # pip turns an unreachable index into "no matching distribution"; say what it was.
+            raise ResolutionError(
+                f"pip could not reach {unreachable}, so it could not resolve the requirements",
+                hint="check the index URL and your network connection",
+            )
         if completed.returncode != 0:
             raise ResolutionError(
                 f"pip could not resolve the requirements: {_pip_error(completed.stderr)}",
@@ -264,6 +279,28 @@ def redact_in_text(text: str) -> str:
     """Hide passwords of any URL in ``text``."""
     words = text.split(" ")
     return " ".join(redact(word) if "://" in word and "@" in word else word for word in words)
+
+
+_CONNECTION = re.compile(
+    r"(?:NewConnectionError|ConnectTimeoutError|NameResolutionError|ReadTimeoutError)"
+    r"\(.*?host='(?P<host>[^']+)', port=(?P<port>\d+)(?P<rest>.*)"
+)
+_REASONS = (
+    "Connection refused",
+    "timed out",
+    "Name or service not known",
+    "Temporary failure in name resolution",
+    "No route to host",
+)
+
+
+def _unreachable_host(stderr: str) -> str | None:
+    """``host:port (reason)`` when pip's warnings say it could not connect to an index."""
+    found = _CONNECTION.search(stderr)
+    if found is None:
+        return None
+    reason = next((r.lower() for r in _REASONS if r in found["rest"]), None)
+    return f"{found['host']}:{found['port']}" + (f" ({reason})" if reason else "")
 
 
 def _resolution_hint(stderr: str, request: PipResolveRequest) -> str:
