@@ -447,7 +447,13 @@ def _hash_outcome(planned: _PlannedFile, result: FetchResult) -> tuple[HashStatu
         return HashStatus.UNCHECKED, result.error or f"{planned.filename} could not be read"
     wrong = [e for e in planned.expected if result.digests.get(e.algorithm) != e.digest]
     if wrong:
-        claims = "; ".join(f"the {e.source} says {e.algorithm}:{e.digest}" for e in wrong)
+        sources: dict[tuple[str, str], list[str]] = {}
+        for e in wrong:
+            sources.setdefault((e.algorithm, e.digest), []).append(e.source)
+        claims = "; ".join(
+            f"the {' and the '.join(who)} {'say' if len(who) > 1 else 'says'} {alg}:{digest}"
+            for (alg, digest), who in sources.items()
+        )
         actual = ", ".join(
             f"{alg}:{result.digests[alg]}" for alg in sorted({e.algorithm for e in wrong})
         )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from urllib.parse import urlsplit
 
 from rich.console import Console, Group, RenderableType
 from rich.markup import escape
@@ -42,25 +43,38 @@ def _hashes(package: PackageResult) -> Text:
     return Text(label, style=style)
 
 
-def _table(report: Report) -> Table:
+def _host(url: str | None) -> str:
+    # The table names the index by host; the JSON report has the full URL.
+    if not url:
+        return "-"
+    parts = urlsplit(url)
+    if parts.scheme == "file":
+        return parts.path
+    return parts.netloc or url
+
+
+def _table(report: Report, *, with_files: bool) -> Table:
     table = Table(show_edge=False, pad_edge=False, header_style="bold")
     table.add_column("package")
     table.add_column("version")
     table.add_column("decision")
     table.add_column("hashes")
     table.add_column("provenance")
-    table.add_column("file(s)", overflow="fold")
+    if with_files:
+        table.add_column("file(s)", overflow="fold")
     table.add_column("index", overflow="fold")
     for package in report.packages:
-        table.add_row(
+        cells: list[RenderableType] = [
             escape(package.name),
             escape(str(package.version) if package.version else "-"),
             Text(package.decision.value, style=_DECISION_STYLE[package.decision]),
             _hashes(package),
             Text(package.provenance.status.value, style="dim"),
-            escape(", ".join(file.filename for file in package.files) or "-"),
-            escape(package.index or "-"),
-        )
+        ]
+        if with_files:
+            cells.append(escape(", ".join(file.filename for file in package.files) or "-"))
+        cells.append(escape(_host(package.index)))
+        table.add_row(*cells)
     return table
 
 
@@ -103,7 +117,8 @@ def render_text(report: Report, console: Console) -> None:
     """Print the report: a table of packages, every warning and denial, and a summary."""
     parts: list[RenderableType] = []
     if report.packages:
-        parts.append(_table(report))
+        # Filenames only fit a wide terminal; the JSON report always has them.
+        parts.append(_table(report, with_files=console.width >= 120))
     reasons = _reasons(report)
     if reasons:
         parts.append(Text(""))
