@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -38,6 +39,16 @@ def package(report: dict[str, Any], name: str) -> dict[str, Any]:
     assert len(matches) == 1, report["packages"]
     found: dict[str, Any] = matches[0]
     return found
+
+
+BETA_WHEEL = "beta-2.1-py3-none-any.whl"
+
+
+def beta_lock(tmp_path: Path, index: PackageIndex) -> Path:
+    """A requirements file pinning beta 2.1 to the digest the index serves for its wheel."""
+    lock = tmp_path / "requirements.txt"
+    lock.write_text(f"beta==2.1 --hash=sha256:{index.files[BETA_WHEEL].sha256}\n")
+    return lock
 
 
 @pytest.fixture
@@ -189,7 +200,7 @@ def test_tampered_file_is_denied_with_both_digests(
 ) -> None:
     advertised = tree.files["beta-2.1-py3-none-any.whl"].sha256
     tree.tamper("beta-2.1-py3-none-any.whl", b"not the wheel that was published")
-    served = __import__("hashlib").sha256(b"not the wheel that was published").hexdigest()
+    served = hashlib.sha256(b"not the wheel that was published").hexdigest()
     code, out, _ = run_cli(
         capsys, "check", "alpha", "--index-url", tree.url, "--cache-dir", str(cache)
     )
@@ -247,7 +258,7 @@ def test_tampered_file_in_a_lock_is_denied_and_the_rest_allowed(
     assert beta_result["decision"] == "deny"
     (file,) = beta_result["files"]
     assert file["hash_status"] == "mismatch"
-    assert file["sha256"] == __import__("hashlib").sha256(b"evil").hexdigest()
+    assert file["sha256"] == hashlib.sha256(b"evil").hexdigest()
     assert file["sha256"] in beta_result["reasons"][0]["message"]
     assert beta in beta_result["reasons"][0]["message"]
 
@@ -255,9 +266,7 @@ def test_tampered_file_in_a_lock_is_denied_and_the_rest_allowed(
 def test_unreachable_index_exits_3_with_one_line(
     capsys: pytest.CaptureFixture[str], tmp_path: Path, cache: Path, tree: PackageIndex
 ) -> None:
-    lock = tmp_path / "requirements.txt"
-    digest = tree.files["beta-2.1-py3-none-any.whl"].sha256
-    lock.write_text(f"beta==2.1 --hash=sha256:{digest}\n")
+    lock = beta_lock(tmp_path, tree)
     dead = tree.url
     tree.close()
     code, out, err = run_cli(
@@ -296,9 +305,7 @@ def test_unreachable_index_during_resolution_exits_3(
 def test_index_answering_garbage_exits_3(
     capsys: pytest.CaptureFixture[str], tmp_path: Path, cache: Path, tree: PackageIndex
 ) -> None:
-    lock = tmp_path / "requirements.txt"
-    digest = tree.files["beta-2.1-py3-none-any.whl"].sha256
-    lock.write_text(f"beta==2.1 --hash=sha256:{digest}\n")
+    lock = beta_lock(tmp_path, tree)
     tree.fail_next(10, status=500)
     code, out, _ = run_cli(
         capsys,
@@ -319,9 +326,7 @@ def test_index_answering_garbage_exits_3(
 def test_retries_ride_out_a_transient_failure(
     capsys: pytest.CaptureFixture[str], tmp_path: Path, cache: Path, tree: PackageIndex
 ) -> None:
-    lock = tmp_path / "requirements.txt"
-    digest = tree.files["beta-2.1-py3-none-any.whl"].sha256
-    lock.write_text(f"beta==2.1 --hash=sha256:{digest}\n")
+    lock = beta_lock(tmp_path, tree)
     tree.fail_next(2, status=503)
     code, _, _ = run_cli(
         capsys, "check", "-r", str(lock), "--index-url", tree.url, "--cache-dir", str(cache)
@@ -497,9 +502,8 @@ def test_nothing_to_check_exits_2(capsys: pytest.CaptureFixture[str], cache: Pat
 def test_corrupt_cache_entry_is_detected_and_refetched(
     capsys: pytest.CaptureFixture[str], tmp_path: Path, cache: Path, tree: PackageIndex
 ) -> None:
-    lock = tmp_path / "requirements.txt"
-    digest = tree.files["beta-2.1-py3-none-any.whl"].sha256
-    lock.write_text(f"beta==2.1 --hash=sha256:{digest}\n")
+    lock = beta_lock(tmp_path, tree)
+    digest = tree.files[BETA_WHEEL].sha256
     args = ("check", "-r", str(lock), "--index-url", tree.url, "--cache-dir", str(cache))
     assert run_json(capsys, tmp_path, *args)[0] == 0
     entry = cache / "files" / "sha256" / digest[:2] / digest / "beta-2.1-py3-none-any.whl"
@@ -558,9 +562,7 @@ def test_yanked_file_warns(
 def test_offline_uses_only_the_cache(
     capsys: pytest.CaptureFixture[str], tmp_path: Path, cache: Path, tree: PackageIndex
 ) -> None:
-    lock = tmp_path / "requirements.txt"
-    digest = tree.files["beta-2.1-py3-none-any.whl"].sha256
-    lock.write_text(f"beta==2.1 --hash=sha256:{digest}\n")
+    lock = beta_lock(tmp_path, tree)
     # Cold cache, offline: the bytes cannot be verified -> incomplete, exit 3.
     code, report, _ = run_json(
         capsys, tmp_path, "check", "-r", str(lock), "--offline", "--cache-dir", str(cache)
