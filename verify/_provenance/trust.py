@@ -1,0 +1,80 @@
+"""Sigstore trust roots: production through TUF, the shipped root offline, or a private one."""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+from sigstore.models import ClientTrustConfig, TrustedRoot
+from sigstore.verify import Verifier
+
+from verify.errors import UsageError
+
+__all__ = ["TrustRoot", "load_trust_root"]
+
+logger = logging.getLogger(__name__)
+
+_CLIENT_TRUST_CONFIG = "application/vnd.dev.sigstore.clienttrustconfig"
+_TRUSTED_ROOT = "application/vnd.dev.sigstore.trustedroot"
+
+
+@dataclass(frozen=True, slots=True)
+class TrustRoot:
+    """A verifier and where its trust comes from."""
+
+    verifier: Verifier
+    #: ``production``, ``production (offline)`` or the trust config's path.
+    source: str
+    #: Set when a fresher root was wanted and could not be had.
+    warning: str | None = None
+
+
+def _from_file(path: Path) -> TrustRoot:
+    try:
+        raw = path.read_text(encoding="utf-8")
+        media_type = str(json.loads(raw).get("mediaType", ""))
+    except (OSError, ValueError, AttributeError) as exc:
+        raise UsageError(f"cannot read the Sigstore trust config {path}: {exc}") from exc
+    try:
+        if media_type.startswith(_CLIENT_TRUST_CONFIG):
+            trusted_root = ClientTrustConfig.from_json(raw).trusted_root
+        elif media_type.startswith(_TRUSTED_ROOT):
+            trusted_root = TrustedRoot.from_file(str(path))
+        else:
+            raise UsageError(
+                f"{path} is neither a Sigstore ClientTrustConfig nor a TrustedRoot "
+                f"(mediaType {media_type!r})"
+            )
+        return TrustRoot(Verifier(trusted_root=trusted_root), source=str(path))
+    except UsageError:
+        raise
+    except Exception as exc:  # sigstore raises its own and protobuf errors for bad roots
+        raise UsageError(f"invalid Sigstore trust config {path}: {exc}") from exc
+
+
+def load_trust_root(*, offline: bool = False, trust_config: Path | None = None) -> TrustRoot:
+    """The verifier for this run.
+
+    With ``trust_config``, that root alone. Offline, the root sigstore-python ships (or its
+    cached TUF copy) with no network. Otherwise production through a TUF refresh; when the
+    refresh cannot reach its repository, the cached or shipped root with a warning. A stale
+    root can only reject a signature by a newer key, never accept one.
+    """
+    if trust_config is not None:
+        return _from_file(trust_config)
+    if offline:
+        return TrustRoot(Verifier.production(offline=True), source="production (offline)")
+    try:
+        return TrustRoot(Verifier.production(offline=False), source="production")
+    except Exception as exc:  # TUF raises a family of download and repository errors
+        reason = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
+        warning = (
+            f"could not refresh Sigstore's trust root through TUF ({reason}); using the "
+            "cached or shipped root, which can only reject signatures by newer keys"
+        )
+        logger.warning(warning)
+        return TrustRoot(
+            Verifier.production(offline=True), source="production (offline)", warning=warning
+        )
