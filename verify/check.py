@@ -23,6 +23,8 @@ from verify._fetch.store import ContentStore
 from verify._index.config import IndexSettings, pip_index_settings
 from verify._index.session import DEFAULT_RETRIES, DEFAULT_TIMEOUT, HttpSession
 from verify._index.urls import normalize_index_url
+from verify._provenance.checker import ProvenanceChecker
+from verify._provenance.trust import load_trust_root
 from verify._resolve.local import is_distribution_path, local_candidate
 from verify._resolve.pip_report import PipResolveRequest, TargetEnvironment, resolve_with_pip
 from verify._resolve.pylock import is_pylock_path, read_pylock
@@ -76,6 +78,8 @@ class CheckSettings:
     all_files: bool = False
     offline: bool = False
     policy_path: Path | None = None
+    #: A Sigstore ClientTrustConfig or TrustedRoot for a private Sigstore instance.
+    trust_config: Path | None = None
     cache_dir: Path | None = None
     timeout: float = DEFAULT_TIMEOUT
     retries: int = DEFAULT_RETRIES
@@ -217,6 +221,9 @@ def run_check(
     reported in the returned report instead.
     """
     policy = policy or load_policy(settings.policy_path)
+    # A private trust root is read up front so a bad file is a usage error (exit 2);
+    # production's is loaded only if some file has provenance to verify.
+    trust = load_trust_root(trust_config=settings.trust_config) if settings.trust_config else None
     gathered = gather_candidates(settings)
     indexes = index_settings(settings, gathered)
     cache_dir = settings.cache_dir or default_cache_dir()
@@ -238,6 +245,7 @@ def run_check(
                 jobs=settings.jobs,
             ),
             progress=progress,
+            provenance=ProvenanceChecker(session, offline=settings.offline, trust=trust),
         )
         report = gate.check(gathered.candidates)
     if gathered.errors:

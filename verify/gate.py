@@ -22,7 +22,8 @@ from verify._fetch.fetch import DEFAULT_JOBS, Fetcher, FetchRequest, FetchResult
 from verify._fetch.store import ContentStore
 from verify._index.client import IndexClient
 from verify._index.session import HttpSession
-from verify._index.urls import redact
+from verify._index.urls import file_url_path, redact
+from verify._provenance.checker import FileProvenance, ProvenanceChecker
 from verify._resolve.pip_report import TargetEnvironment
 from verify._resolve.select import file_version, select_installable, supported_tags
 from verify.errors import IncompleteError
@@ -99,8 +100,10 @@ class Gate:
         policy: Policy,
         options: CheckOptions | None = None,
         progress: ProgressSink | None = None,
+        provenance: ProvenanceChecker | None = None,
     ) -> None:
         self.options = options or CheckOptions()
+        self.provenance = provenance
         self.policy = policy
         self.store = store
         self.client = IndexClient(session, index_urls)
@@ -112,19 +115,25 @@ class Gate:
         pages, page_errors = self._read_pages(candidates)
         plans = [self._plan(c, pages, page_errors) for c in candidates]
         requests = [planned.request() for plan in plans for planned in plan.files]
-        results = iter(self.fetcher.fetch_all(requests))
+        fetched_all = self.fetcher.fetch_all(requests)
+        provenances = iter(self._check_provenance(plans, fetched_all))
+        results = iter(fetched_all)
         packages = []
         errors: list[ReportError] = []
         for plan in plans:
             fetched = [next(results) for _ in plan.files]
-            package = self._conclude(plan, fetched)
+            package = self._conclude(plan, fetched, [next(provenances) for _ in plan.files])
             packages.append(package)
             errors.extend(plan.errors)
         unique_errors = tuple(dict.fromkeys(errors))
         decision = Decision.worst(p.decision for p in packages)
         if unique_errors:
             decision = Decision.DENY
-        checks = ("hashes",) if self.options.offline else ("hashes", "index-metadata")
+        checks: tuple[str, ...] = (
+            ("hashes",) if self.options.offline else ("hashes", "index-metadata")
+        )
+        if self.provenance is not None:
+            checks += ("provenance",)
         return Report(
             decision=decision,
             packages=tuple(packages),
@@ -132,6 +141,41 @@ class Gate:
             checks=checks,
             indexes=tuple(redact(url) for url in self.client.index_urls),
         )
+
+    # -- provenance --------------------------------------------------------------------
+
+    def _check_provenance(
+        self, plans: Sequence[_Plan], fetched: Sequence[FetchResult]
+    ) -> list[FileProvenance]:
+        jobs = [(plan, planned) for plan in plans for planned in plan.files]
+        checker = self.provenance
+        if checker is None:
+            return [_NOT_RUN] * len(jobs)
+
+        def check(job: tuple[tuple[_Plan, _PlannedFile], FetchResult]) -> FileProvenance:
+            (plan, planned), result = job
+            if result.sha256 is None or result.path is None:
+                return FileProvenance(
+                    ProvenanceStatus.UNCHECKED, reason="the file's bytes could not be verified"
+                )
+            candidate = plan.candidate
+            local = planned.path
+            if local is None and planned.url is not None and planned.url.startswith("file:"):
+                local = file_url_path(planned.url)
+            return checker.check(
+                name=candidate.name,
+                version=str(candidate.version) if candidate.version is not None else None,
+                filename=planned.filename,
+                sha256=result.sha256,
+                entry=planned.entry,
+                local_path=local,
+            )
+
+        pairs = list(zip(jobs, fetched, strict=True))
+        if not pairs:
+            return []
+        with ThreadPoolExecutor(max_workers=min(self.options.jobs, len(pairs))) as pool:
+            return list(pool.map(check, pairs))
 
     # -- index pages -------------------------------------------------------------------
 
@@ -342,10 +386,23 @@ class Gate:
 
     # -- conclusions -------------------------------------------------------------------
 
-    def _conclude(self, plan: _Plan, fetched: Sequence[FetchResult]) -> PackageResult:
+    def _conclude(
+        self,
+        plan: _Plan,
+        fetched: Sequence[FetchResult],
+        provenances: Sequence[FileProvenance],
+    ) -> PackageResult:
         candidate = plan.candidate
         files = []
-        for planned, result in zip(plan.files, fetched, strict=True):
+        for planned, result, provenance in zip(plan.files, fetched, provenances, strict=True):
+            if provenance.status is ProvenanceStatus.INVALID:
+                plan.reasons.append(
+                    self._reason(
+                        "provenance-invalid",
+                        f"{planned.filename}: {provenance.reason}"
+                        + (f" ({provenance.source})" if provenance.source else ""),
+                    )
+                )
             status, problem = _hash_outcome(planned, result)
             entry = planned.entry
             if status is HashStatus.MISMATCH:
@@ -401,6 +458,7 @@ class Gate:
                     provenance_url=entry.provenance_url if entry else None,
                     cache_path=result.path,
                     error=problem if status is HashStatus.UNCHECKED else None,
+                    provenance=_as_model(provenance),
                 )
             )
         decision = Decision.worst(reason.decision for reason in plan.reasons)
@@ -413,15 +471,39 @@ class Gate:
             decision=decision,
             index=index,
             files=tuple(files),
-            provenance=Provenance(
-                ProvenanceStatus.UNCHECKED,
-                reason="PEP 740 provenance is not verified by this version of pip-verify",
-            ),
+            provenance=_package_provenance(files, checked=self.provenance is not None),
             findings=tuple(plan.findings),
             reasons=tuple(_dedupe(plan.reasons)),
             source=candidate.source,
             requested=candidate.requested,
         )
+
+
+_NOT_RUN = FileProvenance(ProvenanceStatus.UNCHECKED, reason="provenance was not checked")
+#: From the best outcome to the worst, for summing up a package's files.
+_PROVENANCE_ORDER = (
+    ProvenanceStatus.VERIFIED,
+    ProvenanceStatus.ABSENT,
+    ProvenanceStatus.UNCHECKED,
+    ProvenanceStatus.INVALID,
+)
+
+
+def _as_model(provenance: FileProvenance) -> Provenance:
+    return Provenance(
+        provenance.status,
+        publisher=provenance.identity.as_dict() if provenance.identity is not None else None,
+        reason=provenance.reason,
+    )
+
+
+def _package_provenance(files: Sequence[FileResult], *, checked: bool) -> Provenance:
+    """The package's provenance: its worst file's, so one unattested file is not hidden."""
+    outcomes = [f.provenance for f in files if f.provenance is not None]
+    if not outcomes:
+        reason = "no file to check" if checked else "provenance was not checked"
+        return Provenance(ProvenanceStatus.UNCHECKED, reason=reason)
+    return max(outcomes, key=lambda p: _PROVENANCE_ORDER.index(p.status))
 
 
 def _dedupe(reasons: Iterable[Reason]) -> list[Reason]:

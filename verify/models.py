@@ -296,6 +296,15 @@ class Reason:
 
 
 @dataclass(frozen=True, slots=True)
+class Provenance:
+    """The PEP 740 provenance outcome for a package's files."""
+
+    status: ProvenanceStatus
+    publisher: Mapping[str, str | None] | None = None
+    reason: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class FileResult:
     """What was verified about one file."""
 
@@ -316,15 +325,8 @@ class FileResult:
     cache_path: Path | None = None
     #: Why the bytes could not be read, when ``hash_status`` is ``UNCHECKED``.
     error: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class Provenance:
-    """The PEP 740 provenance outcome for a package's files."""
-
-    status: ProvenanceStatus
-    publisher: Mapping[str, str | None] | None = None
-    reason: str | None = None
+    #: This file's PEP 740 provenance outcome.
+    provenance: Provenance | None = None
 
 
 @dataclass(frozen=True, slots=True)

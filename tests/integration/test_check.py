@@ -590,7 +590,9 @@ def test_offline_uses_only_the_cache(
     assert beta["files"][0]["hash_status"] == "verified"
     assert beta["decision"] == "warn"  # index metadata was not consulted: said, not hidden
     assert {r["rule"] for r in beta["reasons"]} == {"index-metadata"}
-    assert report["checks"] == ["hashes"]
+    assert report["checks"] == ["hashes", "provenance"]
+    assert beta["provenance"]["status"] == "unchecked"
+    assert "--offline" in beta["provenance"]["reason"]
 
 
 def test_offline_refuses_loose_requirements(

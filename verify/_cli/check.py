@@ -103,6 +103,13 @@ def register(commands: Any) -> None:
         help="policy file (default: the embedded default policy)",
     )
     behaviour.add_argument(
+        "--trust-config",
+        type=Path,
+        metavar="FILE",
+        help="Sigstore ClientTrustConfig or TrustedRoot JSON of a private Sigstore instance "
+        "(default: production Sigstore)",
+    )
+    behaviour.add_argument(
         "--offline", action="store_true", help="no network at all: only local files and the cache"
     )
     behaviour.add_argument(
@@ -156,6 +163,7 @@ def settings_from_args(args: argparse.Namespace) -> CheckSettings:
         all_files=args.all_files,
         offline=args.offline,
         policy_path=args.policy,
+        trust_config=args.trust_config,
         cache_dir=args.cache_dir,
         timeout=args.timeout,
         retries=max(0, args.retries),

@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import Any
 
 from verify import __version__
-from verify.models import FileResult, PackageResult, Report
+from verify.models import FileResult, PackageResult, Provenance, Report
 
 __all__ = ["SCHEMA", "render_json", "report_to_dict"]
 
@@ -39,6 +39,15 @@ def _file(file: FileResult) -> dict[str, Any]:
         "requires_python": file.requires_python,
         "provenance_url": file.provenance_url,
         "error": file.error,
+        "provenance": _provenance(file.provenance) if file.provenance is not None else None,
+    }
+
+
+def _provenance(provenance: Provenance) -> dict[str, Any]:
+    return {
+        "status": provenance.status.value,
+        "publisher": dict(provenance.publisher) if provenance.publisher is not None else None,
+        "reason": provenance.reason,
     }
 
 
@@ -55,13 +64,7 @@ def _package(package: PackageResult) -> dict[str, Any]:
             else None
         ),
         "files": [_file(file) for file in package.files],
-        "provenance": {
-            "status": package.provenance.status.value,
-            "publisher": dict(package.provenance.publisher)
-            if package.provenance.publisher is not None
-            else None,
-            "reason": package.provenance.reason,
-        },
+        "provenance": _provenance(package.provenance),
         "findings": [
             {
                 "rule": f.rule,

@@ -48,6 +48,14 @@ RULES: dict[str, RuleInfo] = {
             Decision.DENY,
         ),
         RuleInfo(
+            "provenance-invalid",
+            "A file's PEP 740 provenance does not verify: a bad signature or log entry, an "
+            "attestation for other bytes or another file, or a publisher other than the one "
+            "the provenance claims.",
+            Decision.DENY,
+            Decision.DENY,
+        ),
+        RuleInfo(
             "hash-missing",
             "Nobody gave a strong digest (sha256 or better) to compare the bytes with.",
             Decision.WARN,

@@ -1,0 +1,331 @@
+"""``pip-verify check`` with PEP 740 provenance served by the loopback index, signed by the
+tests' own Sigstore instance and verified by the real sigstore-python through ``--trust-config``.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pypi_attestations import Provenance
+
+from tests.helpers import DistFactory, PackageIndex, assert_no_traceback
+from tests.helpers.sigstore import GitHubIdentity, GitLabIdentity, OtherIdentity, TestSigstore
+from verify._cli import main
+
+pytestmark = pytest.mark.integration
+
+PUBLISHER = GitHubIdentity(repository="acme/demo", workflow="release.yml", environment="pypi")
+
+
+@pytest.fixture(scope="module")
+def sigstore() -> TestSigstore:
+    return TestSigstore()
+
+
+@pytest.fixture
+def trust_config(sigstore: TestSigstore, tmp_path: Path) -> Path:
+    path = tmp_path / "trust.json"
+    path.write_text(sigstore.client_trust_config_json())
+    return path
+
+
+def check(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, *argv: str
+) -> tuple[int, dict[str, Any]]:
+    report = tmp_path / "report.json"
+    code = main(
+        [
+            "check",
+            *argv,
+            "--cache-dir",
+            str(tmp_path / "cache"),
+            "--format",
+            "json",
+            "-o",
+            str(report),
+        ]
+    )
+    captured = capsys.readouterr()
+    assert_no_traceback(captured.out + captured.err)
+    return code, json.loads(report.read_text())
+
+
+def only_package(report: dict[str, Any]) -> dict[str, Any]:
+    (package,) = report["packages"]
+    found: dict[str, Any] = package
+    return found
+
+
+def provenance_bytes(provenance: Provenance) -> bytes:
+    return provenance.model_dump_json().encode()
+
+
+@pytest.mark.parametrize("mode", ["json+html", "html-only"])
+def test_attested_file_is_verified_with_its_publisher(
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    sigstore: TestSigstore,
+    trust_config: Path,
+    dist_factory: DistFactory,
+    package_index: PackageIndex,
+    mode: str,
+) -> None:
+    package_index.mode = mode  # type: ignore[assignment]
+    wheel = dist_factory.wheel("demo", "1.0")
+    package_index.add(
+        wheel, provenance=provenance_bytes(sigstore.provenance(wheel, publisher=PUBLISHER))
+    )
+    code, report = check(
+        capsys,
+        tmp_path,
+        "demo==1.0",
+        "--index-url",
+        package_index.url,
+        "--trust-config",
+        str(trust_config),
+    )
+    assert code == 0
+    assert "provenance" in report["checks"]
+    provenance = only_package(report)["provenance"]
+    assert provenance["status"] == "verified"
+    publisher = provenance["publisher"]
+    assert publisher["kind"] == "GitHub"
+    assert publisher["repository"] == "acme/demo"
+    assert publisher["workflow"] == "release.yml"
+    assert publisher["environment"] == "pypi"
+    assert publisher["ref"] == "refs/heads/main"
+    assert only_package(report)["files"][0]["provenance"]["status"] == "verified"
+
+
+def test_gitlab_publisher(
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    sigstore: TestSigstore,
+    trust_config: Path,
+    dist_factory: DistFactory,
+    package_index: PackageIndex,
+) -> None:
+    wheel = dist_factory.wheel("demo", "1.0")
+    identity = GitLabIdentity(repository="acme/tools/demo")
+    package_index.add(
+        wheel, provenance=provenance_bytes(sigstore.provenance(wheel, publisher=identity))
+    )
+    code, report = check(
+        capsys,
+        tmp_path,
+        "demo==1.0",
+        "--index-url",
+        package_index.url,
+        "--trust-config",
+        str(trust_config),
+    )
+    assert code == 0
+    publisher = only_package(report)["provenance"]["publisher"]
+    assert (publisher["kind"], publisher["repository"], publisher["workflow"]) == (
+        "GitLab",
+        "acme/tools/demo",
+        ".gitlab-ci.yml",
+    )
+
+
+def test_absent_provenance(
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    trust_config: Path,
+    dist_factory: DistFactory,
+    package_index: PackageIndex,
+) -> None:
+    package_index.add(dist_factory.wheel("demo", "1.0"))
+    code, report = check(
+        capsys,
+        tmp_path,
+        "demo==1.0",
+        "--index-url",
+        package_index.url,
+        "--trust-config",
+        str(trust_config),
+    )
+    assert code == 0
+    provenance = only_package(report)["provenance"]
+    assert provenance["status"] == "absent"
+    assert provenance["reason"]
+
+
+def test_predecessor_attested_this_release_not(
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    sigstore: TestSigstore,
+    trust_config: Path,
+    dist_factory: DistFactory,
+    package_index: PackageIndex,
+) -> None:
+    old = dist_factory.wheel("demo", "1.0")
+    package_index.add(
+        old, provenance=provenance_bytes(sigstore.provenance(old, publisher=PUBLISHER))
+    )
+    package_index.add(dist_factory.wheel("demo", "1.1"))
+    code, report = check(
+        capsys,
+        tmp_path,
+        "demo==1.1",
+        "--index-url",
+        package_index.url,
+        "--trust-config",
+        str(trust_config),
+    )
+    assert code == 0  # the regression rule belongs to the policy
+    assert only_package(report)["provenance"]["status"] == "absent"
+
+
+def invalid_case(case: str, sigstore: TestSigstore, wheel: Path, other_wheel: Path) -> bytes:
+    if case == "attestation-for-another-file":
+        return provenance_bytes(sigstore.provenance(other_wheel, publisher=PUBLISHER))
+    if case == "attestation-for-other-bytes":
+        attestation = sigstore.attest(wheel, publisher=PUBLISHER, subject_sha256="0" * 64)
+        return provenance_bytes(sigstore.provenance(wheel, [attestation], publisher=PUBLISHER))
+    if case == "claims-another-repository":
+        attestation = sigstore.attest(wheel, publisher=GitHubIdentity("evil/demo", "release.yml"))
+        return provenance_bytes(sigstore.provenance(wheel, [attestation], publisher=PUBLISHER))
+    if case == "claims-another-workflow":
+        attestation = sigstore.attest(wheel, publisher=GitHubIdentity("acme/demo", "ci.yml"))
+        return provenance_bytes(sigstore.provenance(wheel, [attestation], publisher=PUBLISHER))
+    if case == "unknown-ca":
+        stranger = TestSigstore(name="stranger")
+        return provenance_bytes(stranger.provenance(wheel, publisher=PUBLISHER))
+    if case == "not-json":
+        return b"{not json"
+    raise AssertionError(case)
+
+
+@pytest.mark.parametrize(
+    ("case", "reason"),
+    [
+        ("attestation-for-another-file", "is for 'other-1.0-py3-none-any.whl'"),
+        ("attestation-for-other-bytes", "is for sha256:" + "0" * 64),
+        ("claims-another-repository", "claims repository 'acme/demo'"),
+        ("claims-another-workflow", "claims workflow 'release.yml'"),
+        ("unknown-ca", "Sigstore verification failed"),
+        ("not-json", "not JSON"),
+    ],
+)
+def test_invalid_provenance_is_denied_with_a_reason(
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    sigstore: TestSigstore,
+    trust_config: Path,
+    dist_factory: DistFactory,
+    package_index: PackageIndex,
+    case: str,
+    reason: str,
+) -> None:
+    wheel = dist_factory.wheel("demo", "1.0")
+    other = dist_factory.wheel("other", "1.0")
+    package_index.add(wheel, provenance=invalid_case(case, sigstore, wheel, other))
+    code, report = check(
+        capsys,
+        tmp_path,
+        "demo==1.0",
+        "--index-url",
+        package_index.url,
+        "--trust-config",
+        str(trust_config),
+    )
+    assert code == 1
+    package = only_package(report)
+    assert package["provenance"]["status"] == "invalid"
+    assert reason in package["provenance"]["reason"]
+    (denial,) = [r for r in package["reasons"] if r["decision"] == "deny"]
+    assert denial["rule"] == "provenance-invalid"
+    assert reason in denial["message"]
+
+
+def test_unknown_publisher_kind_is_unchecked_not_a_crash(
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    sigstore: TestSigstore,
+    trust_config: Path,
+    dist_factory: DistFactory,
+    package_index: PackageIndex,
+) -> None:
+    wheel = dist_factory.wheel("demo", "1.0")
+    attestation = sigstore.attest(
+        wheel, publisher=OtherIdentity(issuer="https://ci.example", identity="builder@ci.example")
+    )
+    document = {
+        "version": 1,
+        "attestation_bundles": [
+            {
+                "publisher": {"kind": "SomeNewCI", "project": "demo"},
+                "attestations": [json.loads(attestation.model_dump_json())],
+            }
+        ],
+    }
+    package_index.add(wheel, provenance=json.dumps(document).encode())
+    code, report = check(
+        capsys,
+        tmp_path,
+        "demo==1.0",
+        "--index-url",
+        package_index.url,
+        "--trust-config",
+        str(trust_config),
+    )
+    assert code == 0
+    provenance = only_package(report)["provenance"]
+    assert provenance["status"] == "unchecked"
+    assert "unknown publisher kind 'SomeNewCI'" in provenance["reason"]
+
+
+def test_local_file_with_sidecar_provenance_offline_without_sockets(
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    sigstore: TestSigstore,
+    trust_config: Path,
+    dist_factory: DistFactory,
+) -> None:
+    dist = tmp_path / "dist"
+    dist.mkdir()
+    wheel = dist / "demo-1.0-py3-none-any.whl"
+    shutil.copy(dist_factory.wheel("demo", "1.0"), wheel)
+    (dist / (wheel.name + ".publish.attestation")).write_text(
+        sigstore.attest(wheel, publisher=PUBLISHER).model_dump_json()
+    )
+    pytest_socket = pytest.importorskip("pytest_socket")
+    pytest_socket.disable_socket(allow_unix_socket=True)
+    try:
+        code, report = check(
+            capsys, tmp_path, str(wheel), "--offline", "--trust-config", str(trust_config)
+        )
+    finally:
+        pytest_socket.enable_socket()
+    assert code == 0
+    provenance = only_package(report)["provenance"]
+    assert provenance["status"] == "verified"
+    assert provenance["publisher"]["repository"] == "acme/demo"
+
+
+def test_invalid_trust_config_exits_2(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, package_index: PackageIndex
+) -> None:
+    bad = tmp_path / "trust.json"
+    bad.write_text('{"mediaType": "application/x-nothing"}')
+    code = main(
+        [
+            "check",
+            "demo==1.0",
+            "--index-url",
+            package_index.url,
+            "--trust-config",
+            str(bad),
+            "--cache-dir",
+            str(tmp_path / "cache"),
+        ]
+    )
+    err = capsys.readouterr().err
+    assert_no_traceback(err)
+    assert code == 2
+    assert "neither a Sigstore ClientTrustConfig nor a TrustedRoot" in err

@@ -1,0 +1,195 @@
+"""The provenance status of a file: find its evidence, verify it, compare identities."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from verify._index.session import HttpSession
+from verify._provenance.attestation import AttestationInvalid, verify_attestation
+from verify._provenance.evidence import (
+    ClaimedBundle,
+    Evidence,
+    EvidenceError,
+    fetch_evidence,
+    integrity_url,
+    local_evidence,
+)
+from verify._provenance.identity import PublisherIdentity, PublisherKind
+from verify._provenance.trust import TrustRoot, load_trust_root
+from verify.errors import IncompleteError, UsageError
+from verify.models import IndexFile, ProvenanceStatus
+
+__all__ = ["FileProvenance", "ProvenanceChecker"]
+
+#: Claimed publisher kinds whose identity pip-verify can compare with a certificate.
+_COMPARABLE = {kind.value: kind for kind in PublisherKind if kind is not PublisherKind.UNKNOWN}
+
+
+@dataclass(frozen=True, slots=True)
+class FileProvenance:
+    """The provenance outcome for one file."""
+
+    status: ProvenanceStatus
+    identity: PublisherIdentity | None = None
+    reason: str | None = None
+    #: Where the evidence came from (a URL or a path).
+    source: str | None = None
+
+
+def _mismatch(claimed: Mapping[str, Any], actual: PublisherIdentity) -> str | None:
+    """Why the certificate's identity is not the publisher the document claims, if it is not."""
+    kind = claimed.get("kind")
+    if not claimed:
+        return None  # a bare attestation file claims nothing
+    if kind != actual.kind.value:
+        return (
+            f"the provenance claims a {kind} publisher, the certificate is from {actual.kind.value}"
+        )
+    repository = claimed.get("repository")
+    if isinstance(repository, str) and (actual.repository or "").lower() != repository.lower():
+        return (
+            f"the provenance claims repository {repository!r}, "
+            f"the certificate says {actual.repository!r}"
+        )
+    workflow = claimed.get("workflow", claimed.get("workflow_filepath"))
+    if isinstance(workflow, str) and actual.workflow != workflow:
+        return (
+            f"the provenance claims workflow {workflow!r}, the certificate says {actual.workflow!r}"
+        )
+    return None
+
+
+class ProvenanceChecker:
+    """Checks files' provenance; loads the Sigstore trust root only when evidence needs it."""
+
+    def __init__(
+        self,
+        session: HttpSession,
+        *,
+        offline: bool = False,
+        trust_config: Path | None = None,
+        trust: TrustRoot | None = None,
+    ) -> None:
+        self.session = session
+        self.offline = offline
+        self.trust_config = trust_config
+        self._trust = trust
+        self._lock = threading.Lock()
+
+    @property
+    def trust(self) -> TrustRoot:
+        """The trust root, loaded on first use (a TUF refresh may need the network)."""
+        with self._lock:
+            if self._trust is None:
+                self._trust = load_trust_root(offline=self.offline, trust_config=self.trust_config)
+            return self._trust
+
+    def warning(self) -> str | None:
+        """The trust root's warning, if it was loaded and had one."""
+        return self._trust.warning if self._trust is not None else None
+
+    def find(
+        self,
+        *,
+        name: str,
+        version: str | None,
+        filename: str,
+        entry: IndexFile | None,
+        local_path: Path | None,
+    ) -> tuple[Evidence | None, str | None]:
+        """The evidence for a file, or ``None`` with the reason there is none to check."""
+        if local_path is not None:
+            found = local_evidence(local_path)
+            if found is not None or entry is None:
+                return found, "no provenance beside the file"
+        if entry is None:
+            if self.offline:
+                raise _Unchecked("the index was not consulted (--offline)")
+            return None, "the file is not on an index that could serve provenance"
+        if entry.provenance_url is not None:
+            url = entry.provenance_url
+        elif entry.index_url.startswith(("http://", "https://")) and version is not None:
+            url = integrity_url(entry.index_url, name, version, filename)
+        else:
+            return None, "the index lists no provenance for this file"
+        if self.offline:
+            raise _Unchecked("provenance is on the index and --offline forbids fetching it")
+        return fetch_evidence(self.session, url), "the index serves no provenance for this file"
+
+    def check(
+        self,
+        *,
+        name: str,
+        version: str | None,
+        filename: str,
+        sha256: str,
+        entry: IndexFile | None,
+        local_path: Path | None = None,
+    ) -> FileProvenance:
+        """Verify every attestation of the file against its bytes' digest."""
+        try:
+            evidence, absent_reason = self.find(
+                name=name, version=version, filename=filename, entry=entry, local_path=local_path
+            )
+        except _Unchecked as exc:
+            return FileProvenance(ProvenanceStatus.UNCHECKED, reason=str(exc))
+        except IncompleteError as exc:
+            return FileProvenance(
+                ProvenanceStatus.UNCHECKED, reason=f"could not fetch provenance: {exc.one_line()}"
+            )
+        except EvidenceError as exc:
+            return FileProvenance(ProvenanceStatus.INVALID, reason=str(exc))
+        if evidence is None:
+            return FileProvenance(ProvenanceStatus.ABSENT, reason=absent_reason)
+        try:
+            verifier = self.trust.verifier
+        except UsageError as exc:
+            return FileProvenance(
+                ProvenanceStatus.UNCHECKED, reason=exc.one_line(), source=evidence.source
+            )
+        identity: PublisherIdentity | None = None
+        for bundle in evidence.bundles:
+            outcome = self._check_bundle(bundle, verifier, filename, sha256, evidence.source)
+            if isinstance(outcome, FileProvenance):
+                return outcome
+            identity = identity or outcome
+        return FileProvenance(ProvenanceStatus.VERIFIED, identity=identity, source=evidence.source)
+
+    def _check_bundle(
+        self, bundle: ClaimedBundle, verifier: Any, filename: str, sha256: str, source: str
+    ) -> PublisherIdentity | FileProvenance:
+        kind = bundle.publisher.get("kind")
+        if bundle.publisher and kind not in _COMPARABLE:
+            return FileProvenance(
+                ProvenanceStatus.UNCHECKED,
+                reason=f"unknown publisher kind {kind!r}: its identity cannot be verified",
+                source=source,
+            )
+        environment = bundle.publisher.get("environment")
+        identity: PublisherIdentity | None = None
+        for attestation in bundle.attestations:
+            try:
+                verified = verify_attestation(
+                    attestation,
+                    verifier=verifier,
+                    filename=filename,
+                    sha256=sha256,
+                    environment=environment if isinstance(environment, str) else None,
+                )
+            except AttestationInvalid as exc:
+                return FileProvenance(ProvenanceStatus.INVALID, reason=str(exc), source=source)
+            problem = _mismatch(bundle.publisher, verified.identity)
+            if problem is not None:
+                return FileProvenance(ProvenanceStatus.INVALID, reason=problem, source=source)
+            identity = identity or verified.identity
+        if identity is None:  # parse_provenance never yields an empty bundle
+            return FileProvenance(ProvenanceStatus.INVALID, reason="no attestations", source=source)
+        return identity
+
+
+class _Unchecked(Exception):
+    """Provenance exists but may not be fetched (``--offline``)."""

@@ -1,0 +1,159 @@
+"""Finding PEP 740 provenance for a file: on its index, through the Integrity API, or beside it.
+
+Everything read here is untrusted until :mod:`verify._provenance.attestation` verifies it.
+Provenance objects are parsed bundle by bundle so that a publisher kind pypi-attestations does
+not know makes that bundle unverifiable instead of failing the whole document.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote, urlsplit, urlunsplit
+
+from pydantic import ValidationError
+from pypi_attestations import Attestation
+
+from verify._index.session import HttpSession
+from verify._index.urls import redact
+from verify.errors import NetworkError
+
+__all__ = [
+    "INTEGRITY_ACCEPT",
+    "ClaimedBundle",
+    "Evidence",
+    "EvidenceError",
+    "fetch_evidence",
+    "integrity_url",
+    "local_evidence",
+    "parse_attestation",
+    "parse_provenance",
+]
+
+INTEGRITY_ACCEPT = "application/vnd.pypi.integrity.v1+json"
+#: Provenance documents are small; a few attestations of a few KiB each.
+MAX_PROVENANCE_BYTES = 4 * 1024 * 1024
+
+
+class EvidenceError(ValueError):
+    """A provenance document or attestation file is malformed."""
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimedBundle:
+    """Attestations and the publisher the document claims produced them (unverified)."""
+
+    publisher: Mapping[str, Any]
+    attestations: tuple[Attestation, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Evidence:
+    """A provenance document and where it came from."""
+
+    bundles: tuple[ClaimedBundle, ...]
+    source: str
+
+
+def _attestation(raw: object, where: str) -> Attestation:
+    try:
+        return Attestation.model_validate(raw)
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        location = ".".join(str(part) for part in error["loc"])
+        raise EvidenceError(f"{where}: malformed attestation ({location}: {error['msg']})") from exc
+
+
+def parse_provenance(raw: bytes, *, source: str) -> Evidence:
+    """A PEP 740 provenance object (``{"version": 1, "attestation_bundles": [...]}``)."""
+    try:
+        document = json.loads(raw)
+    except ValueError as exc:
+        raise EvidenceError(f"{source}: provenance is not JSON: {exc}") from exc
+    if not isinstance(document, dict) or document.get("version") != 1:
+        raise EvidenceError(f"{source}: not a version 1 PEP 740 provenance object")
+    bundles_raw = document.get("attestation_bundles")
+    if not isinstance(bundles_raw, list) or not bundles_raw:
+        raise EvidenceError(f"{source}: provenance has no attestation bundles")
+    bundles = []
+    for position, bundle in enumerate(bundles_raw):
+        where = f"{source} bundle {position}"
+        if not isinstance(bundle, dict):
+            raise EvidenceError(f"{where}: not an object")
+        publisher = bundle.get("publisher")
+        attestations = bundle.get("attestations")
+        if (
+            not isinstance(publisher, dict)
+            or not isinstance(attestations, list)
+            or not attestations
+        ):
+            raise EvidenceError(f"{where}: needs a publisher and at least one attestation")
+        bundles.append(
+            ClaimedBundle(
+                publisher=publisher,
+                attestations=tuple(_attestation(a, where) for a in attestations),
+            )
+        )
+    return Evidence(tuple(bundles), source)
+
+
+def parse_attestation(raw: bytes, *, source: str) -> Evidence:
+    """A single attestation file (twine's ``<file>.publish.attestation``); no claimed publisher."""
+    try:
+        document = json.loads(raw)
+    except ValueError as exc:
+        raise EvidenceError(f"{source}: attestation is not JSON: {exc}") from exc
+    return Evidence((ClaimedBundle({}, (_attestation(document, source),)),), source)
+
+
+def local_evidence(path: Path) -> Evidence | None:
+    """Provenance beside a local file: ``<file>.provenance``, else ``<file>.*.attestation``."""
+    provenance = path.with_name(path.name + ".provenance")
+    try:
+        if provenance.is_file():
+            return parse_provenance(_read_capped(provenance), source=str(provenance))
+        attestations = sorted(path.parent.glob(_glob_escape(path.name) + ".*.attestation"))
+        if not attestations:
+            return None
+        bundles: list[ClaimedBundle] = []
+        for file in attestations:
+            bundles.extend(parse_attestation(_read_capped(file), source=str(file)).bundles)
+    except OSError as exc:
+        raise EvidenceError(f"cannot read provenance beside {path}: {exc.strerror}") from exc
+    return Evidence(tuple(bundles), str(path.parent))
+
+
+def _glob_escape(name: str) -> str:
+    return "".join(f"[{c}]" if c in "*?[" else c for c in name)
+
+
+def _read_capped(path: Path) -> bytes:
+    if path.stat().st_size > MAX_PROVENANCE_BYTES:
+        raise EvidenceError(f"{path} is larger than {MAX_PROVENANCE_BYTES} bytes")
+    return path.read_bytes()
+
+
+def integrity_url(index_url: str, name: str, version: str, filename: str) -> str:
+    """The PyPI Integrity API provenance URL for a file, on the index's host."""
+    parts = urlsplit(index_url)
+    path = "/integrity/{}/{}/{}/provenance".format(
+        *(quote(p, safe="") for p in (name, version, filename))
+    )
+    return urlunsplit((parts.scheme, parts.netloc, path, "", ""))
+
+
+def fetch_evidence(session: HttpSession, url: str) -> Evidence | None:
+    """The provenance at ``url``; ``None`` when the index says there is none (404).
+
+    Raises :class:`~verify.errors.NetworkError` when it cannot be read and
+    :class:`EvidenceError` when it is malformed.
+    """
+    response = session.get_page(url, accept=INTEGRITY_ACCEPT, max_bytes=MAX_PROVENANCE_BYTES)
+    if response.status in (404, 410):
+        return None
+    if response.status != 200:
+        raise NetworkError(f"{redact(url)} answered HTTP {response.status}")
+    return parse_provenance(response.body, source=redact(url))
