@@ -118,6 +118,9 @@ class IndexFile:
     requires_python: str | None = None
     #: The PEP 740 provenance URL (JSON ``provenance`` key, HTML ``data-provenance``).
     provenance_url: str | None = None
+    #: The page says whether the file has provenance (a JSON ``provenance`` key, even null);
+    #: when it does not, the Integrity API is asked.
+    provenance_listed: bool = False
     #: Whether the index serves the file's core metadata separately (PEP 658/714).
     core_metadata: bool = False
 

@@ -242,6 +242,16 @@ class _Handler(BaseHTTPRequestHandler):
                 self._serve_page(normalized, accept, head=head)
         elif path.startswith("/files/"):
             self._serve_file(path[len("/files/") :], head=head)
+        elif path.startswith("/integrity/") and path.endswith("/provenance"):
+            # /integrity/<project>/<version>/<filename>/provenance
+            parts = path.split("/")
+            entry = index.files.get(parts[4]) if len(parts) == 6 else None
+            if not index.integrity_api or entry is None or entry.provenance is None:
+                self._send(404, b"not found\n", head=head)
+            else:
+                self._send(
+                    200, entry.provenance, "application/vnd.pypi.integrity.v1+json", head=head
+                )
         elif path.startswith("/provenance/"):
             entry = index.files.get(path[len("/provenance/") :])
             if entry is None or entry.provenance is None:
@@ -311,6 +321,9 @@ class PackageIndex:
         #: File URLs as absolute ``http://127.0.0.1:<port>/files/...`` instead of relative.
         self.absolute_urls = absolute_urls
         self.api_version = api_version
+        #: Serve provenance only through the PyPI Integrity API
+        #: (``/integrity/<project>/<version>/<filename>/provenance``), not on project pages.
+        self.integrity_api = False
         #: PEP 792 status per project (any spelling of the name), e.g. {"demo": "archived"}.
         self.project_status: dict[str, str] = {}
         #: (method, path, Accept header) of every request received, in order.
@@ -476,7 +489,7 @@ class PackageIndex:
         return f"../../{kind}/{quote(filename)}"
 
     def _provenance_url(self, entry: IndexFile, *, absolute: bool) -> str | None:
-        if entry.provenance is None:
+        if entry.provenance is None or self.integrity_api:
             return None
         return self._url("provenance", entry.filename, absolute=absolute)
 
@@ -503,7 +516,11 @@ class PackageIndex:
                     "size": e.size,
                     "upload-time": _iso_z(e.upload_time),
                     "core-metadata": False,
-                    "provenance": self._provenance_url(e, absolute=self.absolute_urls),
+                    **(
+                        {}
+                        if self.integrity_api
+                        else {"provenance": self._provenance_url(e, absolute=self.absolute_urls)}
+                    ),
                 }
                 for e in files
             ],

@@ -329,3 +329,63 @@ def test_invalid_trust_config_exits_2(
     assert_no_traceback(err)
     assert code == 2
     assert "neither a Sigstore ClientTrustConfig nor a TrustedRoot" in err
+
+
+@pytest.mark.parametrize("mode", ["json-only", "html-only"])
+def test_integrity_api_is_asked_when_pages_do_not_list_provenance(
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    sigstore: TestSigstore,
+    trust_config: Path,
+    dist_factory: DistFactory,
+    package_index: PackageIndex,
+    mode: str,
+) -> None:
+    package_index.mode = mode  # type: ignore[assignment]
+    package_index.integrity_api = True
+    wheel = dist_factory.wheel("demo", "1.0")
+    package_index.add(
+        wheel, provenance=provenance_bytes(sigstore.provenance(wheel, publisher=PUBLISHER))
+    )
+    package_index.add(dist_factory.wheel("plain", "1.0"))
+    code, report = check(
+        capsys,
+        tmp_path,
+        "demo==1.0",
+        "plain==1.0",
+        "--index-url",
+        package_index.url,
+        "--trust-config",
+        str(trust_config),
+    )
+    assert code == 0
+    by_name = {p["name"]: p for p in report["packages"]}
+    assert by_name["demo"]["provenance"]["status"] == "verified"
+    assert by_name["plain"]["provenance"]["status"] == "absent"
+    asked = [
+        path for _m, path, accept in package_index.requests_log if path.startswith("/integrity/")
+    ]
+    assert "/integrity/demo/1.0/demo-1.0-py3-none-any.whl/provenance" in asked
+
+
+def test_json_page_listing_no_provenance_is_not_asked_again(
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    trust_config: Path,
+    dist_factory: DistFactory,
+    package_index: PackageIndex,
+) -> None:
+    package_index.mode = "json-only"
+    package_index.add(dist_factory.wheel("plain", "1.0"))
+    code, report = check(
+        capsys,
+        tmp_path,
+        "plain==1.0",
+        "--index-url",
+        package_index.url,
+        "--trust-config",
+        str(trust_config),
+    )
+    assert code == 0
+    assert only_package(report)["provenance"]["status"] == "absent"
+    assert not [p for _m, p, _a in package_index.requests_log if p.startswith("/integrity/")]

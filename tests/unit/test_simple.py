@@ -104,6 +104,7 @@ def test_json_page_full_entry() -> None:
         yanked_reason=None,
         requires_python=">=3.9",
         provenance_url=f"https://index.example/provenance/{WHEEL}",
+        provenance_listed=True,
         core_metadata=True,
     )
     assert sdist.url == f"https://files.example/x/{SDIST}"
@@ -318,6 +319,7 @@ def test_html_page_full_entry() -> None:
         index_url=INDEX,
         requires_python=">=3.9,<4",
         provenance_url=f"https://index.example/provenance/{WHEEL}",
+        provenance_listed=True,
         core_metadata=True,
     )
     assert sdist.url == f"https://files.example/p/{SDIST}"

@@ -201,6 +201,7 @@ def _json_file(raw: object, position: int, page_url: str, index_url: str) -> Ind
         yanked_reason=yanked if isinstance(yanked, str) and yanked else None,
         requires_python=_optional_str(entry, "requires-python", where),
         provenance_url=urljoin(page_url, provenance) if provenance else None,
+        provenance_listed="provenance" in entry,
         core_metadata=metadata is not None and metadata is not False,
     )
 
@@ -278,6 +279,7 @@ def parse_html_page(
                 yanked_reason=yanked_attr or None,
                 requires_python=anchor.get("data-requires-python") or None,
                 provenance_url=urljoin(base, provenance) if provenance else None,
+                provenance_listed=provenance is not None,
                 core_metadata=metadata_attr is not None and metadata_attr != "false",
             )
         )

@@ -112,6 +112,8 @@ class ProvenanceChecker:
             return None, "the file is not on an index that could serve provenance"
         if entry.provenance_url is not None:
             url = entry.provenance_url
+        elif entry.provenance_listed:
+            return None, "the index lists no provenance for this file"
         elif entry.index_url.startswith(("http://", "https://")) and version is not None:
             url = integrity_url(entry.index_url, name, version, filename)
         else:
