@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import platformdirs
+from packaging.utils import NormalizedName, canonicalize_name
 
 from verify._fetch.fetch import DEFAULT_JOBS, ProgressSink
 from verify._fetch.store import ContentStore
@@ -24,6 +25,7 @@ from verify._index.config import IndexSettings, pip_index_settings
 from verify._index.session import DEFAULT_RETRIES, DEFAULT_TIMEOUT, HttpSession
 from verify._index.urls import normalize_index_url
 from verify._provenance.checker import ProvenanceChecker
+from verify._provenance.identity import ExpectedIdentity, parse_expectation
 from verify._provenance.trust import load_trust_root
 from verify._resolve.local import is_distribution_path, local_candidate
 from verify._resolve.pip_report import PipResolveRequest, TargetEnvironment, resolve_with_pip
@@ -80,6 +82,8 @@ class CheckSettings:
     policy_path: Path | None = None
     #: A Sigstore ClientTrustConfig or TrustedRoot for a private Sigstore instance.
     trust_config: Path | None = None
+    #: Publisher pins: ``NAME:kind=GitHub,repository=OWNER/REPO,workflow=FILE``.
+    expect: tuple[str, ...] = ()
     cache_dir: Path | None = None
     timeout: float = DEFAULT_TIMEOUT
     retries: int = DEFAULT_RETRIES
@@ -208,6 +212,21 @@ def index_settings(settings: CheckSettings, gathered: Gathered) -> IndexSettings
     return pip_index_settings()
 
 
+def parse_expectations(values: Sequence[str]) -> dict[NormalizedName, list[ExpectedIdentity]]:
+    """``--expect`` values by package; several for one package mean any of them."""
+    expectations: dict[NormalizedName, list[ExpectedIdentity]] = {}
+    for value in values:
+        try:
+            name, identity = parse_expectation(value)
+        except ValueError as exc:
+            raise UsageError(
+                f"invalid --expect {value!r}: {exc}",
+                hint="e.g. --expect 'demo:kind=GitHub,repository=acme/demo,workflow=release.yml'",
+            ) from exc
+        expectations.setdefault(canonicalize_name(name), []).append(identity)
+    return expectations
+
+
 def run_check(
     settings: CheckSettings,
     *,
@@ -221,6 +240,7 @@ def run_check(
     reported in the returned report instead.
     """
     policy = policy or load_policy(settings.policy_path)
+    expectations = parse_expectations(settings.expect)
     # A private trust root is read up front so a bad file is a usage error (exit 2);
     # production's is loaded only if some file has provenance to verify.
     trust = load_trust_root(trust_config=settings.trust_config) if settings.trust_config else None
@@ -246,6 +266,7 @@ def run_check(
             ),
             progress=progress,
             provenance=ProvenanceChecker(session, offline=settings.offline, trust=trust),
+            expectations=expectations,
         )
         report = gate.check(gathered.candidates)
     if gathered.errors:

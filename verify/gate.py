@@ -10,7 +10,7 @@ the report, and the report says whether verification completed.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,6 +24,7 @@ from verify._index.client import IndexClient
 from verify._index.session import HttpSession
 from verify._index.urls import file_url_path, redact
 from verify._provenance.checker import FileProvenance, ProvenanceChecker
+from verify._provenance.identity import ExpectedIdentity
 from verify._resolve.pip_report import TargetEnvironment
 from verify._resolve.select import file_version, select_installable, supported_tags
 from verify.errors import IncompleteError
@@ -101,7 +102,9 @@ class Gate:
         options: CheckOptions | None = None,
         progress: ProgressSink | None = None,
         provenance: ProvenanceChecker | None = None,
+        expectations: Mapping[NormalizedName, Sequence[ExpectedIdentity]] | None = None,
     ) -> None:
+        self.expectations = dict(expectations or {})
         self.options = options or CheckOptions()
         self.provenance = provenance
         self.policy = policy
@@ -176,6 +179,54 @@ class Gate:
             return []
         with ThreadPoolExecutor(max_workers=min(self.options.jobs, len(pairs))) as pool:
             return list(pool.map(check, pairs))
+
+    def _pins(self, candidate: Candidate) -> tuple[ExpectedIdentity, ...]:
+        """The identities decided beforehand: the input's own, then ``--expect``."""
+        origin = str(candidate.source) if candidate.source else candidate.origin
+        from_input = tuple(
+            ExpectedIdentity.from_table(table, origin=origin)
+            for table in candidate.attestation_identities
+        )
+        return from_input + tuple(self.expectations.get(candidate.name, ()))
+
+    def _check_pins(
+        self,
+        plan: _Plan,
+        filename: str,
+        provenance: FileProvenance,
+        pins: Sequence[ExpectedIdentity],
+    ) -> None:
+        wanted = " or ".join(f"{pin} ({pin.origin})" for pin in pins)
+        status = provenance.status
+        if status is ProvenanceStatus.VERIFIED and provenance.identity is not None:
+            if any(pin.matches(provenance.identity) for pin in pins):
+                return
+            identity = provenance.identity
+            got = ExpectedIdentity(
+                identity.kind.value,
+                identity.repository or "?",
+                identity.workflow,
+                identity.environment,
+            )
+            plan.reasons.append(
+                self._reason(
+                    "publisher-mismatch", f"{filename} was published by {got}; expected {wanted}"
+                )
+            )
+        elif status is ProvenanceStatus.ABSENT:
+            plan.reasons.append(
+                self._reason(
+                    "publisher-mismatch", f"{filename} has no provenance; expected {wanted}"
+                )
+            )
+        elif status is ProvenanceStatus.UNCHECKED:
+            plan.reasons.append(
+                self._reason(
+                    "publisher-mismatch",
+                    f"{filename}: the pinned publisher could not be checked: {provenance.reason}",
+                    unchecked=True,
+                )
+            )
 
     # -- index pages -------------------------------------------------------------------
 
@@ -394,7 +445,10 @@ class Gate:
     ) -> PackageResult:
         candidate = plan.candidate
         files = []
+        pins = self._pins(candidate)
         for planned, result, provenance in zip(plan.files, fetched, provenances, strict=True):
+            if pins:
+                self._check_pins(plan, planned.filename, provenance, pins)
             if provenance.status is ProvenanceStatus.INVALID:
                 plan.reasons.append(
                     self._reason(

@@ -264,6 +264,8 @@ class Candidate:
     preselected: bool = False
     #: Why this entry cannot be verified (a VCS checkout, a local directory, an editable).
     unverifiable: str | None = None
+    #: Publisher identities the input pins (PEP 751 ``attestation-identities``), raw tables.
+    attestation_identities: tuple[Mapping[str, object], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -389,3 +389,137 @@ def test_json_page_listing_no_provenance_is_not_asked_again(
     assert code == 0
     assert only_package(report)["provenance"]["status"] == "absent"
     assert not [p for _m, p, _a in package_index.requests_log if p.startswith("/integrity/")]
+
+
+@pytest.fixture
+def attested(
+    sigstore: TestSigstore, dist_factory: DistFactory, package_index: PackageIndex
+) -> PackageIndex:
+    wheel = dist_factory.wheel("demo", "1.0")
+    package_index.add(
+        wheel, provenance=provenance_bytes(sigstore.provenance(wheel, publisher=PUBLISHER))
+    )
+    package_index.add(dist_factory.wheel("plain", "1.0"))
+    return package_index
+
+
+@pytest.mark.parametrize(
+    ("expect", "allowed"),
+    [
+        ("demo:kind=GitHub,repository=acme/demo,workflow=release.yml", True),
+        ("demo:kind=github,repository=ACME/demo", True),
+        ("demo:kind=GitHub,repository=acme/demo,workflow=release.yml,environment=pypi", True),
+        ("demo:kind=GitHub,repository=acme/demo,workflow=nightly.yml", False),
+        ("demo:kind=GitHub,repository=evil/demo,workflow=release.yml", False),
+        ("demo:kind=GitLab,repository=acme/demo", False),
+        ("demo:kind=GitHub,repository=acme/demo,environment=staging", False),
+    ],
+)
+def test_expect_pins_the_publisher(
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    trust_config: Path,
+    attested: PackageIndex,
+    expect: str,
+    allowed: bool,
+) -> None:
+    code, report = check(
+        capsys,
+        tmp_path,
+        "demo==1.0",
+        "--index-url",
+        attested.url,
+        "--trust-config",
+        str(trust_config),
+        "--expect",
+        expect,
+    )
+    package = only_package(report)
+    assert package["provenance"]["status"] == "verified"
+    if allowed:
+        assert code == 0
+        assert package["decision"] == "allow"
+    else:
+        assert code == 1
+        (reason,) = package["reasons"]
+        assert reason["rule"] == "publisher-mismatch"
+        assert "was published by GitHub acme/demo, workflow release.yml" in reason["message"]
+        assert "(--expect)" in reason["message"]
+
+
+def test_expect_on_a_package_without_provenance_is_denied(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, trust_config: Path, attested: PackageIndex
+) -> None:
+    code, report = check(
+        capsys,
+        tmp_path,
+        "plain==1.0",
+        "--index-url",
+        attested.url,
+        "--trust-config",
+        str(trust_config),
+        "--expect",
+        "plain:kind=GitHub,repository=acme/plain",
+    )
+    assert code == 1
+    (reason,) = only_package(report)["reasons"]
+    assert reason["rule"] == "publisher-mismatch"
+    assert "has no provenance" in reason["message"]
+
+
+@pytest.mark.parametrize(
+    "value", ["demo", "demo:kind=GitHub", "demo:kind=Jenkins,repository=a/b", "demo:colour=red"]
+)
+def test_malformed_expect_exits_2(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, attested: PackageIndex, value: str
+) -> None:
+    code = main(
+        [
+            "check",
+            "demo==1.0",
+            "--index-url",
+            attested.url,
+            "--expect",
+            value,
+            "--cache-dir",
+            str(tmp_path / "cache"),
+        ]
+    )
+    err = capsys.readouterr().err
+    assert code == 2
+    assert "invalid --expect" in err
+
+
+@pytest.mark.parametrize(("repository", "code"), [("acme/demo", 0), ("evil/demo", 1)])
+def test_pylock_attestation_identities_pin_the_publisher(
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    trust_config: Path,
+    attested: PackageIndex,
+    repository: str,
+    code: int,
+) -> None:
+    wheel = attested.files["demo-1.0-py3-none-any.whl"]
+    lock = tmp_path / "pylock.toml"
+    lock.write_text(
+        'lock-version = "1.0"\ncreated-by = "tests"\n\n'
+        '[[packages]]\nname = "demo"\nversion = "1.0"\n'
+        f'wheels = [{{ url = "{attested.file_url(wheel.filename)}", '
+        f'hashes = {{ sha256 = "{wheel.sha256}" }} }}]\n'
+        "[[packages.attestation-identities]]\n"
+        f'kind = "GitHub"\nrepository = "{repository}"\nworkflow = "release.yml"\n'
+    )
+    exit_code, report = check(
+        capsys,
+        tmp_path,
+        str(lock),
+        "--index-url",
+        attested.url,
+        "--trust-config",
+        str(trust_config),
+    )
+    assert exit_code == code
+    if code:
+        (reason,) = only_package(report)["reasons"]
+        assert reason["rule"] == "publisher-mismatch"
+        assert f"{lock}:4" in reason["message"]

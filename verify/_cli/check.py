@@ -110,6 +110,13 @@ def register(commands: Any) -> None:
         "(default: production Sigstore)",
     )
     behaviour.add_argument(
+        "--expect",
+        action="append",
+        default=[],
+        metavar="NAME:kind=K,repository=R[,workflow=W][,environment=E]",
+        help="the publisher a package must come from (repeatable; any listed one matches)",
+    )
+    behaviour.add_argument(
         "--offline", action="store_true", help="no network at all: only local files and the cache"
     )
     behaviour.add_argument(
@@ -164,6 +171,7 @@ def settings_from_args(args: argparse.Namespace) -> CheckSettings:
         offline=args.offline,
         policy_path=args.policy,
         trust_config=args.trust_config,
+        expect=tuple(args.expect),
         cache_dir=args.cache_dir,
         timeout=args.timeout,
         retries=max(0, args.retries),

@@ -15,11 +15,13 @@ from urllib.parse import urlsplit
 from cryptography import x509
 
 __all__ = [
+    "ExpectedIdentity",
     "PublisherIdentity",
     "PublisherKind",
     "certificate_claims",
     "identity_from_certificate",
     "identity_from_claims",
+    "parse_expectation",
 ]
 
 _ARC = "1.3.6.1.4.1.57264.1."
@@ -176,3 +178,76 @@ def identity_from_certificate(
     return identity_from_claims(
         certificate_claims(certificate), subject=_subject(certificate), environment=environment
     )
+
+
+_EXPECTATION_KEYS = ("kind", "repository", "workflow", "workflow_filepath", "environment")
+
+
+@dataclass(frozen=True, slots=True)
+class ExpectedIdentity:
+    """A publisher a file must come from: a pin decided before looking at the file.
+
+    ``kind`` and ``repository`` are required; ``workflow`` and ``environment`` are compared
+    when given (pin the workflow too: any workflow of a repository can otherwise publish).
+    """
+
+    kind: str
+    repository: str
+    workflow: str | None = None
+    environment: str | None = None
+    #: Where the pin came from, for messages (``--expect``, ``pylock.toml:12``).
+    origin: str = ""
+
+    def matches(self, identity: PublisherIdentity) -> bool:
+        """Whether a verified identity is this publisher."""
+        if self.kind.lower() != identity.kind.value.lower():
+            return False
+        if self.repository.lower() != (identity.repository or "").lower():
+            return False
+        if self.workflow is not None and self.workflow != identity.workflow:
+            return False
+        return self.environment is None or self.environment == identity.environment
+
+    def __str__(self) -> str:
+        parts = [f"{self.kind} {self.repository}"]
+        if self.workflow:
+            parts.append(f"workflow {self.workflow}")
+        if self.environment:
+            parts.append(f"environment {self.environment}")
+        return ", ".join(parts)
+
+    @classmethod
+    def from_table(cls, table: Mapping[str, object], *, origin: str = "") -> ExpectedIdentity:
+        """From a PEP 751 ``attestation-identities`` table or an ``--expect`` value."""
+        unknown = sorted(set(table) - set(_EXPECTATION_KEYS))
+        if unknown:
+            raise ValueError(f"unknown key {unknown[0]!r}; allowed: {', '.join(_EXPECTATION_KEYS)}")
+        kind, repository = table.get("kind"), table.get("repository")
+        if not isinstance(kind, str) or not isinstance(repository, str) or not repository:
+            raise ValueError("needs a 'kind' and a 'repository'")
+        known = {k.value.lower(): k.value for k in PublisherKind if k is not PublisherKind.UNKNOWN}
+        if kind.lower() not in known:
+            raise ValueError(f"unknown publisher kind {kind!r}; known: {', '.join(known.values())}")
+        workflow = table.get("workflow", table.get("workflow_filepath"))
+        environment = table.get("environment")
+        return cls(
+            kind=known[kind.lower()],
+            repository=repository,
+            workflow=workflow if isinstance(workflow, str) else None,
+            environment=environment if isinstance(environment, str) else None,
+            origin=origin,
+        )
+
+
+def parse_expectation(text: str) -> tuple[str, ExpectedIdentity]:
+    """``NAME:kind=GitHub,repository=OWNER/REPO,workflow=FILE[,environment=ENV]``."""
+    name, sep, spec = text.partition(":")
+    if not sep or not name.strip():
+        raise ValueError("expected NAME:kind=...,repository=...[,workflow=...][,environment=...]")
+    table: dict[str, object] = {}
+    for item in spec.split(","):
+        key, eq, value = item.partition("=")
+        if not eq:
+            raise ValueError(f"{item!r} is not KEY=VALUE")
+        table[key.strip()] = value.strip()
+    return name.strip(), ExpectedIdentity.from_table(table, origin="--expect")

@@ -27,6 +27,7 @@ from packaging.pylock import (
 )
 from packaging.utils import NormalizedName
 
+from verify._provenance.identity import ExpectedIdentity
 from verify.errors import InvalidInputError
 from verify.models import Candidate, LockedFile, SourceLocation
 
@@ -182,6 +183,16 @@ def _locked_package(package: Package, source: SourceLocation, base: Path) -> Loc
     elif package.directory is not None:
         unverifiable = "editable" if package.directory.editable else "local directory"
 
+    identities = tuple(_frozen_table(table) for table in package.attestation_identities or ())
+    for table in identities:
+        try:
+            ExpectedIdentity.from_table(table)
+        except ValueError as exc:
+            raise InvalidInputError(
+                f"package {package.name!r}: invalid attestation-identities entry: {exc}",
+                path=source.path,
+                line=source.line,
+            ) from exc
     candidate = Candidate(
         name=package.name,
         version=package.version,
@@ -192,14 +203,14 @@ def _locked_package(package: Package, source: SourceLocation, base: Path) -> Loc
         origin="pylock",
         requested=True,
         preselected=False,
+        unverifiable=unverifiable,
+        attestation_identities=identities,
     )
     return LockedPackage(
         candidate=candidate,
         unverifiable=unverifiable,
         marker=str(package.marker) if package.marker is not None else None,
-        attestation_identities=tuple(
-            _frozen_table(table) for table in package.attestation_identities or ()
-        ),
+        attestation_identities=identities,
     )
 
 

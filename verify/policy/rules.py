@@ -56,6 +56,14 @@ RULES: dict[str, RuleInfo] = {
             Decision.DENY,
         ),
         RuleInfo(
+            "publisher-mismatch",
+            "A file's verified publisher is not the identity pinned for the package (a lock "
+            "file's attestation-identities or --expect), or a pinned file has no provenance; "
+            "on error: its provenance could not be checked.",
+            Decision.DENY,
+            Decision.DENY,
+        ),
+        RuleInfo(
             "hash-missing",
             "Nobody gave a strong digest (sha256 or better) to compare the bytes with.",
             Decision.WARN,
