@@ -143,6 +143,7 @@ class Gate:
             errors=unique_errors,
             checks=checks,
             indexes=tuple(redact(url) for url in self.client.index_urls),
+            warnings=tuple(w for w in (self.provenance and self.provenance.warning(),) if w),
         )
 
     # -- provenance --------------------------------------------------------------------

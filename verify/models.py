@@ -370,6 +370,8 @@ class Report:
     checks: tuple[str, ...] = ()
     #: The indexes consulted, in pip's order.
     indexes: tuple[str, ...] = ()
+    #: Conditions a reader should know about that did not stop the check (a stale trust root).
+    warnings: tuple[str, ...] = ()
 
     @property
     def incomplete(self) -> bool:

@@ -76,6 +76,13 @@ def _configure_logging(verbosity: int, quiet: bool) -> None:
     logger.handlers[:] = [handler]
     logger.setLevel(level)
     logger.propagate = False
+    # sigstore-python and TUF log routine notes (e.g. "loaded in offline mode") as
+    # warnings; pip-verify reports what matters itself, so theirs show only with -v.
+    for name in ("sigstore", "tuf"):
+        library = logging.getLogger(name)
+        library.handlers[:] = [handler]
+        library.setLevel(logging.ERROR if verbosity == 0 else level)
+        library.propagate = False
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -99,6 +99,7 @@ def report_to_dict(report: Report) -> dict[str, Any]:
         "indexes": list(report.indexes),
         "packages": [_package(package) for package in report.packages],
         "errors": [{"kind": e.kind, "message": e.message} for e in report.errors],
+        "warnings": list(report.warnings),
     }
 
 

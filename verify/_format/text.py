@@ -127,6 +127,7 @@ def render_text(report: Report, console: Console) -> None:
         Text.assemble(("error ", "bold red"), f"[{error.kind}] ", error.message)
         for error in report.errors
     )
+    parts.extend(Text.assemble(("warning ", "yellow"), warning) for warning in report.warnings)
     parts.append(Text(""))
     parts.append(_summary(report))
     console.print(Group(*parts))

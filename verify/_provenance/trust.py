@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from pathlib import Path
 
 from sigstore.models import ClientTrustConfig, TrustedRoot
@@ -54,6 +55,19 @@ def _from_file(path: Path) -> TrustRoot:
         raise UsageError(f"invalid Sigstore trust config {path}: {exc}") from exc
 
 
+def _age_of_offline_root() -> str:
+    """`` from N days ago`` for the trusted root sigstore-python would use offline."""
+    try:
+        from sigstore._internal.tuf import DEFAULT_TUF_URL, _get_dirs
+
+        root = _get_dirs(DEFAULT_TUF_URL)[1] / "trusted_root.json"
+        modified = datetime.fromtimestamp(root.stat().st_mtime, tz=timezone.utc)
+    except (ImportError, AttributeError, OSError):
+        return ""  # sigstore's internals moved: say less rather than fail
+    days = (datetime.now(timezone.utc) - modified).days
+    return f" (written {days} day{'s' if days != 1 else ''} ago)"
+
+
 def load_trust_root(*, offline: bool = False, trust_config: Path | None = None) -> TrustRoot:
     """The verifier for this run.
 
@@ -72,7 +86,8 @@ def load_trust_root(*, offline: bool = False, trust_config: Path | None = None) 
         reason = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
         warning = (
             f"could not refresh Sigstore's trust root through TUF ({reason}); using the "
-            "cached or shipped root, which can only reject signatures by newer keys"
+            f"cached or shipped root{_age_of_offline_root()}, which can only reject "
+            "signatures by newer keys, never accept them"
         )
         logger.warning(warning)
         return TrustRoot(
