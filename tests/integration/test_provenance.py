@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -196,6 +197,13 @@ def invalid_case(case: str, sigstore: TestSigstore, wheel: Path, other_wheel: Pa
     if case == "unknown-ca":
         stranger = TestSigstore(name="stranger")
         return provenance_bytes(stranger.provenance(wheel, publisher=PUBLISHER))
+    if case == "certificate-expired-at-signing":
+        # Fulcio leaves live 10 minutes; this one was issued an hour before the log entry.
+        now = datetime.now(timezone.utc)
+        attestation = sigstore.attest(
+            wheel, publisher=PUBLISHER, signed_at=now, cert_issued_at=now - timedelta(hours=1)
+        )
+        return provenance_bytes(sigstore.provenance(wheel, [attestation], publisher=PUBLISHER))
     if case == "not-json":
         return b"{not json"
     raise AssertionError(case)
@@ -209,6 +217,7 @@ def invalid_case(case: str, sigstore: TestSigstore, wheel: Path, other_wheel: Pa
         ("claims-another-repository", "claims repository 'acme/demo'"),
         ("claims-another-workflow", "claims workflow 'release.yml'"),
         ("unknown-ca", "Sigstore verification failed"),
+        ("certificate-expired-at-signing", "Sigstore verification failed"),
         ("not-json", "not JSON"),
     ],
 )
