@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import Any
 
 from verify._index.session import HttpSession
-from verify._provenance.attestation import AttestationInvalid, verify_attestation
 from verify._provenance.evidence import (
     ClaimedBundle,
     Evidence,
@@ -164,6 +163,10 @@ class ProvenanceChecker:
     def _check_bundle(
         self, bundle: ClaimedBundle, verifier: Any, filename: str, sha256: str, source: str
     ) -> PublisherIdentity | FileProvenance:
+        # Imported on first use: sigstore and pypi-attestations cost a fifth of a second
+        # of start-up, and most packages have no provenance to verify.
+        from verify._provenance.attestation import AttestationInvalid, verify_attestation
+
         kind = bundle.publisher.get("kind")
         if bundle.publisher and kind not in _COMPARABLE:
             return FileProvenance(

@@ -11,15 +11,15 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlsplit, urlunsplit
-
-from pydantic import ValidationError
-from pypi_attestations import Attestation
 
 from verify._index.session import HttpSession
 from verify._index.urls import redact
 from verify.errors import NetworkError
+
+if TYPE_CHECKING:
+    from pypi_attestations import Attestation
 
 __all__ = [
     "INTEGRITY_ACCEPT",
@@ -59,6 +59,9 @@ class Evidence:
 
 
 def _attestation(raw: object, where: str) -> Attestation:
+    from pydantic import ValidationError
+    from pypi_attestations import Attestation
+
     try:
         return Attestation.model_validate(raw)
     except ValidationError as exc:

@@ -7,11 +7,12 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-
-from sigstore.models import ClientTrustConfig, TrustedRoot
-from sigstore.verify import Verifier
+from typing import TYPE_CHECKING
 
 from verify.errors import UsageError
+
+if TYPE_CHECKING:
+    from sigstore.verify import Verifier
 
 __all__ = ["TrustRoot", "load_trust_root"]
 
@@ -33,6 +34,9 @@ class TrustRoot:
 
 
 def _from_file(path: Path) -> TrustRoot:
+    from sigstore.models import ClientTrustConfig, TrustedRoot
+    from sigstore.verify import Verifier
+
     try:
         raw = path.read_text(encoding="utf-8")
         media_type = str(json.loads(raw).get("mediaType", ""))
@@ -78,6 +82,9 @@ def load_trust_root(*, offline: bool = False, trust_config: Path | None = None) 
     """
     if trust_config is not None:
         return _from_file(trust_config)
+    # sigstore is imported here, not at module level: most checks never need it.
+    from sigstore.verify import Verifier
+
     if offline:
         return TrustRoot(Verifier.production(offline=True), source="production (offline)")
     try:
