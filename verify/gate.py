@@ -13,6 +13,7 @@ import logging
 from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from urllib.parse import urldefrag
 
@@ -83,10 +84,17 @@ class _PlannedFile:
 @dataclass(slots=True)
 class _Plan:
     candidate: Candidate
+    policy: Policy
     files: list[_PlannedFile] = field(default_factory=list)
     reasons: list[Reason] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
     errors: list[ReportError] = field(default_factory=list)
+
+    def add(self, rule: str, message: str, *, unchecked: bool = False) -> None:
+        """Record that ``rule`` fired (or could not be evaluated) for this package."""
+        config = self.policy.rule(rule, package=self.candidate.name)
+        decision = config.on_error if unchecked else config.decision
+        self.reasons.append(Reason(rule, decision, message, unchecked=unchecked))
 
 
 class Gate:
@@ -105,6 +113,8 @@ class Gate:
         expectations: Mapping[NormalizedName, Sequence[ExpectedIdentity]] | None = None,
     ) -> None:
         self.expectations = dict(expectations or {})
+        #: "Now" for release ages; one instant for the whole check.
+        self.now = datetime.now(timezone.utc)
         self.options = options or CheckOptions()
         self.provenance = provenance
         self.policy = policy
@@ -181,6 +191,28 @@ class Gate:
         with ThreadPoolExecutor(max_workers=min(self.options.jobs, len(pairs))) as pool:
             return list(pool.map(check, pairs))
 
+    def _check_age(self, plan: _Plan, filename: str, entry: IndexFile) -> None:
+        config = self.policy.rule("release-age", package=plan.candidate.name)
+        min_age = config.params["min-age"]
+        if not isinstance(min_age, int) or min_age <= 0:
+            return
+        if entry.upload_time is None:
+            plan.add(
+                "release-age",
+                f"{filename}: {redact(entry.index_url)} gives no upload time, so its age "
+                "is unknown",
+                unchecked=True,
+            )
+            return
+        age = self.now - entry.upload_time
+        if age < timedelta(seconds=min_age):
+            plan.add(
+                "release-age",
+                f"{filename} was uploaded {_span(age.total_seconds())} ago "
+                f"({entry.upload_time:%Y-%m-%d %H:%M} UTC); the policy wants "
+                f"{_span(min_age)}",
+            )
+
     def _pins(self, candidate: Candidate) -> tuple[ExpectedIdentity, ...]:
         """The identities decided beforehand: the input's own, then ``--expect``."""
         origin = str(candidate.source) if candidate.source else candidate.origin
@@ -209,24 +241,14 @@ class Gate:
                 identity.workflow,
                 identity.environment,
             )
-            plan.reasons.append(
-                self._reason(
-                    "publisher-mismatch", f"{filename} was published by {got}; expected {wanted}"
-                )
-            )
+            plan.add("publisher-mismatch", f"{filename} was published by {got}; expected {wanted}")
         elif status is ProvenanceStatus.ABSENT:
-            plan.reasons.append(
-                self._reason(
-                    "publisher-mismatch", f"{filename} has no provenance; expected {wanted}"
-                )
-            )
+            plan.add("publisher-mismatch", f"{filename} has no provenance; expected {wanted}")
         elif status is ProvenanceStatus.UNCHECKED:
-            plan.reasons.append(
-                self._reason(
-                    "publisher-mismatch",
-                    f"{filename}: the pinned publisher could not be checked: {provenance.reason}",
-                    unchecked=True,
-                )
+            plan.add(
+                "publisher-mismatch",
+                f"{filename}: the pinned publisher could not be checked: {provenance.reason}",
+                unchecked=True,
             )
 
     # -- index pages -------------------------------------------------------------------
@@ -264,42 +286,37 @@ class Gate:
 
     # -- planning ----------------------------------------------------------------------
 
-    def _reason(self, rule: str, message: str, *, unchecked: bool = False) -> Reason:
-        config = self.policy.rule(rule)
-        return Reason(
-            rule, config.on_error if unchecked else config.decision, message, unchecked=unchecked
-        )
-
     def _plan(
         self,
         candidate: Candidate,
         pages: dict[NormalizedName, tuple[ProjectPage, ...]],
         page_errors: dict[NormalizedName, str],
     ) -> _Plan:
-        plan = _Plan(candidate)
+        plan = _Plan(candidate, self.policy)
         if candidate.unverifiable:
-            plan.reasons.append(
-                self._reason(
-                    "unverifiable-source", f"{candidate.unverifiable}: no published bytes to verify"
-                )
+            plan.add(
+                "unverifiable-source", f"{candidate.unverifiable}: no published bytes to verify"
             )
             return plan
         if candidate.name in page_errors:
             message = page_errors[candidate.name]
             plan.errors.append(ReportError("network", message))
-            plan.reasons.append(
-                self._reason(
-                    "verification-incomplete",
-                    f"could not read {candidate.name}'s index page: {message}",
-                    unchecked=True,
-                )
+            plan.add(
+                "verification-incomplete",
+                f"could not read {candidate.name}'s index page: {message}",
+                unchecked=True,
             )
             return plan
         listing = pages.get(candidate.name, ())
+        for page in listing:
+            if page.project_status in _FLAGGED_STATUSES:
+                why = f": {page.project_status_reason}" if page.project_status_reason else ""
+                plan.add(
+                    "project-status",
+                    f"{candidate.name} is {page.project_status} on {redact(page.index_url)}{why}",
+                )
         if self.options.offline:
-            plan.reasons.append(
-                self._reason("index-metadata", "not consulted: --offline", unchecked=True)
-            )
+            plan.add("index-metadata", "not consulted: --offline", unchecked=True)
         if candidate.files:
             self._plan_named_files(plan, listing)
         else:
@@ -334,12 +351,10 @@ class Gate:
                     for algorithm, digest in sorted(entry.hashes.items())
                 ]
             elif not self.options.offline and candidate.origin != "local":
-                plan.reasons.append(
-                    self._reason(
-                        "index-unlisted",
-                        f"{filename} is not listed by any configured index"
-                        + (f" (fetched from {redact(locked.url)})" if locked.url else ""),
-                    )
+                plan.add(
+                    "index-unlisted",
+                    f"{filename} is not listed by any configured index"
+                    + (f" (fetched from {redact(locked.url)})" if locked.url else ""),
                 )
             url = locked.url
             if url is None and locked.path is None and entry is not None:
@@ -361,13 +376,11 @@ class Gate:
         if self.options.offline:
             stored = {name: sha for sha in sorted(allowed) for name in self.store.names(sha)}
             if not stored:
-                plan.reasons.append(
-                    self._reason(
-                        "hash-mismatch",
-                        f"no file of {candidate.name} {candidate.version} with an allowed digest "
-                        "is in the cache, and --offline forbids downloading",
-                        unchecked=True,
-                    )
+                plan.add(
+                    "hash-mismatch",
+                    f"no file of {candidate.name} {candidate.version} with an allowed digest "
+                    "is in the cache, and --offline forbids downloading",
+                    unchecked=True,
                 )
                 return
             for filename in self._choose(list(stored), candidate):
@@ -399,20 +412,16 @@ class Gate:
             files_of_version = [e for page in listing for e in page.files if of_version(e)]
             if not files_of_version:
                 where = ", ".join(redact(url) for url in self.client.index_urls) or "no index"
-                plan.reasons.append(
-                    self._reason("not-found", f"{candidate.name} {version} is not on {where}")
-                )
+                plan.add("not-found", f"{candidate.name} {version} is not on {where}")
                 return
             served = ", ".join(
                 f"{e.filename} sha256:{e.hashes.get('sha256', '?')}" for e in files_of_version[:3]
             )
-            plan.reasons.append(
-                self._reason(
-                    "hash-mismatch",
-                    f"no file of {candidate.name} {version} on the index has a "
-                    f"digest the lock allows (allowed: {', '.join(sorted(allowed))}; "
-                    f"served: {served})",
-                )
+            plan.add(
+                "hash-mismatch",
+                f"no file of {candidate.name} {version} on the index has a "
+                f"digest the lock allows (allowed: {', '.join(sorted(allowed))}; "
+                f"served: {served})",
             )
             return
         for filename in self._choose(list(matching), candidate):
@@ -451,35 +460,27 @@ class Gate:
             if pins:
                 self._check_pins(plan, planned.filename, provenance, pins)
             if provenance.status is ProvenanceStatus.INVALID:
-                plan.reasons.append(
-                    self._reason(
-                        "provenance-invalid",
-                        f"{planned.filename}: {provenance.reason}"
-                        + (f" ({provenance.source})" if provenance.source else ""),
-                    )
+                plan.add(
+                    "provenance-invalid",
+                    f"{planned.filename}: {provenance.reason}"
+                    + (f" ({provenance.source})" if provenance.source else ""),
                 )
             status, problem = _hash_outcome(planned, result)
             entry = planned.entry
             if status is HashStatus.MISMATCH:
-                plan.reasons.append(self._reason("hash-mismatch", problem or ""))
+                plan.add("hash-mismatch", problem or "")
             elif status is HashStatus.UNVERIFIABLE and candidate.origin != "local":
-                plan.reasons.append(
-                    self._reason(
-                        "hash-missing",
-                        f"{planned.filename}: no sha256 was given to compare with "
-                        f"(its bytes have sha256 {result.sha256})",
-                    )
+                plan.add(
+                    "hash-missing",
+                    f"{planned.filename}: no sha256 was given to compare with "
+                    f"(its bytes have sha256 {result.sha256})",
                 )
             elif status is HashStatus.UNCHECKED:
                 if result.error_kind == "offline":
-                    plan.reasons.append(
-                        self._reason("hash-mismatch", problem or "", unchecked=True)
-                    )
+                    plan.add("hash-mismatch", problem or "", unchecked=True)
                 else:
                     plan.errors.append(ReportError(result.error_kind or "network", problem or ""))
-                    plan.reasons.append(
-                        self._reason("verification-incomplete", problem or "", unchecked=True)
-                    )
+                    plan.add("verification-incomplete", problem or "", unchecked=True)
             if result.repaired:
                 plan.findings.append(
                     Finding(
@@ -489,13 +490,13 @@ class Gate:
                         + (" and fetched again" if result.path else ""),
                     )
                 )
+            if entry is not None:
+                self._check_age(plan, planned.filename, entry)
             if entry is not None and entry.yanked:
                 why = f": {entry.yanked_reason}" if entry.yanked_reason else ""
-                plan.reasons.append(
-                    self._reason(
-                        "yanked",
-                        f"{planned.filename} is yanked from {redact(entry.index_url)}{why}",
-                    )
+                plan.add(
+                    "yanked",
+                    f"{planned.filename} is yanked from {redact(entry.index_url)}{why}",
                 )
             files.append(
                 FileResult(
@@ -515,6 +516,16 @@ class Gate:
                     error=problem if status is HashStatus.UNCHECKED else None,
                     provenance=_as_model(provenance),
                 )
+            )
+        if (
+            files
+            and candidate.origin != "local"
+            and not any(f.filename.endswith(".whl") for f in files)
+        ):
+            plan.add(
+                "build-from-source",
+                f"no wheel fits: installing {', '.join(f.filename for f in files)} runs its "
+                "build backend, which executes the package's code",
             )
         decision = Decision.worst(reason.decision for reason in plan.reasons)
         if plan.errors:
@@ -559,6 +570,18 @@ def _package_provenance(files: Sequence[FileResult], *, checked: bool) -> Proven
         reason = "no file to check" if checked else "provenance was not checked"
         return Provenance(ProvenanceStatus.UNCHECKED, reason=reason)
     return max(outcomes, key=lambda p: _PROVENANCE_ORDER.index(p.status))
+
+
+_FLAGGED_STATUSES = frozenset({"quarantined", "archived", "deprecated"})
+
+
+def _span(seconds: float) -> str:
+    """``5 hours``, ``3 days``: a duration the way a person says it."""
+    for unit, size in (("week", 604800), ("day", 86400), ("hour", 3600), ("minute", 60)):
+        if seconds >= size:
+            count = int(seconds // size)
+            return f"{count} {unit}{'s' if count != 1 else ''}"
+    return f"{int(seconds)} seconds"
 
 
 def _dedupe(reasons: Iterable[Reason]) -> list[Reason]:

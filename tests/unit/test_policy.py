@@ -93,3 +93,77 @@ def test_invalid_policies_name_file_line_and_key(
 def test_missing_policy_file(tmp_path: Path) -> None:
     with pytest.raises(PolicyError, match="not found"):
         load_policy(tmp_path / "absent.toml")
+
+
+@pytest.mark.parametrize("name", ["default", "strict"])
+def test_embedded_policies_equal_the_repository_copies(name: str) -> None:
+    from verify.policy import builtin_policy_text
+
+    assert builtin_policy_text(name) == (REPO / "policies" / f"{name}.toml").read_text("utf-8")
+
+
+def test_extends_builtin_and_relative_files(tmp_path: Path) -> None:
+    (tmp_path / "base.toml").write_text('extends = "strict"\n[rules.release-age]\nmin-age = "2d"\n')
+    (tmp_path / "team.toml").write_text(
+        'extends = "base.toml"\n[rules.yanked]\ndecision = "warn"\n'
+    )
+    policy = load_policy(tmp_path / "team.toml")
+    assert policy.rule("yanked").decision is Decision.WARN  # the child wins
+    assert policy.rule("build-from-source").decision is Decision.DENY  # from strict
+    assert policy.rule("release-age").params["min-age"] == 2 * 86400  # from base.toml
+    assert policy.rule("release-age").decision is Decision.DENY  # strict, kept by base
+    assert policy.chain[0] == "<embedded default>"
+    assert policy.chain[-1] == str((tmp_path / "team.toml").resolve())
+
+
+def test_package_overrides_match_globs_and_later_ones_win() -> None:
+    policy = parse_policy(
+        '[rules.yanked]\ndecision = "deny"\n'
+        '[[packages]]\nmatch = "acme-*"\n[packages.rules.yanked]\ndecision = "warn"\n'
+        '[[packages]]\nmatch = "acme-legacy"\n[packages.rules.yanked]\ndecision = "allow"\n',
+        origin="inline",
+    )
+    assert policy.rule("yanked", package="requests").decision is Decision.DENY
+    assert policy.rule("yanked", package="acme-tools").decision is Decision.WARN
+    assert policy.rule("yanked", package="acme-legacy").decision is Decision.ALLOW
+    assert policy.rule("yanked").decision is Decision.DENY
+
+
+@pytest.mark.parametrize(
+    ("value", "seconds"), [('"3d"', 259200), ('"12h"', 43200), ('"90m"', 5400), ("60", 60)]
+)
+def test_durations(value: str, seconds: int) -> None:
+    policy = parse_policy(f"[rules.release-age]\nmin-age = {value}\n", origin="inline")
+    assert policy.rule("release-age").params["min-age"] == seconds
+
+
+@pytest.mark.parametrize(
+    ("files", "line", "fragments"),
+    [
+        ({"p.toml": '[rules.release-age]\nmin-age = "3 days"\n'}, 2, ["not a duration"]),
+        ({"p.toml": "[rules.release-age]\nmin-age = true\n"}, 2, ["not a duration"]),
+        ({"p.toml": '[[packages]]\nmatch = "Acme_*"\n'}, 1, ["bad package pattern", "normalized"]),
+        ({"p.toml": '[[packages]]\nmatch = "acme-[x"\n'}, 1, ["bad package pattern"]),
+        ({"p.toml": "[[packages]]\nrules = {}\n"}, 1, ["needs match"]),
+        ({"p.toml": '[[packages]]\nmatch = "a"\nrule = {}\n'}, 1, ["did you mean 'rules'"]),
+        ({"p.toml": 'extends = "nope.toml"\n'}, 1, ["extends 'nope.toml'", "no such policy"]),
+        (
+            {"p.toml": 'extends = "q.toml"\n', "q.toml": 'extends = "p.toml"\n'},
+            None,
+            ["extends itself"],
+        ),
+        ({"p.toml": "extends = 3\n"}, 1, ["'extends' must be"]),
+    ],
+)
+def test_more_invalid_policies(
+    tmp_path: Path, files: dict[str, str], line: int | None, fragments: list[str]
+) -> None:
+    for name, text in files.items():
+        (tmp_path / name).write_text(text)
+    with pytest.raises(PolicyError) as raised:
+        load_policy(tmp_path / "p.toml")
+    assert raised.value.exit_code == 2
+    if line is not None:
+        assert raised.value.line == line
+    for fragment in fragments:
+        assert fragment in raised.value.one_line()

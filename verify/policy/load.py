@@ -11,38 +11,80 @@ from typing import Any
 
 from verify.errors import PolicyError
 from verify.models import Decision
-from verify.policy.model import Policy, RuleConfig
-from verify.policy.rules import RULES
+from verify.policy.model import PackageOverride, Policy, RuleSettings
+from verify.policy.rules import RULES, ParamSpec
 
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover - Python 3.10
     import tomli as tomllib
 
-__all__ = ["DEFAULT_POLICY_NAME", "default_policy_text", "load_policy", "parse_policy"]
+__all__ = [
+    "BUILTIN_POLICIES",
+    "DEFAULT_POLICY_NAME",
+    "builtin_policy_text",
+    "default_policy_text",
+    "load_policy",
+    "parse_duration",
+    "parse_policy",
+]
 
 DEFAULT_POLICY_NAME = "default.toml"
-_TOP_KEYS = ("version", "description", "rules")
+#: Policies shipped in the package, usable as ``extends = "<name>"``.
+BUILTIN_POLICIES = ("default", "strict")
+_TOP_KEYS = ("version", "description", "extends", "rules", "packages")
 _RULE_KEYS = ("decision", "on-error")
+_PACKAGE_KEYS = ("match", "rules")
 _DECISIONS = tuple(d.value for d in Decision)
+_DURATION = re.compile(r"^(\d+(?:\.\d+)?)\s*([smhdw])$")
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
+_GLOB = re.compile(r"^[a-z0-9*?\[\]!.-]+$")
+
+
+def builtin_policy_text(name: str) -> str:
+    """A policy shipped in the package (``default``, ``strict``)."""
+    return (resources.files("verify") / "_policies" / f"{name}.toml").read_text("utf-8")
 
 
 def default_policy_text() -> str:
     """The embedded default policy, as shipped in the package."""
-    return (resources.files("verify") / "_policies" / DEFAULT_POLICY_NAME).read_text("utf-8")
+    return builtin_policy_text("default")
+
+
+def parse_duration(value: object) -> int:
+    """Seconds in ``"3d"``, ``"12h"``, ``"90m"``, ``"30s"``, ``"1w"`` (or a plain integer)."""
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+        return value
+    if isinstance(value, str):
+        match = _DURATION.match(value.strip())
+        if match:
+            return int(float(match.group(1)) * _UNITS[match.group(2)])
+    raise ValueError(f"{value!r} is not a duration; use a number and a unit: 30m, 12h, 3d, 1w")
 
 
 def load_policy(path: Path | None = None) -> Policy:
-    """The policy at ``path``, or the embedded default when ``path`` is ``None``."""
+    """The policy at ``path`` (following ``extends``), or the embedded default."""
     if path is None:
         return parse_policy(default_policy_text(), origin="<embedded default>")
+    return _load_file(path, ())
+
+
+def _read(path: Path, chain: tuple[str, ...]) -> str:
     try:
-        text = path.read_text(encoding="utf-8")
+        return path.read_text(encoding="utf-8")
     except FileNotFoundError as exc:
-        raise PolicyError("policy file not found", path=path) from exc
+        via = f" (extended from {chain[-1]})" if chain else ""
+        raise PolicyError(f"policy file not found{via}", path=path) from exc
     except (OSError, UnicodeDecodeError) as exc:
         raise PolicyError(f"cannot read the policy file: {exc}", path=path) from exc
-    return parse_policy(text, origin=str(path), path=path)
+
+
+def _load_file(path: Path, chain: tuple[str, ...]) -> Policy:
+    key = str(path.resolve())
+    if key in chain:
+        cycle = " -> ".join([*chain[chain.index(key) :], key])
+        raise PolicyError(f"policy extends itself: {cycle}", path=path)
+    return parse_policy(_read(path, chain), origin=str(path), path=path, chain=(*chain, key))
 
 
 _HEADER = re.compile(r"^\s*\[\[?\s*(?P<path>[^\[\]]+?)\s*\]\]?\s*(#.*)?$")
@@ -88,9 +130,188 @@ def _unknown(kind: str, key: str, allowed: tuple[str, ...] | list[str]) -> str:
     return f"unknown {kind} {key!r}{suggestion}; allowed: {', '.join(allowed)}"
 
 
-def parse_policy(text: str, *, origin: str, path: Path | None = None) -> Policy:
+def _decision(value: object, where: str, path: Path | str, line: int | None) -> Decision:
+    if value not in _DECISIONS:
+        raise PolicyError(
+            f"{where} is {value!r}; allowed: {', '.join(_DECISIONS)}", path=path, line=line
+        )
+    return Decision(value)
+
+
+def _rule_settings(
+    rule_id: str,
+    settings: object,
+    text: str,
+    keys: tuple[str, ...],
+    where: Path | str,
+    *,
+    line: int | None,
+) -> RuleSettings:
+    dotted = ".".join(keys)
+    if rule_id not in RULES:
+        raise PolicyError(_unknown("rule", rule_id, sorted(RULES)), path=where, line=line)
+    if not isinstance(settings, dict):
+        raise PolicyError(
+            f"{dotted} must be a table with 'decision' and 'on-error'", path=where, line=line
+        )
+    info = RULES[rule_id]
+    allowed = (*_RULE_KEYS, *info.params)
+    decision: Decision | None = None
+    on_error: Decision | None = None
+    params: dict[str, object] = {}
+    for key, value in settings.items():
+        key_line = _line_of(text, *keys, key) or line
+        if key not in allowed:
+            raise PolicyError(
+                _unknown(f"key in {dotted}:", key, list(allowed)), path=where, line=key_line
+            )
+        if key == "decision":
+            decision = _decision(value, f"{dotted}.decision", where, key_line)
+        elif key == "on-error":
+            on_error = _decision(value, f"{dotted}.on-error", where, key_line)
+        else:
+            params[key] = _param(info.params[key], value, f"{dotted}.{key}", where, key_line)
+    if info.fixed and decision is not None and decision.rank < info.decision.rank:
+        raise PolicyError(
+            f"{dotted}.decision cannot be lowered below {info.decision.value!r}",
+            path=where,
+            line=line,
+        )
+    return RuleSettings(decision, on_error, params)
+
+
+def _param(
+    spec: ParamSpec, value: object, dotted: str, where: Path | str, line: int | None
+) -> object:
+    try:
+        if spec.kind == "duration":
+            return parse_duration(value)
+        if spec.kind == "integer" and isinstance(value, int) and not isinstance(value, bool):
+            return value
+        if spec.kind == "string" and isinstance(value, str):
+            return value
+        raise ValueError(f"expected {spec.kind} ({spec.help})")
+    except ValueError as exc:
+        raise PolicyError(f"{dotted}: {exc}", path=where, line=line) from exc
+
+
+def _rules_table(
+    table: object,
+    text: str,
+    prefix: tuple[str, ...],
+    where: Path | str,
+    *,
+    line: int | None,
+) -> dict[str, RuleSettings]:
+    if not isinstance(table, dict):
+        raise PolicyError(
+            f"'{'.'.join(prefix)}' must be a table of rule ids", path=where, line=line
+        )
+    return {
+        rule_id: _rule_settings(
+            rule_id,
+            settings,
+            text,
+            (*prefix, rule_id),
+            where,
+            line=_line_of(text, *prefix, rule_id) or line,
+        )
+        for rule_id, settings in table.items()
+    }
+
+
+def _package_lines(text: str) -> list[int]:
+    return [
+        n
+        for n, line in enumerate(text.splitlines(), start=1)
+        if re.match(r"^\s*\[\[\s*packages\s*\]\]", line)
+    ]
+
+
+def _overrides(entries: object, text: str, where: Path | str) -> tuple[PackageOverride, ...]:
+    lines = _package_lines(text)
+    if not isinstance(entries, list):
+        raise PolicyError(
+            "'packages' must be an array of tables ([[packages]])",
+            path=where,
+            line=_line_of(text, "packages"),
+        )
+    overrides = []
+    for position, entry in enumerate(entries):
+        line = lines[position] if position < len(lines) else None
+        if not isinstance(entry, dict):
+            raise PolicyError("each [[packages]] entry must be a table", path=where, line=line)
+        for key in entry:
+            if key not in _PACKAGE_KEYS:
+                raise PolicyError(
+                    _unknown("key in [[packages]]:", key, _PACKAGE_KEYS), path=where, line=line
+                )
+        pattern = entry.get("match")
+        if not isinstance(pattern, str) or not pattern:
+            raise PolicyError(
+                '[[packages]] needs match = "<glob on normalized names>"', path=where, line=line
+            )
+        if not _GLOB.match(pattern) or pattern.count("[") != pattern.count("]"):
+            raise PolicyError(
+                f"bad package pattern {pattern!r}: use a glob over normalized names "
+                "(lower case, '-' between words), e.g. \"acme-*\"",
+                path=where,
+                line=line,
+            )
+        rules = _rules_table(entry.get("rules", {}), text, ("packages", "rules"), where, line=line)
+        overrides.append(PackageOverride(pattern, rules))
+    return tuple(overrides)
+
+
+def _merge(base: Policy, child: Policy) -> Policy:
+    rules = dict(base.rules)
+    for rule_id, settings in child.rules.items():
+        inherited = rules.get(rule_id)
+        if inherited is None:
+            rules[rule_id] = settings
+            continue
+        rules[rule_id] = RuleSettings(
+            settings.decision or inherited.decision,
+            settings.on_error or inherited.on_error,
+            {**inherited.params, **settings.params},
+        )
+    return Policy(
+        rules=rules,
+        packages=base.packages + child.packages,
+        origin=child.origin,
+        path=child.path,
+        description=child.description or base.description,
+        chain=base.chain + child.chain,
+    )
+
+
+def _base(
+    target: str, text: str, where: Path | str, path: Path | None, chain: tuple[str, ...]
+) -> Policy:
+    line = _line_of(text, "extends")
+    if target in BUILTIN_POLICIES:
+        name = f"<embedded {target}>"
+        if name in chain:
+            raise PolicyError(
+                f"policy extends itself: {' -> '.join([*chain, name])}", path=where, line=line
+            )
+        return parse_policy(builtin_policy_text(target), origin=name, chain=(*chain, name))
+    base_path = (path.parent if path is not None else Path.cwd()) / target
+    if not base_path.is_file():
+        raise PolicyError(
+            f"extends {target!r}: no such policy file ({base_path}); use a path relative to "
+            f"this file or one of: {', '.join(BUILTIN_POLICIES)}",
+            path=where,
+            line=line,
+        )
+    return _load_file(base_path, chain)
+
+
+def parse_policy(
+    text: str, *, origin: str, path: Path | None = None, chain: tuple[str, ...] = ()
+) -> Policy:
     """Validate policy TOML; raise :class:`~verify.errors.PolicyError` naming file, line and key."""
-    where = path if path is not None else origin
+    where: Path | str = path if path is not None else origin
     try:
         document: dict[str, Any] = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
@@ -108,43 +329,29 @@ def parse_policy(text: str, *, origin: str, path: Path | None = None) -> Policy:
             path=where,
             line=_line_of(text, "version"),
         )
-    rules_table = document.get("rules", {})
-    if not isinstance(rules_table, dict):
+    description = document.get("description")
+    if description is not None and not isinstance(description, str):
         raise PolicyError(
-            "'rules' must be a table of rule ids", path=where, line=_line_of(text, "rules")
+            "'description' must be a string", path=where, line=_line_of(text, "description")
         )
-    rules: dict[str, RuleConfig] = {}
-    for rule_id, settings in rules_table.items():
-        line = _line_of(text, "rules", rule_id)
-        if rule_id not in RULES:
-            raise PolicyError(_unknown("rule", rule_id, sorted(RULES)), path=where, line=line)
-        if not isinstance(settings, dict):
-            raise PolicyError(
-                f"rules.{rule_id} must be a table with 'decision' and 'on-error'",
-                path=where,
-                line=line,
-            )
-        info = RULES[rule_id]
-        values: dict[str, Decision] = {}
-        for key, value in settings.items():
-            key_line = _line_of(text, "rules", rule_id, key) or line
-            if key not in _RULE_KEYS:
-                raise PolicyError(
-                    _unknown(f"key in rules.{rule_id}:", key, _RULE_KEYS), path=where, line=key_line
-                )
-            if value not in _DECISIONS:
-                raise PolicyError(
-                    f"rules.{rule_id}.{key} is {value!r}; allowed: {', '.join(_DECISIONS)}",
-                    path=where,
-                    line=key_line,
-                )
-            values[key] = Decision(value)
-        decision = values.get("decision", info.decision)
-        if info.fixed and decision.rank < info.decision.rank:
-            raise PolicyError(
-                f"rules.{rule_id}.decision cannot be lowered below {info.decision.value!r}",
-                path=where,
-                line=line,
-            )
-        rules[rule_id] = RuleConfig(decision, values.get("on-error", info.on_error))
-    return Policy(rules=rules, origin=origin, path=path)
+    own_chain = chain or ((str(path.resolve()),) if path is not None else (origin,))
+    own = Policy(
+        rules=_rules_table(
+            document.get("rules", {}), text, ("rules",), where, line=_line_of(text, "rules")
+        ),
+        packages=_overrides(document.get("packages", []), text, where),
+        origin=origin,
+        path=path,
+        description=description,
+        chain=own_chain[-1:],
+    )
+    extends = document.get("extends")
+    if extends is None:
+        return own
+    if not isinstance(extends, str) or not extends:
+        raise PolicyError(
+            "'extends' must be a policy name or a relative path",
+            path=where,
+            line=_line_of(text, "extends"),
+        )
+    return _merge(_base(extends, text, where, path, own_chain), own)

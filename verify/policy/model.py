@@ -1,7 +1,9 @@
-"""The policy as pip-verify applies it: a decision and an on-error decision per rule."""
+"""The policy as pip-verify applies it: a decision, an on-error decision and parameters per
+rule, with overrides for packages matched by name patterns."""
 
 from __future__ import annotations
 
+import fnmatch
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -9,30 +11,64 @@ from pathlib import Path
 from verify.models import Decision
 from verify.policy.rules import RULES
 
-__all__ = ["Policy", "RuleConfig"]
+__all__ = ["PackageOverride", "Policy", "RuleConfig", "RuleSettings"]
+
+
+@dataclass(frozen=True, slots=True)
+class RuleSettings:
+    """What a policy file says about one rule; unset fields inherit."""
+
+    decision: Decision | None = None
+    on_error: Decision | None = None
+    params: Mapping[str, object] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
 class RuleConfig:
-    """What one rule yields when it fires, and when it cannot be evaluated."""
+    """What one rule yields when it fires, when it cannot be evaluated, and its parameters."""
 
     decision: Decision
     on_error: Decision
+    params: Mapping[str, object] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class PackageOverride:
+    """Rule settings for packages whose normalized name matches ``match`` (a glob)."""
+
+    match: str
+    rules: Mapping[str, RuleSettings]
+
+    def applies_to(self, package: str) -> bool:
+        """Whether this override covers ``package`` (a normalized name)."""
+        return fnmatch.fnmatchcase(package, self.match)
 
 
 @dataclass(frozen=True, slots=True)
 class Policy:
     """A validated policy. Rules the file does not mention keep their defaults."""
 
-    rules: Mapping[str, RuleConfig] = field(default_factory=dict)
+    rules: Mapping[str, RuleSettings] = field(default_factory=dict)
+    packages: tuple[PackageOverride, ...] = ()
     #: Where the policy came from (a path, or ``<embedded default>``).
     origin: str = "<embedded default>"
     path: Path | None = None
+    description: str | None = None
+    #: The files this policy was built from, base first (``extends`` chain).
+    chain: tuple[str, ...] = ()
 
-    def rule(self, rule_id: str) -> RuleConfig:
-        """The configuration of ``rule_id`` (its defaults when the policy is silent)."""
-        configured = self.rules.get(rule_id)
-        if configured is not None:
-            return configured
+    def rule(self, rule_id: str, *, package: str | None = None) -> RuleConfig:
+        """The configuration of ``rule_id`` for ``package`` (later overrides win)."""
         info = RULES[rule_id]
-        return RuleConfig(info.decision, info.on_error)
+        decision, on_error = info.decision, info.on_error
+        params: dict[str, object] = {name: spec.default for name, spec in info.params.items()}
+        layers = [self.rules.get(rule_id)]
+        if package is not None:
+            layers += [o.rules.get(rule_id) for o in self.packages if o.applies_to(package)]
+        for layer in layers:
+            if layer is None:
+                continue
+            decision = layer.decision or decision
+            on_error = layer.on_error or on_error
+            params.update(layer.params)
+        return RuleConfig(decision, on_error, params)

@@ -3,11 +3,21 @@ policies and SARIF name them, so they are never renamed."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 from verify.models import Decision
 
-__all__ = ["RULES", "RuleInfo"]
+__all__ = ["RULES", "ParamSpec", "RuleInfo"]
+
+
+@dataclass(frozen=True, slots=True)
+class ParamSpec:
+    """A rule parameter: its kind (``duration``, ``integer``, ``string``), default and help."""
+
+    kind: str
+    default: object
+    help: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -20,6 +30,7 @@ class RuleInfo:
     on_error: Decision
     #: The decision can never be lowered below ``decision`` by a policy.
     fixed: bool = False
+    params: Mapping[str, ParamSpec] = field(default_factory=dict)
 
 
 RULES: dict[str, RuleInfo] = {
@@ -79,6 +90,28 @@ RULES: dict[str, RuleInfo] = {
         RuleInfo(
             "index-unlisted",
             "The file is not listed by any configured index (a direct URL or --find-links).",
+            Decision.WARN,
+            Decision.WARN,
+        ),
+        RuleInfo(
+            "release-age",
+            "A file was uploaded less recently than the cooldown (min-age) allows: new "
+            "releases are where hijacked accounts and poisoned pipelines strike first. On "
+            "error: the index gives no upload time.",
+            Decision.WARN,
+            Decision.WARN,
+            params={"min-age": ParamSpec("duration", 3 * 86400, 'e.g. "3d", "12h", "90m"')},
+        ),
+        RuleInfo(
+            "project-status",
+            "The index marks the project quarantined, archived or deprecated (PEP 792).",
+            Decision.WARN,
+            Decision.WARN,
+        ),
+        RuleInfo(
+            "build-from-source",
+            "No usable wheel: installing runs the sdist's build backend, which executes "
+            "the package's code.",
             Decision.WARN,
             Decision.WARN,
         ),
