@@ -1,0 +1,89 @@
+"""The effective policy, rule by rule, as ``pip-verify policy show`` prints it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from verify.policy.model import Policy
+from verify.policy.rules import RULES
+
+__all__ = ["EffectiveRule", "describe_policy", "effective_rules", "format_duration"]
+
+
+@dataclass(frozen=True, slots=True)
+class EffectiveRule:
+    """One rule as it applies (to every package, or to one named package)."""
+
+    id: str
+    decision: str
+    on_error: str
+    params: dict[str, object]
+    summary: str
+
+
+def format_duration(seconds: int) -> str:
+    """The shortest exact form: ``3d``, ``12h``, ``90m``, ``45s``."""
+    for unit, size in (("w", 604800), ("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds and seconds % size == 0:
+            return f"{seconds // size}{unit}"
+    return f"{seconds}s"
+
+
+def _shown(rule_id: str, params: dict[str, object]) -> dict[str, object]:
+    specs = RULES[rule_id].params
+    return {
+        key: format_duration(value)
+        if specs.get(key) is not None and specs[key].kind == "duration" and isinstance(value, int)
+        else value
+        for key, value in params.items()
+    }
+
+
+def effective_rules(policy: Policy, *, package: str | None = None) -> list[EffectiveRule]:
+    """Every rule pip-verify knows, with the decisions ``policy`` gives it."""
+    rules = []
+    for rule_id, info in RULES.items():
+        config = policy.rule(rule_id, package=package)
+        rules.append(
+            EffectiveRule(
+                rule_id,
+                config.decision.value,
+                config.on_error.value,
+                _shown(rule_id, dict(config.params)),
+                info.summary,
+            )
+        )
+    return rules
+
+
+def describe_policy(policy: Policy, *, package: str | None = None) -> dict[str, Any]:
+    """The effective policy as JSON-ready data."""
+    return {
+        "origin": policy.origin,
+        "description": policy.description,
+        "extends": list(policy.chain[:-1]),
+        "package": package,
+        "rules": {
+            rule.id: {"decision": rule.decision, "on-error": rule.on_error, **rule.params}
+            for rule in effective_rules(policy, package=package)
+        },
+        "packages": [
+            {
+                "match": override.match,
+                "rules": {
+                    rule_id: {
+                        key: value
+                        for key, value in (
+                            ("decision", s.decision.value if s.decision else None),
+                            ("on-error", s.on_error.value if s.on_error else None),
+                            *_shown(rule_id, dict(s.params)).items(),
+                        )
+                        if value is not None
+                    }
+                    for rule_id, s in override.rules.items()
+                },
+            }
+            for override in policy.packages
+        ],
+    }
