@@ -191,6 +191,22 @@ class Gate:
         with ThreadPoolExecutor(max_workers=min(self.options.jobs, len(pairs))) as pool:
             return list(pool.map(check, pairs))
 
+    def _check_indexes(self, plan: _Plan, listing: tuple[ProjectPage, ...]) -> None:
+        """Dependency confusion: a name bound to one index, or served by several."""
+        name = plan.candidate.name
+        serving = [page.index_url for page in listing if len(page.files)]
+        bound = {b.url for b in self.policy.indexes if b.binds(name)}
+        if bound:
+            others = [url for url in serving if url not in bound]
+            if others:
+                plan.add(
+                    "index-pinning",
+                    f"{name} may only come from {', '.join(sorted(map(redact, bound)))}, but "
+                    f"{', '.join(map(redact, others))} also serves it",
+                )
+        elif len(serving) > 1:
+            plan.add("index-shadowing", f"{name} is served by {', '.join(map(redact, serving))}")
+
     def _check_age(self, plan: _Plan, filename: str, entry: IndexFile) -> None:
         config = self.policy.rule("release-age", package=plan.candidate.name)
         min_age = config.params["min-age"]
@@ -315,6 +331,7 @@ class Gate:
                     "project-status",
                     f"{candidate.name} is {page.project_status} on {redact(page.index_url)}{why}",
                 )
+        self._check_indexes(plan, listing)
         if self.options.offline:
             plan.add("index-metadata", "not consulted: --offline", unchecked=True)
         if candidate.files:
@@ -492,6 +509,13 @@ class Gate:
                 )
             if entry is not None:
                 self._check_age(plan, planned.filename, entry)
+                known = {binding.url for binding in self.policy.indexes}
+                if known and entry.index_url not in known:
+                    plan.add(
+                        "index-unknown",
+                        f"{planned.filename} comes from {redact(entry.index_url)}, which the "
+                        "policy's [[indexes]] does not list",
+                    )
             if entry is not None and entry.yanked:
                 why = f": {entry.yanked_reason}" if entry.yanked_reason else ""
                 plan.add(

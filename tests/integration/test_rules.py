@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -155,3 +156,109 @@ def test_invalid_policy_exits_2_with_one_line(
     assert err.strip().count("\n") == 0
     assert f"{policy}:1:" in err
     assert "did you mean 'yanked'" in err
+
+
+@pytest.fixture
+def public_and_private(
+    tmp_path: Path, dist_factory: DistFactory
+) -> Iterator[tuple[PackageIndex, PackageIndex]]:
+    with PackageIndex(tmp_path / "public") as public, PackageIndex(tmp_path / "private") as private:
+        private.add(dist_factory.wheel("acme-tools", "1.0"))
+        # The attack: the same name on the public index, with a higher version.
+        public.add(dist_factory.wheel("acme-tools", "99.0"))
+        public.add(dist_factory.wheel("requests-lite", "1.0"))
+        yield public, private
+
+
+def test_dependency_confusion_is_caught(
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    public_and_private: tuple[PackageIndex, PackageIndex],
+) -> None:
+    public, private = public_and_private
+    policy = tmp_path / "policy.toml"
+    policy.write_text(
+        f'[[indexes]]\nurl = "{private.url}"\npackages = ["acme-*"]\n'
+        f'[[indexes]]\nurl = "{public.url}"\n'
+    )
+    code, report = check(
+        capsys,
+        tmp_path,
+        "acme-tools",
+        "--index-url",
+        private.url,
+        "--extra-index-url",
+        public.url,
+        "--policy",
+        str(policy),
+    )
+    assert code == 1
+    reason = reasons(report, "acme-tools")["index-pinning"]
+    assert reason["decision"] == "deny"
+    assert f"may only come from {private.url}" in reason["message"]
+    assert f"{public.url} also serves it" in reason["message"]
+
+
+def test_name_on_two_indexes_is_flagged_without_a_binding(
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    public_and_private: tuple[PackageIndex, PackageIndex],
+) -> None:
+    public, private = public_and_private
+    code, report = check(
+        capsys,
+        tmp_path,
+        "acme-tools==1.0",
+        "--index-url",
+        private.url,
+        "--extra-index-url",
+        public.url,
+    )
+    assert code == 0
+    reason = reasons(report, "acme-tools")["index-shadowing"]
+    assert reason["decision"] == "warn"
+    assert private.url in reason["message"]
+    assert public.url in reason["message"]
+
+
+def test_index_the_policy_does_not_list_is_denied(
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    public_and_private: tuple[PackageIndex, PackageIndex],
+) -> None:
+    public, private = public_and_private
+    policy = tmp_path / "policy.toml"
+    policy.write_text(f'[[indexes]]\nurl = "{private.url}"\n')
+    code, report = check(
+        capsys,
+        tmp_path,
+        "requests-lite",
+        "--index-url",
+        public.url,
+        "--policy",
+        str(policy),
+    )
+    assert code == 1
+    assert reasons(report, "requests-lite")["index-unknown"]["decision"] == "deny"
+
+
+@pytest.mark.parametrize(
+    ("text", "fragment"),
+    [
+        ('[[indexes]]\nurl = "ftp://x.example/"\n', "not http(s):// or file://"),
+        (
+            '[[indexes]]\nurl = "https://x.example/simple/"\npackages = ["ACME"]\n',
+            "bad package pattern",
+        ),
+        ('[[indexes]]\nuri = "https://x.example/simple/"\n', "did you mean 'url'"),
+    ],
+)
+def test_bad_index_bindings_exit_2(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, text: str, fragment: str
+) -> None:
+    policy = tmp_path / "policy.toml"
+    policy.write_text(text)
+    assert main(["policy", "check", str(policy)]) == 2
+    err = capsys.readouterr().err
+    assert f"{policy}:1:" in err
+    assert fragment in err

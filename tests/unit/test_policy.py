@@ -144,7 +144,7 @@ def test_durations(value: str, seconds: int) -> None:
         ({"p.toml": "[rules.release-age]\nmin-age = true\n"}, 2, ["not a duration"]),
         ({"p.toml": '[[packages]]\nmatch = "Acme_*"\n'}, 1, ["bad package pattern", "normalized"]),
         ({"p.toml": '[[packages]]\nmatch = "acme-[x"\n'}, 1, ["bad package pattern"]),
-        ({"p.toml": "[[packages]]\nrules = {}\n"}, 1, ["needs match"]),
+        ({"p.toml": "[[packages]]\nrules = {}\n"}, 1, ["match needs a glob"]),
         ({"p.toml": '[[packages]]\nmatch = "a"\nrule = {}\n'}, 1, ["did you mean 'rules'"]),
         ({"p.toml": 'extends = "nope.toml"\n'}, 1, ["extends 'nope.toml'", "no such policy"]),
         (

@@ -9,9 +9,10 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from verify.errors import PolicyError
+from verify._index.urls import normalize_index_url
+from verify.errors import PolicyError, UsageError
 from verify.models import Decision
-from verify.policy.model import PackageOverride, Policy, RuleSettings
+from verify.policy.model import IndexBinding, PackageOverride, Policy, RuleSettings
 from verify.policy.rules import RULES, ParamSpec
 
 if sys.version_info >= (3, 11):
@@ -32,7 +33,8 @@ __all__ = [
 DEFAULT_POLICY_NAME = "default.toml"
 #: Policies shipped in the package, usable as ``extends = "<name>"``.
 BUILTIN_POLICIES = ("default", "strict")
-_TOP_KEYS = ("version", "description", "extends", "rules", "packages")
+_TOP_KEYS = ("version", "description", "extends", "rules", "packages", "indexes")
+_INDEX_KEYS = ("url", "packages")
 _RULE_KEYS = ("decision", "on-error")
 _PACKAGE_KEYS = ("match", "rules")
 _DECISIONS = tuple(d.value for d in Decision)
@@ -246,21 +248,66 @@ def _overrides(entries: object, text: str, where: Path | str) -> tuple[PackageOv
                 raise PolicyError(
                     _unknown("key in [[packages]]:", key, _PACKAGE_KEYS), path=where, line=line
                 )
-        pattern = entry.get("match")
-        if not isinstance(pattern, str) or not pattern:
-            raise PolicyError(
-                '[[packages]] needs match = "<glob on normalized names>"', path=where, line=line
-            )
-        if not _GLOB.match(pattern) or pattern.count("[") != pattern.count("]"):
-            raise PolicyError(
-                f"bad package pattern {pattern!r}: use a glob over normalized names "
-                "(lower case, '-' between words), e.g. \"acme-*\"",
-                path=where,
-                line=line,
-            )
+        pattern = _pattern(entry.get("match"), where, line, "[[packages]] match")
         rules = _rules_table(entry.get("rules", {}), text, ("packages", "rules"), where, line=line)
         overrides.append(PackageOverride(pattern, rules))
     return tuple(overrides)
+
+
+def _pattern(pattern: object, where: Path | str, line: int | None, what: str) -> str:
+    if not isinstance(pattern, str) or not pattern:
+        raise PolicyError(
+            f'{what} needs a glob over normalized names, e.g. "acme-*"', path=where, line=line
+        )
+    if not _GLOB.match(pattern) or pattern.count("[") != pattern.count("]"):
+        raise PolicyError(
+            f"bad package pattern {pattern!r}: use a glob over normalized names "
+            "(lower case, '-' between words), e.g. \"acme-*\"",
+            path=where,
+            line=line,
+        )
+    return pattern
+
+
+def _indexes(entries: object, text: str, where: Path | str) -> tuple[IndexBinding, ...]:
+    lines = [
+        n
+        for n, line in enumerate(text.splitlines(), start=1)
+        if re.match(r"^\s*\[\[\s*indexes\s*\]\]", line)
+    ]
+    if not isinstance(entries, list):
+        raise PolicyError(
+            "'indexes' must be an array of tables ([[indexes]])",
+            path=where,
+            line=_line_of(text, "indexes"),
+        )
+    bindings = []
+    for position, entry in enumerate(entries):
+        line = lines[position] if position < len(lines) else None
+        if not isinstance(entry, dict):
+            raise PolicyError("each [[indexes]] entry must be a table", path=where, line=line)
+        for key in entry:
+            if key not in _INDEX_KEYS:
+                raise PolicyError(
+                    _unknown("key in [[indexes]]:", key, _INDEX_KEYS), path=where, line=line
+                )
+        url = entry.get("url")
+        try:
+            if not isinstance(url, str):
+                raise UsageError('[[indexes]] needs url = "<simple API root>"')
+            normalized = normalize_index_url(url)
+        except UsageError as exc:
+            raise PolicyError(exc.message, path=where, line=line) from exc
+        patterns = entry.get("packages", [])
+        if not isinstance(patterns, list):
+            raise PolicyError("[[indexes]] packages must be a list of globs", path=where, line=line)
+        bindings.append(
+            IndexBinding(
+                normalized,
+                tuple(_pattern(p, where, line, "[[indexes]] packages") for p in patterns),
+            )
+        )
+    return tuple(bindings)
 
 
 def _merge(base: Policy, child: Policy) -> Policy:
@@ -278,6 +325,7 @@ def _merge(base: Policy, child: Policy) -> Policy:
     return Policy(
         rules=rules,
         packages=base.packages + child.packages,
+        indexes=child.indexes or base.indexes,
         origin=child.origin,
         path=child.path,
         description=child.description or base.description,
@@ -340,6 +388,7 @@ def parse_policy(
             document.get("rules", {}), text, ("rules",), where, line=_line_of(text, "rules")
         ),
         packages=_overrides(document.get("packages", []), text, where),
+        indexes=_indexes(document.get("indexes", []), text, where),
         origin=origin,
         path=path,
         description=description,

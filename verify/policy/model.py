@@ -11,7 +11,7 @@ from pathlib import Path
 from verify.models import Decision
 from verify.policy.rules import RULES
 
-__all__ = ["PackageOverride", "Policy", "RuleConfig", "RuleSettings"]
+__all__ = ["IndexBinding", "PackageOverride", "Policy", "RuleConfig", "RuleSettings"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,11 +45,26 @@ class PackageOverride:
 
 
 @dataclass(frozen=True, slots=True)
+class IndexBinding:
+    """An index the policy knows, and the package names that may only come from it."""
+
+    url: str
+    #: Globs over normalized names bound to this index (``acme-*``).
+    packages: tuple[str, ...] = ()
+
+    def binds(self, package: str) -> bool:
+        """Whether ``package`` may only come from this index."""
+        return any(fnmatch.fnmatchcase(package, pattern) for pattern in self.packages)
+
+
+@dataclass(frozen=True, slots=True)
 class Policy:
     """A validated policy. Rules the file does not mention keep their defaults."""
 
     rules: Mapping[str, RuleSettings] = field(default_factory=dict)
     packages: tuple[PackageOverride, ...] = ()
+    #: The indexes the policy allows; empty means any configured index.
+    indexes: tuple[IndexBinding, ...] = ()
     #: Where the policy came from (a path, or ``<embedded default>``).
     origin: str = "<embedded default>"
     path: Path | None = None

@@ -75,6 +75,25 @@ RULES: dict[str, RuleInfo] = {
             Decision.DENY,
         ),
         RuleInfo(
+            "index-pinning",
+            "A package bound to one index by the policy ([[indexes]] packages) is served by "
+            "another configured index too: dependency confusion.",
+            Decision.DENY,
+            Decision.DENY,
+        ),
+        RuleInfo(
+            "index-unknown",
+            "A file came from an index the policy's [[indexes]] does not list.",
+            Decision.DENY,
+            Decision.DENY,
+        ),
+        RuleInfo(
+            "index-shadowing",
+            "The same project name is served by more than one configured index.",
+            Decision.WARN,
+            Decision.WARN,
+        ),
+        RuleInfo(
             "hash-missing",
             "Nobody gave a strong digest (sha256 or better) to compare the bytes with.",
             Decision.WARN,
