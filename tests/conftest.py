@@ -39,6 +39,10 @@ def isolated_pip_env(
     for key, path in dirs.items():
         path.mkdir(parents=True, exist_ok=True)
         monkeypatch.setenv(key, str(path))
+    # Commands write files into the working directory (the trust store): keep it private.
+    work = root / "cwd"
+    work.mkdir()
+    monkeypatch.chdir(work)
 
 
 @pytest.fixture

@@ -35,6 +35,7 @@ from verify.errors import UsageError
 from verify.gate import CheckOptions, Gate
 from verify.models import Candidate, Decision, Report, ReportError
 from verify.policy import Policy, load_policy
+from verify.trust_store import DEFAULT_TRUST_STORE, TrustStore
 
 __all__ = [
     "CheckSettings",
@@ -84,6 +85,10 @@ class CheckSettings:
     trust_config: Path | None = None
     #: Publisher pins: ``NAME:kind=GitHub,repository=OWNER/REPO,workflow=FILE``.
     expect: tuple[str, ...] = ()
+    #: The trust store of first-seen publishers (default: ./pip-verify.trust.toml).
+    trust_store: Path | None = None
+    #: Record first-seen publishers in the trust store.
+    record: bool = True
     cache_dir: Path | None = None
     timeout: float = DEFAULT_TIMEOUT
     retries: int = DEFAULT_RETRIES
@@ -241,6 +246,7 @@ def run_check(
     """
     policy = policy or load_policy(settings.policy_path)
     expectations = parse_expectations(settings.expect)
+    store = TrustStore.load(settings.trust_store or DEFAULT_TRUST_STORE)
     # A private trust root is read up front so a bad file is a usage error (exit 2);
     # production's is loaded only if some file has provenance to verify.
     trust = load_trust_root(trust_config=settings.trust_config) if settings.trust_config else None
@@ -267,8 +273,18 @@ def run_check(
             progress=progress,
             provenance=ProvenanceChecker(session, offline=settings.offline, trust=trust),
             expectations=expectations,
+            trust_store=store,
+            record=settings.record,
         )
         report = gate.check(gathered.candidates)
+        if gate.recorded:
+            try:
+                store.save()
+            except OSError as exc:
+                raise UsageError(
+                    f"cannot write the trust store {store.path}: {exc.strerror}",
+                    hint="pass a writable --trust-store, or --no-record",
+                ) from exc
     if gathered.errors:
         report = dataclasses.replace(
             report, decision=Decision.DENY, errors=report.errors + gathered.errors

@@ -47,6 +47,7 @@ from verify.models import (
     Severity,
 )
 from verify.policy import Policy
+from verify.trust_store import TrustStore
 
 __all__ = ["CheckOptions", "Gate"]
 
@@ -111,7 +112,13 @@ class Gate:
         progress: ProgressSink | None = None,
         provenance: ProvenanceChecker | None = None,
         expectations: Mapping[NormalizedName, Sequence[ExpectedIdentity]] | None = None,
+        trust_store: TrustStore | None = None,
+        record: bool = True,
     ) -> None:
+        self.trust_store = trust_store
+        self.record = record
+        #: Packages whose publisher this check recorded as first seen.
+        self.recorded: list[NormalizedName] = []
         self.expectations = dict(expectations or {})
         #: "Now" for release ages; one instant for the whole check.
         self.now = datetime.now(timezone.utc)
@@ -190,6 +197,56 @@ class Gate:
             return []
         with ThreadPoolExecutor(max_workers=min(self.options.jobs, len(pairs))) as pool:
             return list(pool.map(check, pairs))
+
+    def _check_trusted(self, plan: _Plan, filename: str, provenance: FileProvenance) -> None:
+        """Trust on first use: compare with the recorded publisher, or record this one."""
+        store = self.trust_store
+        if store is None:
+            return
+        candidate = plan.candidate
+        entry = store.get(candidate.name)
+        status, identity = provenance.status, provenance.identity
+        if entry is None:
+            if status is ProvenanceStatus.VERIFIED and identity is not None and self.record:
+                version = str(candidate.version) if candidate.version is not None else None
+                store.record_first_seen(candidate.name, identity, version)
+                self.recorded.append(candidate.name)
+                plan.findings.append(
+                    Finding(
+                        "publisher-first-seen",
+                        Severity.INFO,
+                        f"first sight of {candidate.name}'s publisher: recorded in {store.path}",
+                    )
+                )
+            return
+        trusted = f"{entry.identity} ({entry.how} since {entry.since} in {store.path})"
+        if status is ProvenanceStatus.VERIFIED and identity is not None:
+            if entry.identity.matches(identity):
+                return
+            new = ExpectedIdentity(
+                identity.kind.value,
+                identity.repository or "?",
+                identity.workflow,
+                identity.environment,
+            )
+            plan.add(
+                "publisher-change",
+                f"{filename} was published by {new}; the trust store trusts {trusted}. "
+                f"If the change is expected: pip-verify trust accept {candidate.name} ...",
+            )
+        elif status is ProvenanceStatus.ABSENT:
+            plan.add(
+                "provenance-regression",
+                f"{filename} has no provenance, but {candidate.name} was published with "
+                f"provenance by {trusted}",
+            )
+        elif status is ProvenanceStatus.UNCHECKED:
+            plan.add(
+                "publisher-change",
+                f"{filename}: could not compare with the trusted publisher {trusted}: "
+                f"{provenance.reason}",
+                unchecked=True,
+            )
 
     def _check_indexes(self, plan: _Plan, listing: tuple[ProjectPage, ...]) -> None:
         """Dependency confusion: a name bound to one index, or served by several."""
@@ -476,6 +533,8 @@ class Gate:
         for planned, result, provenance in zip(plan.files, fetched, provenances, strict=True):
             if pins:
                 self._check_pins(plan, planned.filename, provenance, pins)
+            elif self.trust_store is not None:
+                self._check_trusted(plan, planned.filename, provenance)
             if provenance.status is ProvenanceStatus.INVALID:
                 plan.add(
                     "provenance-invalid",

@@ -41,7 +41,7 @@ class _Parser(argparse.ArgumentParser):
 
 def build_parser() -> argparse.ArgumentParser:
     """The top-level parser with one subparser per command."""
-    from verify._cli import check, policy
+    from verify._cli import check, policy, trust
 
     parser = _Parser(
         prog="pip-verify",
@@ -55,6 +55,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands.required = True
     check.register(commands)
     policy.register(commands)
+    trust.register(commands)
     return parser
 
 

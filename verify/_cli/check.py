@@ -110,6 +110,17 @@ def register(commands: Any) -> None:
         "(default: production Sigstore)",
     )
     behaviour.add_argument(
+        "--trust-store",
+        type=Path,
+        metavar="FILE",
+        help="trust store of first-seen publishers (default: ./pip-verify.trust.toml)",
+    )
+    behaviour.add_argument(
+        "--no-record",
+        action="store_true",
+        help="compare with the trust store but do not record first-seen publishers",
+    )
+    behaviour.add_argument(
         "--expect",
         action="append",
         default=[],
@@ -172,6 +183,8 @@ def settings_from_args(args: argparse.Namespace) -> CheckSettings:
         policy_path=args.policy,
         trust_config=args.trust_config,
         expect=tuple(args.expect),
+        trust_store=args.trust_store,
+        record=not args.no_record,
         cache_dir=args.cache_dir,
         timeout=args.timeout,
         retries=max(0, args.retries),

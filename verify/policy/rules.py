@@ -75,6 +75,21 @@ RULES: dict[str, RuleInfo] = {
             Decision.DENY,
         ),
         RuleInfo(
+            "publisher-change",
+            "A file's verified publisher differs from the one the trust store records for the "
+            "package (first seen, pinned or accepted); on error: its provenance could not be "
+            "checked.",
+            Decision.DENY,
+            Decision.DENY,
+        ),
+        RuleInfo(
+            "provenance-regression",
+            "The trust store records a publisher for the package (an earlier release was "
+            "attested) but this file has no provenance.",
+            Decision.DENY,
+            Decision.DENY,
+        ),
+        RuleInfo(
             "index-pinning",
             "A package bound to one index by the policy ([[indexes]] packages) is served by "
             "another configured index too: dependency confusion.",
