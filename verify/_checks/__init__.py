@@ -1,0 +1,1 @@
+"""Checks that look up resolved packages in outside sources (known-vulnerability databases)."""

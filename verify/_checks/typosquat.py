@@ -1,0 +1,414 @@
+"""Typosquatting suspicion: does a package name look like a popular (or in-tree) name?
+
+Attackers publish packages whose names are one slip away from a popular project
+(``reqeusts``, ``djang0``, ``python-requests``) and wait for a mistyped install. This module
+flags a name that is *not* itself popular but is close to one that is, by a handful of cheap,
+explainable rules, and says which rule matched so a person can judge the finding.
+
+Popular names come from a list of the most downloaded projects, shipped as package data
+(``verify/_data/top-pypi-names.txt``, most downloaded first). Lookups are indexed so checking a
+whole dependency tree costs milliseconds: no rule compares a name against all 15,000 others.
+"""
+
+from __future__ import annotations
+
+import difflib
+import functools
+import importlib.resources
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from typing import Final, final
+
+from packaging.utils import NormalizedName, canonicalize_name
+
+__all__ = [
+    "PopularNames",
+    "TyposquatSuspicion",
+    "popular_name_set",
+    "typosquat_suspicion",
+]
+
+#: Popular names checked with edit distance 2 must rank at least this high: distance 2 is
+#: loose, so it is kept for names squatters actually target, where a hit is worth the noise.
+DISTANCE_TWO_TOP: Final = 1000
+#: ... and both names must be at least this long, where two edits are a small fraction.
+DISTANCE_TWO_MIN_LENGTH: Final = 10
+#: Edit distance 1 needs names at least this long: among 2-3 letter names nearly everything is
+#: one edit from something popular (``six``/``sit``/``pip``), which would be pure noise.
+EDIT_MIN_LENGTH: Final = 4
+#: Names shorter than this are only matched by one edit against the most popular names: a
+#: four- or five-letter name is one edit from dozens of listed ones (``demo``/``deno``).
+SHORT_NAME_LENGTH: Final = 6
+SHORT_NAME_TOP: Final = 1000
+#: The shorter side of a prefix/suffix match must be at least this long, for the same reason
+#: (``py`` + ``re`` is not a squat of anything).
+AFFIX_MIN_BASE: Final = 3
+
+# Homoglyphs folded into a name's "skeleton". Only these, on purpose: each is a look-alike
+# in common fonts, and every extra fold merges more unrelated names.
+_MULTI_GLYPHS: Final = (("rn", "m"), ("vv", "w"))
+_GLYPHS: Final = str.maketrans({"0": "o", "1": "l", "i": "l"})
+
+# Decorations squatters add to (or strip from) a popular name. Names are normalized, so the
+# only separator is "-"; prefixes and suffixes are listed with and without it as people type.
+_PREFIXES: Final = ("python-", "python", "py-", "py")
+_SUFFIXES: Final = (
+    "-python",
+    "-py",
+    "-dev",
+    "-lib",
+    "-sdk",
+    "-api",
+    "-client",
+    "-cli",
+    "-utils",
+    "-util",
+    "-tools",
+    "-core",
+    "-helpers",
+)
+
+# When one name matches the same popular name by several rules, report the most specific.
+_PRIORITY: Final = {
+    "separator": 0,
+    "homoglyph": 1,
+    "transposition": 2,
+    "repeated letter": 3,
+    "one edit": 4,
+    "prefix/suffix": 5,
+    "two edits": 6,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class TyposquatSuspicion:
+    """A name that resembles a popular name, or another name in the same dependency tree."""
+
+    #: The suspicious package (normalized).
+    name: NormalizedName
+    #: The popular (or in-tree) name it resembles (normalized).
+    resembles: NormalizedName
+    #: Download rank of ``resembles`` (1 = most downloaded); ``None`` for an in-tree name.
+    rank: int | None
+    #: Which rule matched: ``"separator"``, ``"homoglyph"``, ``"transposition"``,
+    #: ``"repeated letter"``, ``"one edit"``, ``"two edits"`` or ``"prefix/suffix"``.
+    technique: str
+    #: One readable sentence, e.g. "reqeusts resembles requests (#6 most downloaded): two
+    #: letters swapped".
+    message: str
+
+
+@final
+class PopularNames:
+    """Popular project names with their download ranks, indexed for resemblance lookups.
+
+    Build with :meth:`load` (the shipped list) or :meth:`from_names` (any names, most popular
+    first). Names are PEP 503 normalized; a name listed twice keeps its first (best) rank.
+    """
+
+    __slots__ = ("_by_rank", "_deletes1", "_deletes2", "_ranks", "_skeletons")
+
+    def __init__(self, names: Iterable[str]) -> None:
+        ranks: dict[NormalizedName, int] = {}
+        for raw in names:
+            name = canonicalize_name(raw.strip())
+            if name and name not in ranks:
+                ranks[name] = len(ranks) + 1
+        self._ranks = ranks
+        # _by_rank[rank - 1] is the name; the indexes below store ranks, which are small ints
+        # (cheaper than strings) and sort by popularity for free.
+        self._by_rank = list(ranks)
+        self._skeletons: dict[str, list[int]] = {}
+        # Symmetric-delete indexes: every string reachable by deleting up to k characters.
+        # Two names within edit distance k share such a string (each substitution, insertion
+        # or transposition is undone by one deletion on each side), so a lookup finds every
+        # candidate without scanning; candidates are then confirmed with the real distance.
+        self._deletes1: dict[str, list[int]] = {}
+        self._deletes2: dict[str, list[int]] = {}
+        for name, rank in ranks.items():
+            self._skeletons.setdefault(_skeleton(name), []).append(rank)
+            if len(name) >= EDIT_MIN_LENGTH:
+                for variant in _deletions(name, 1):
+                    self._deletes1.setdefault(variant, []).append(rank)
+            if rank <= DISTANCE_TWO_TOP and len(name) >= DISTANCE_TWO_MIN_LENGTH:
+                for variant in _deletions(name, 2):
+                    self._deletes2.setdefault(variant, []).append(rank)
+
+    @classmethod
+    def load(cls) -> PopularNames:
+        """The shipped list of the most downloaded projects (read once, then cached)."""
+        return _load_packaged()
+
+    @classmethod
+    def from_names(cls, names: Iterable[str]) -> PopularNames:
+        """Names in order of popularity, most downloaded first (for tests and custom lists)."""
+        return cls(names)
+
+    def rank(self, name: str) -> int | None:
+        """1-based download rank of ``name`` (any spelling PEP 503 accepts), or ``None``."""
+        return self._ranks.get(canonicalize_name(name))
+
+    def __contains__(self, name: object) -> bool:
+        return isinstance(name, str) and canonicalize_name(name) in self._ranks
+
+    def __len__(self) -> int:
+        return len(self._ranks)
+
+    def __iter__(self) -> Iterator[NormalizedName]:
+        """Names, most downloaded first."""
+        return iter(self._by_rank)
+
+    def _name(self, rank: int) -> NormalizedName:
+        return self._by_rank[rank - 1]
+
+    def _matches(self, name: str, top: int) -> Iterator[tuple[int, str, str]]:
+        """(rank, technique, detail) for every popular name ranked <= ``top`` near ``name``."""
+        for rank in self._skeletons.get(_skeleton(name), ()):
+            if rank <= top and self._name(rank) != name:
+                yield (rank, *_glyph_technique(name, self._name(rank)))
+
+        if len(name) >= EDIT_MIN_LENGTH:
+            edit_top = top if len(name) >= SHORT_NAME_LENGTH else min(top, SHORT_NAME_TOP)
+            seen: set[int] = set()
+            for variant in _deletions(name, 1):
+                for rank in self._deletes1.get(variant, ()):
+                    if rank > edit_top or rank in seen:
+                        continue
+                    seen.add(rank)
+                    other = self._name(rank)
+                    if other != name and _distance_within(name, other, 1) == 1:
+                        yield (rank, *_one_edit(name, other))
+
+        if len(name) >= DISTANCE_TWO_MIN_LENGTH:
+            limit = min(top, DISTANCE_TWO_TOP)
+            seen = set()
+            for variant in _deletions(name, 2):
+                for rank in self._deletes2.get(variant, ()):
+                    if rank > limit or rank in seen:
+                        continue
+                    seen.add(rank)
+                    if _distance_within(name, self._name(rank), 2) == 2:
+                        yield rank, "two edits", "two characters differ"
+
+        for variant, detail in _affix_variants(name):
+            affix_rank = self._ranks.get(NormalizedName(variant))
+            if affix_rank is not None and affix_rank <= top:
+                yield affix_rank, "prefix/suffix", detail
+
+
+@functools.cache
+def _packaged_lines() -> tuple[str, ...]:
+    resource = importlib.resources.files("verify") / "_data" / "top-pypi-names.txt"
+    lines = resource.read_text(encoding="utf-8").splitlines()
+    return tuple(line.strip() for line in lines if line.strip() and not line.startswith("#"))
+
+
+@functools.cache
+def popular_name_set() -> frozenset[NormalizedName]:
+    """The shipped popular names as a plain set: cheap, for the common case where every
+    package of a tree is popular and the similarity index need not be built."""
+    return frozenset(canonicalize_name(line) for line in _packaged_lines())
+
+
+@functools.cache
+def _load_packaged() -> PopularNames:
+    return PopularNames(_packaged_lines())
+
+
+def typosquat_suspicion(
+    name: str,
+    *,
+    popular: PopularNames,
+    tree: Iterable[str] = (),
+    top: int = 15000,
+) -> TyposquatSuspicion | None:
+    """Say whether ``name`` looks like a typosquat of a popular or in-tree name.
+
+    A name among the ``top`` most downloaded is never suspicious. Any other name is suspicious
+    when, after PEP 503 normalization, it is close to one of the ``top`` most downloaded names
+    or to another name in ``tree`` (the other packages being installed):
+
+    * the same once separators are dropped and look-alikes folded (``0``/``o``,
+      ``1``/``l``/``i``, ``rn``/``m``, ``vv``/``w``), at any length;
+    * Damerau-Levenshtein distance 1 when both names have at least 4 characters, or distance 2
+      when both have at least 10 and the popular name is in the top 1,000;
+    * a popular name with a common prefix or suffix (``python-``, ``py``, ``-sdk``, ``-utils``,
+      ...) added or removed (popular names only: in one tree, ``foo`` next to ``foo-core`` is
+      a family of packages, not a squat).
+
+    When several names match, the most downloaded wins (in-tree names come after popular ones).
+    """
+    norm = canonicalize_name(name)
+    rank = popular.rank(norm)
+    if rank is not None and rank <= top:
+        return None
+    return _best_match(norm, popular=popular, tree=tree, top=top)
+
+
+def _best_match(
+    name: NormalizedName, *, popular: PopularNames, tree: Iterable[str], top: int
+) -> TyposquatSuspicion | None:
+    """The best resemblance for ``name``, without first asking whether ``name`` is popular."""
+    best: tuple[int, int, str, str] | None = None
+    for rank, technique, detail in popular._matches(name, top):
+        key = (rank, _PRIORITY[technique], technique, detail)
+        if best is None or key < best:
+            best = key
+    if best is not None:
+        rank, _, technique, detail = best
+        resembles = popular._name(rank)
+        return TyposquatSuspicion(
+            name=name,
+            resembles=resembles,
+            rank=rank,
+            technique=technique,
+            message=f"{name} resembles {resembles} (#{rank} most downloaded): {detail}",
+        )
+
+    tree_best: tuple[int, NormalizedName, str, str] | None = None
+    for raw in tree:
+        other = _normalize(raw)
+        if other == name:
+            continue
+        # A popular tree name was already compared above, with its rank.
+        other_rank = popular.rank(other)
+        if other_rank is not None and other_rank <= top:
+            continue
+        match = _tree_match(name, other)
+        if match is not None:
+            tree_key = (_PRIORITY[match[0]], other, *match)
+            if tree_best is None or tree_key < tree_best:
+                tree_best = tree_key
+    if tree_best is None:
+        return None
+    _, resembles, technique, detail = tree_best
+    return TyposquatSuspicion(
+        name=name,
+        resembles=resembles,
+        rank=None,
+        technique=technique,
+        message=f"{name} resembles {resembles}, another package in this dependency tree: {detail}",
+    )
+
+
+def _tree_match(name: str, other: str) -> tuple[str, str] | None:
+    """(technique, detail) if ``name`` resembles the in-tree name ``other``; else ``None``.
+
+    Trees are small (hundreds of names), so comparing pairwise is cheaper than building an
+    index per call; the length check discards nearly every pair before any real work.
+    """
+    if _skeleton(name) == _skeleton(other):
+        return _glyph_technique(name, other)
+    if (
+        min(len(name), len(other)) >= EDIT_MIN_LENGTH
+        and abs(len(name) - len(other)) <= 1
+        and _distance_within(name, other, 1) == 1
+    ):
+        return _one_edit(name, other)
+    return None
+
+
+@functools.lru_cache(maxsize=4096)
+def _normalize(name: str) -> NormalizedName:
+    # Tree names are normalized once per check of every other name: cache them.
+    return canonicalize_name(name)
+
+
+@functools.lru_cache(maxsize=4096)
+def _skeleton(name: str) -> str:
+    """``name`` without separators and with look-alike characters folded to one spelling."""
+    folded = name.replace("-", "")
+    # Multi-character glyphs first: folding "i" to "l" cannot create an "rn" or "vv".
+    for glyph, letter in _MULTI_GLYPHS:
+        folded = folded.replace(glyph, letter)
+    return folded.translate(_GLYPHS)
+
+
+def _deletions(word: str, depth: int) -> set[str]:
+    """``word`` and every string made by deleting up to ``depth`` characters from it."""
+    found = {word}
+    frontier = {word}
+    for _ in range(depth):
+        frontier = {w[:i] + w[i + 1 :] for w in frontier for i in range(len(w))}
+        found |= frontier
+    return found
+
+
+def _distance_within(a: str, b: str, limit: int) -> int | None:
+    """Optimal-string-alignment (restricted Damerau-Levenshtein) distance if <= ``limit``.
+
+    Only cells within ``limit`` of the diagonal can stay under the limit, so only that band
+    is computed, and the loop stops as soon as a whole row exceeds it.
+    """
+    if abs(len(a) - len(b)) > limit:
+        return None
+    big = limit + 1
+    n = len(b)
+    previous: list[int] = []
+    current = [j if j <= limit else big for j in range(n + 1)]
+    for i in range(1, len(a) + 1):
+        before, previous = previous, current
+        current = [big] * (n + 1)
+        if i <= limit:
+            current[0] = i
+        for j in range(max(1, i - limit), min(n, i + limit) + 1):
+            cost = 0 if a[i - 1] == b[j - 1] else 1
+            value = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + cost)
+            if i > 1 and j > 1 and a[i - 1] == b[j - 2] and a[i - 2] == b[j - 1]:
+                value = min(value, before[j - 2] + 1)
+            current[j] = min(value, big)
+        if min(current) > limit:
+            return None
+    return current[n] if current[n] <= limit else None
+
+
+def _glyph_technique(name: str, other: str) -> tuple[str, str]:
+    """Describe a skeleton match: only separators differ, or which look-alikes were used."""
+    bare, other_bare = name.replace("-", ""), other.replace("-", "")
+    if bare == other_bare:
+        return "separator", "only the separators differ"
+    swaps = [
+        f"'{bare[i1:i2]}' for '{other_bare[j1:j2]}'"
+        for op, i1, i2, j1, j2 in difflib.SequenceMatcher(None, bare, other_bare).get_opcodes()
+        if op != "equal"
+    ]
+    return "homoglyph", f"look-alike characters ({', '.join(dict.fromkeys(swaps))})"
+
+
+def _one_edit(name: str, other: str) -> tuple[str, str]:
+    """Describe how ``name`` differs from ``other`` by exactly one edit."""
+    i = 0
+    while i < min(len(name), len(other)) and name[i] == other[i]:
+        i += 1
+    if len(name) == len(other):
+        if name[i + 1 : i + 2] == other[i : i + 1] and name[i : i + 1] == other[i + 1 : i + 2]:
+            return "transposition", "two letters swapped"
+        return "one edit", f"'{name[i]}' instead of '{other[i]}'"
+    if len(name) > len(other):
+        extra = name[i]
+        # ``i`` is the first difference, so an extra letter of a run sits at the run's end.
+        if i > 0 and name[i - 1] == extra:
+            return "repeated letter", f"'{extra}' doubled"
+        return "one edit", f"'{extra}' added"
+    missing = other[i]
+    # ``i`` is the first difference, so a dropped letter of a run sits at the run's end.
+    if i > 0 and other[i - 1] == missing:
+        return "repeated letter", f"doubled '{missing}' written once"
+    return "one edit", f"'{missing}' left out"
+
+
+def _affix_variants(name: str) -> Iterator[tuple[str, str]]:
+    """Names that ``name`` would be with a common prefix or suffix removed or added."""
+    for prefix in _PREFIXES:
+        base = name.removeprefix(prefix)
+        # "python-requests" is "python-" + "requests", not "python" + "-requests".
+        if base != name and len(base) >= AFFIX_MIN_BASE and not base.startswith("-"):
+            yield base, f"'{prefix}' prefix added"
+        if len(name) >= AFFIX_MIN_BASE:
+            yield prefix + name, f"'{prefix}' prefix left out"
+    for suffix in _SUFFIXES:
+        base = name.removesuffix(suffix)
+        if base != name and len(base) >= AFFIX_MIN_BASE:
+            yield base, f"'{suffix}' suffix added"
+        if len(name) >= AFFIX_MIN_BASE:
+            yield name + suffix, f"'{suffix}' suffix left out"
