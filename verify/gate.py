@@ -19,6 +19,7 @@ from urllib.parse import urldefrag
 
 from packaging.utils import NormalizedName
 
+from verify._checks.typosquat import PopularNames, popular_name_set, typosquat_suspicion
 from verify._fetch.fetch import DEFAULT_JOBS, Fetcher, FetchRequest, FetchResult, ProgressSink
 from verify._fetch.store import ContentStore
 from verify._index.client import IndexClient
@@ -134,6 +135,7 @@ class Gate:
         """Verify every candidate and decide; never raises for per-package failures."""
         pages, page_errors = self._read_pages(candidates)
         plans = [self._plan(c, pages, page_errors) for c in candidates]
+        self._check_names(plans)
         requests = [planned.request() for plan in plans for planned in plan.files]
         fetched_all = self.fetcher.fetch_all(requests)
         provenances = iter(self._check_provenance(plans, fetched_all))
@@ -197,6 +199,20 @@ class Gate:
             return []
         with ThreadPoolExecutor(max_workers=min(self.options.jobs, len(pairs))) as pool:
             return list(pool.map(check, pairs))
+
+    def _check_names(self, plans: Sequence[_Plan]) -> None:
+        """Typosquatting: names that resemble a popular name or another name in the tree."""
+        names = [plan.candidate.name for plan in plans]
+        popular = popular_name_set()
+        suspects = [plan for plan in plans if plan.candidate.name not in popular]
+        if not suspects:
+            return  # the common case: no need to build the similarity index
+        index = PopularNames.load()
+        for plan in suspects:
+            name = plan.candidate.name
+            found = typosquat_suspicion(name, popular=index, tree=[n for n in names if n != name])
+            if found is not None:
+                plan.add("typosquat", found.message)
 
     def _check_trusted(self, plan: _Plan, filename: str, provenance: FileProvenance) -> None:
         """Trust on first use: compare with the recorded publisher, or record this one."""

@@ -262,3 +262,21 @@ def test_bad_index_bindings_exit_2(
     err = capsys.readouterr().err
     assert f"{policy}:1:" in err
     assert fragment in err
+
+
+def test_typosquat_is_flagged(
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    dist_factory: DistFactory,
+    package_index: PackageIndex,
+) -> None:
+    package_index.add(dist_factory.wheel("reqeusts", "1.0"))
+    package_index.add(dist_factory.wheel("requests", "2.0"))
+    code, report = check(
+        capsys, tmp_path, "reqeusts==1.0", "requests==2.0", "--index-url", package_index.url
+    )
+    assert code == 0
+    reason = reasons(report, "reqeusts")["typosquat"]
+    assert reason["decision"] == "warn"
+    assert "reqeusts resembles requests" in reason["message"]
+    assert "typosquat" not in reasons(report, "requests")

@@ -150,6 +150,13 @@ RULES: dict[str, RuleInfo] = {
             Decision.WARN,
         ),
         RuleInfo(
+            "typosquat",
+            "The name is a small edit, a look-alike or an affix away from a popular project "
+            "(or from another package in the same tree) without being popular itself.",
+            Decision.WARN,
+            Decision.WARN,
+        ),
+        RuleInfo(
             "yanked",
             "The file was yanked from its index (PEP 592).",
             Decision.WARN,
