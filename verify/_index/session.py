@@ -179,6 +179,44 @@ class HttpSession:
         except requests.RequestException as exc:
             raise _network_error(url, exc) from exc
 
+    def post_json(
+        self,
+        url: str,
+        payload: object,
+        *,
+        max_bytes: int = MAX_PAGE_BYTES,
+    ) -> PageResponse:
+        """POST ``payload`` as JSON and read the answer whole, never through the HTTP cache.
+
+        Meant for query APIs such as OSV's ``/v1/query``, whose POSTs are idempotent: they
+        are retried like GETs (connection errors, 429/5xx). Any status is returned; raises
+        :class:`~verify.errors.NetworkError` like :meth:`get_page`, and
+        :class:`~verify.errors.OfflineError` before opening any connection when offline.
+        """
+        self._refuse_offline(url)
+        fresh = getattr(self._local, "api", None) is None
+        session = self._session("api")
+        if fresh:
+            # This thread's "api" session only sends idempotent queries: let its retries
+            # cover POST as well. It has a plain adapter, so nothing here is cached.
+            retry = _retry(self._retries).new(allowed_methods=frozenset({"GET", "HEAD", "POST"}))
+            adapter = requests.adapters.HTTPAdapter(max_retries=retry)
+            session.mount("http://", adapter)
+            session.mount("https://", adapter)
+        try:
+            with session.post(
+                url, json=payload, headers={"Accept": "application/json"}, stream=True
+            ) as response:
+                body = _read_capped(response, max_bytes, url)
+                return PageResponse(
+                    url=response.url,
+                    status=response.status_code,
+                    content_type=response.headers.get("Content-Type", ""),
+                    body=body,
+                )
+        except requests.RequestException as exc:
+            raise _network_error(url, exc) from exc
+
     def download(
         self,
         url: str,
