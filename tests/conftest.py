@@ -39,6 +39,12 @@ def isolated_pip_env(
     for key, path in dirs.items():
         path.mkdir(parents=True, exist_ok=True)
         monkeypatch.setenv(key, str(path))
+    # Known vulnerabilities come from an empty offline OSV database unless a test says
+    # otherwise: the public service is never reachable from tests.
+    osv = root / "osv"
+    osv.mkdir()
+    monkeypatch.setenv("PIP_VERIFY_VULNERABILITY_DB", str(osv))
+    monkeypatch.delenv("PIP_VERIFY_OSV_URL", raising=False)
     # Commands write files into the working directory (the trust store): keep it private.
     work = root / "cwd"
     work.mkdir()

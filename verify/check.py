@@ -18,7 +18,9 @@ from pathlib import Path
 
 import platformdirs
 from packaging.utils import NormalizedName, canonicalize_name
+from pip_audit._service.interface import VulnerabilityService
 
+from verify._checks.vulnerabilities import OsvApiService, OsvOfflineService
 from verify._fetch.fetch import DEFAULT_JOBS, ProgressSink
 from verify._fetch.store import ContentStore
 from verify._index.config import IndexSettings, pip_index_settings
@@ -89,6 +91,10 @@ class CheckSettings:
     trust_store: Path | None = None
     #: Record first-seen publishers in the trust store.
     record: bool = True
+    #: An OSV-compatible API (default: pip-audit's OSV URL; ``$PIP_VERIFY_OSV_URL``).
+    osv_url: str | None = None
+    #: A directory or zip of OSV records for air-gapped use (``$PIP_VERIFY_VULNERABILITY_DB``).
+    vulnerability_db: Path | None = None
     cache_dir: Path | None = None
     timeout: float = DEFAULT_TIMEOUT
     retries: int = DEFAULT_RETRIES
@@ -232,6 +238,24 @@ def parse_expectations(values: Sequence[str]) -> dict[NormalizedName, list[Expec
     return expectations
 
 
+def vulnerability_service(settings: CheckSettings, session: HttpSession) -> VulnerabilityService:
+    """The known-vulnerability source: an offline OSV database, else an OSV-compatible API."""
+    database = settings.vulnerability_db or _env_path("PIP_VERIFY_VULNERABILITY_DB")
+    if database is not None:
+        if not database.exists():
+            raise UsageError(
+                f"vulnerability database {database} does not exist",
+                hint="pass a directory or zip of OSV records",
+            )
+        return OsvOfflineService(database)
+    return OsvApiService(session, settings.osv_url or os.environ.get("PIP_VERIFY_OSV_URL") or None)
+
+
+def _env_path(name: str) -> Path | None:
+    value = os.environ.get(name)
+    return Path(value) if value else None
+
+
 def run_check(
     settings: CheckSettings,
     *,
@@ -275,6 +299,7 @@ def run_check(
             expectations=expectations,
             trust_store=store,
             record=settings.record,
+            vulnerabilities=vulnerability_service(settings, session),
         )
         report = gate.check(gathered.candidates)
         if gate.recorded:

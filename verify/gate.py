@@ -9,17 +9,20 @@ the report, and the report says whether verification completed.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import urldefrag
 
 from packaging.utils import NormalizedName
 
 from verify._checks.typosquat import PopularNames, popular_name_set, typosquat_suspicion
+from verify._checks.vulnerabilities import AuditOutcome, KnownVulnerability, audit_many
 from verify._fetch.fetch import DEFAULT_JOBS, Fetcher, FetchRequest, FetchResult, ProgressSink
 from verify._fetch.store import ContentStore
 from verify._index.client import IndexClient
@@ -48,7 +51,11 @@ from verify.models import (
     Severity,
 )
 from verify.policy import Policy
+from verify.policy.model import IgnoredVulnerability
 from verify.trust_store import TrustStore
+
+if TYPE_CHECKING:
+    from pip_audit._service.interface import VulnerabilityService
 
 __all__ = ["CheckOptions", "Gate"]
 
@@ -115,7 +122,9 @@ class Gate:
         expectations: Mapping[NormalizedName, Sequence[ExpectedIdentity]] | None = None,
         trust_store: TrustStore | None = None,
         record: bool = True,
+        vulnerabilities: VulnerabilityService | None = None,
     ) -> None:
+        self.vulnerabilities = vulnerabilities
         self.trust_store = trust_store
         self.record = record
         #: Packages whose publisher this check recorded as first seen.
@@ -138,6 +147,7 @@ class Gate:
         self._check_names(plans)
         requests = [planned.request() for plan in plans for planned in plan.files]
         fetched_all = self.fetcher.fetch_all(requests)
+        audits = self._audit(plans)
         provenances = iter(self._check_provenance(plans, fetched_all))
         results = iter(fetched_all)
         packages = []
@@ -145,6 +155,7 @@ class Gate:
         for plan in plans:
             fetched = [next(results) for _ in plan.files]
             package = self._conclude(plan, fetched, [next(provenances) for _ in plan.files])
+            package = self._judge_vulnerabilities(plan, package, audits)
             packages.append(package)
             errors.extend(plan.errors)
         unique_errors = tuple(dict.fromkeys(errors))
@@ -156,6 +167,8 @@ class Gate:
         )
         if self.provenance is not None:
             checks += ("provenance",)
+        if self.vulnerabilities is not None:
+            checks += ("vulnerabilities",)
         return Report(
             decision=decision,
             packages=tuple(packages),
@@ -199,6 +212,67 @@ class Gate:
             return []
         with ThreadPoolExecutor(max_workers=min(self.options.jobs, len(pairs))) as pool:
             return list(pool.map(check, pairs))
+
+    def _audit(self, plans: Sequence[_Plan]) -> dict[tuple[str, str], AuditOutcome]:
+        if self.vulnerabilities is None:
+            return {}
+        wanted = [
+            (plan.candidate.name, str(plan.candidate.version))
+            for plan in plans
+            if plan.candidate.version is not None and not plan.candidate.unverifiable
+        ]
+        return audit_many(self.vulnerabilities, wanted, jobs=self.options.jobs)
+
+    def _judge_vulnerabilities(
+        self, plan: _Plan, package: PackageResult, audits: Mapping[tuple[str, str], AuditOutcome]
+    ) -> PackageResult:
+        candidate = plan.candidate
+        outcome = audits.get((candidate.name, str(candidate.version)))
+        if outcome is None:
+            return package
+        before = len(plan.reasons)
+        if outcome.error is not None:
+            plan.add(
+                "vulnerability",
+                f"known vulnerabilities not checked: {outcome.error}",
+                unchecked=True,
+            )
+        config = self.policy.rule("vulnerability", package=candidate.name)
+        threshold = _SEVERITY_RANK.get(str(config.params.get("min-severity", "low")), 0)
+        configured = config.params.get("ignore", ())
+        ignores = (
+            [e for e in configured if isinstance(e, IgnoredVulnerability)]
+            if isinstance(configured, tuple)
+            else []
+        )
+        today = self.now.date()
+        records = []
+        for vuln in outcome.vulnerabilities:
+            ids = {vuln.id, *vuln.aliases}
+            ignored = next((e for e in ignores if e.id in ids), None)
+            note = None
+            if vuln.malicious:
+                plan.add("known-malicious", f"{vuln.id}: {vuln.summary or 'reported as malicious'}")
+            elif ignored is not None and ignored.active(today):
+                note = f"ignored: {ignored.reason}"
+            elif _SEVERITY_RANK.get(vuln.severity or "", 4) >= threshold:
+                expired = (
+                    f" (its ignore entry expired on {ignored.expires})"
+                    if ignored is not None
+                    else ""
+                )
+                fixed = f"; fixed in {', '.join(vuln.fix_versions)}" if vuln.fix_versions else ""
+                plan.add(
+                    "vulnerability",
+                    f"{vuln.id} ({vuln.severity or 'severity unknown'}): "
+                    f"{vuln.summary or 'no summary'}{fixed}{expired}",
+                )
+            records.append(_vulnerability_record(vuln, note))
+        reasons = tuple(_dedupe([*package.reasons, *plan.reasons[before:]]))
+        decision = Decision.worst([package.decision, *(r.decision for r in reasons)])
+        return dataclasses.replace(
+            package, vulnerabilities=tuple(records), reasons=reasons, decision=decision
+        )
 
     def _check_names(self, plans: Sequence[_Plan]) -> None:
         """Typosquatting: names that resemble a popular name or another name in the tree."""
@@ -669,6 +743,22 @@ def _package_provenance(files: Sequence[FileResult], *, checked: bool) -> Proven
         reason = "no file to check" if checked else "provenance was not checked"
         return Provenance(ProvenanceStatus.UNCHECKED, reason=reason)
     return max(outcomes, key=lambda p: _PROVENANCE_ORDER.index(p.status))
+
+
+_SEVERITY_RANK = {"low": 1, "medium": 2, "high": 3, "critical": 4}
+
+
+def _vulnerability_record(vuln: KnownVulnerability, note: str | None) -> dict[str, object]:
+    return {
+        "id": vuln.id,
+        "aliases": list(vuln.aliases),
+        "summary": vuln.summary,
+        "severity": vuln.severity,
+        "fix_versions": list(vuln.fix_versions),
+        "malicious": vuln.malicious,
+        "url": vuln.url,
+        "ignored": note,
+    }
 
 
 _FLAGGED_STATUSES = frozenset({"quarantined", "archived", "deprecated"})

@@ -590,7 +590,7 @@ def test_offline_uses_only_the_cache(
     assert beta["files"][0]["hash_status"] == "verified"
     assert beta["decision"] == "warn"  # index metadata was not consulted: said, not hidden
     assert {r["rule"] for r in beta["reasons"]} == {"index-metadata"}
-    assert report["checks"] == ["hashes", "provenance"]
+    assert report["checks"] == ["hashes", "provenance", "vulnerabilities"]
     assert beta["provenance"]["status"] == "unchecked"
     assert "--offline" in beta["provenance"]["reason"]
 
@@ -667,6 +667,7 @@ def test_pylock(
 def test_python_dash_m_verify(tmp_path: Path, tree: PackageIndex) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("PIP_")}
     env["PIP_CONFIG_FILE"] = os.devnull
+    env["PIP_VERIFY_VULNERABILITY_DB"] = os.environ["PIP_VERIFY_VULNERABILITY_DB"]
     completed = subprocess.run(
         [
             sys.executable,

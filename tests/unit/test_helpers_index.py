@@ -540,8 +540,16 @@ def test_file_index(package_index: PackageIndex, dist_factory: DistFactory, tmp_
 
 
 def test_isolated_pip_env(tmp_path: Path) -> None:
-    pip_vars = {k: v for k, v in os.environ.items() if k.upper().startswith("PIP_")}
+    pip_vars = {
+        k: v
+        for k, v in os.environ.items()
+        if k.upper().startswith("PIP_") and not k.upper().startswith("PIP_VERIFY_")
+    }
     assert pip_vars == {"PIP_CONFIG_FILE": os.devnull}
+    # pip-verify's own settings: an empty offline vulnerability database, never the network.
+    database = Path(os.environ["PIP_VERIFY_VULNERABILITY_DB"])
+    assert database.is_dir()
+    assert not list(database.iterdir())
     for key in ("HOME", "XDG_CACHE_HOME", "XDG_CONFIG_HOME"):
         path = Path(os.environ[key])
         assert path.is_dir()

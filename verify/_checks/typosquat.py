@@ -36,8 +36,9 @@ DISTANCE_TWO_MIN_LENGTH: Final = 10
 #: Edit distance 1 needs names at least this long: among 2-3 letter names nearly everything is
 #: one edit from something popular (``six``/``sit``/``pip``), which would be pure noise.
 EDIT_MIN_LENGTH: Final = 4
-#: Names shorter than this are only matched by one edit against the most popular names: a
-#: four- or five-letter name is one edit from dozens of listed ones (``demo``/``deno``).
+#: Names shorter than this are only matched (by one edit, or by a prefix or suffix) against
+#: the most popular names: a four- or five-letter name is one edit from dozens of listed ones
+#: (``demo``/``deno``), and a common word often has a ``py`` project (``clean``/``pyclean``).
 SHORT_NAME_LENGTH: Final = 6
 SHORT_NAME_TOP: Final = 1000
 #: The shorter side of a prefix/suffix match must be at least this long, for the same reason
@@ -190,9 +191,12 @@ class PopularNames:
                     if _distance_within(name, self._name(rank), 2) == 2:
                         yield rank, "two edits", "two characters differ"
 
+        # Short names are common words: "clean" next to "pyclean" says little unless the
+        # popular one is very popular ("yaml" next to "pyyaml" does).
+        affix_top = top if len(name) >= SHORT_NAME_LENGTH else min(top, SHORT_NAME_TOP)
         for variant, detail in _affix_variants(name):
             affix_rank = self._ranks.get(NormalizedName(variant))
-            if affix_rank is not None and affix_rank <= top:
+            if affix_rank is not None and affix_rank <= affix_top:
                 yield affix_rank, "prefix/suffix", detail
 
 

@@ -110,6 +110,17 @@ def register(commands: Any) -> None:
         "(default: production Sigstore)",
     )
     behaviour.add_argument(
+        "--osv-url",
+        metavar="URL",
+        help="OSV-compatible API for known vulnerabilities (default: OSV, as pip-audit uses)",
+    )
+    behaviour.add_argument(
+        "--vulnerability-db",
+        type=Path,
+        metavar="PATH",
+        help="a directory or zip of OSV records (OSV's all.zip layout) for air-gapped use",
+    )
+    behaviour.add_argument(
         "--trust-store",
         type=Path,
         metavar="FILE",
@@ -185,6 +196,8 @@ def settings_from_args(args: argparse.Namespace) -> CheckSettings:
         expect=tuple(args.expect),
         trust_store=args.trust_store,
         record=not args.no_record,
+        osv_url=args.osv_url,
+        vulnerability_db=args.vulnerability_db,
         cache_dir=args.cache_dir,
         timeout=args.timeout,
         retries=max(0, args.retries),

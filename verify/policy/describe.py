@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from verify.policy.model import Policy
+from verify.policy.model import IgnoredVulnerability, Policy
 from verify.policy.rules import RULES
 
 __all__ = ["EffectiveRule", "describe_policy", "effective_rules", "format_duration"]
@@ -30,12 +30,26 @@ def format_duration(seconds: int) -> str:
     return f"{seconds}s"
 
 
+def _shown_value(kind: str | None, value: object) -> object:
+    if kind == "duration" and isinstance(value, int):
+        return format_duration(value)
+    if kind == "ignore-list" and isinstance(value, tuple):
+        return [
+            {
+                "id": e.id,
+                "reason": e.reason,
+                **({"expires": e.expires.isoformat()} if e.expires else {}),
+            }
+            for e in value
+            if isinstance(e, IgnoredVulnerability)
+        ]
+    return value
+
+
 def _shown(rule_id: str, params: dict[str, object]) -> dict[str, object]:
     specs = RULES[rule_id].params
     return {
-        key: format_duration(value)
-        if specs.get(key) is not None and specs[key].kind == "duration" and isinstance(value, int)
-        else value
+        key: _shown_value(specs[key].kind if key in specs else None, value)
         for key, value in params.items()
     }
 

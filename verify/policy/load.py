@@ -5,6 +5,7 @@ from __future__ import annotations
 import difflib
 import re
 import sys
+from datetime import date, datetime
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -12,7 +13,13 @@ from typing import Any
 from verify._index.urls import normalize_index_url
 from verify.errors import PolicyError, UsageError
 from verify.models import Decision
-from verify.policy.model import IndexBinding, PackageOverride, Policy, RuleSettings
+from verify.policy.model import (
+    IgnoredVulnerability,
+    IndexBinding,
+    PackageOverride,
+    Policy,
+    RuleSettings,
+)
 from verify.policy.rules import RULES, ParamSpec
 
 if sys.version_info >= (3, 11):
@@ -188,6 +195,10 @@ def _param(
     try:
         if spec.kind == "duration":
             return parse_duration(value)
+        if spec.kind == "severity" and value in _SEVERITIES:
+            return value
+        if spec.kind == "ignore-list":
+            return _ignore_list(value)
         if spec.kind == "integer" and isinstance(value, int) and not isinstance(value, bool):
             return value
         if spec.kind == "string" and isinstance(value, str):
@@ -195,6 +206,32 @@ def _param(
         raise ValueError(f"expected {spec.kind} ({spec.help})")
     except ValueError as exc:
         raise PolicyError(f"{dotted}: {exc}", path=where, line=line) from exc
+
+
+_SEVERITIES = ("low", "medium", "high", "critical")
+
+
+def _ignore_list(value: object) -> tuple[IgnoredVulnerability, ...]:
+    if not isinstance(value, list):
+        raise ValueError("ignore must be a list of { id, reason, expires } tables")
+    entries = []
+    for item in value:
+        if not isinstance(item, dict):
+            raise ValueError("each ignore entry must be a table { id, reason, expires }")
+        unknown = sorted(set(item) - {"id", "reason", "expires"})
+        if unknown:
+            raise ValueError(
+                f"unknown key {unknown[0]!r} in an ignore entry; allowed: id, reason, expires"
+            )
+        vuln_id, reason, expires = item.get("id"), item.get("reason"), item.get("expires")
+        if not isinstance(vuln_id, str) or not vuln_id:
+            raise ValueError("an ignore entry needs an id")
+        if not isinstance(reason, str) or not reason.strip():
+            raise ValueError(f"ignoring {vuln_id} needs a reason")
+        if expires is not None and (not isinstance(expires, date) or isinstance(expires, datetime)):
+            raise ValueError(f"expires of {vuln_id} must be a date like 2026-12-31")
+        entries.append(IgnoredVulnerability(vuln_id, reason.strip(), expires))
+    return tuple(entries)
 
 
 def _rules_table(

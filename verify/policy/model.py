@@ -6,12 +6,33 @@ from __future__ import annotations
 import fnmatch
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 
 from verify.models import Decision
 from verify.policy.rules import RULES
 
-__all__ = ["IndexBinding", "PackageOverride", "Policy", "RuleConfig", "RuleSettings"]
+__all__ = [
+    "IgnoredVulnerability",
+    "IndexBinding",
+    "PackageOverride",
+    "Policy",
+    "RuleConfig",
+    "RuleSettings",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class IgnoredVulnerability:
+    """A known vulnerability a policy accepts, with why, until when."""
+
+    id: str
+    reason: str
+    expires: date | None = None
+
+    def active(self, today: date) -> bool:
+        """Whether the entry still applies on ``today``."""
+        return self.expires is None or today <= self.expires
 
 
 @dataclass(frozen=True, slots=True)

@@ -150,6 +150,27 @@ RULES: dict[str, RuleInfo] = {
             Decision.WARN,
         ),
         RuleInfo(
+            "known-malicious",
+            "An OSV malicious-package report (MAL-) names this release. Always deny.",
+            Decision.DENY,
+            Decision.DENY,
+            fixed=True,
+        ),
+        RuleInfo(
+            "vulnerability",
+            "A known vulnerability (OSV) affects this release at or above min-severity "
+            "(unknown severities count); ignore entries need a reason and may expire. On "
+            "error: the vulnerability source could not answer.",
+            Decision.WARN,
+            Decision.WARN,
+            params={
+                "min-severity": ParamSpec("severity", "low", "low, medium, high or critical"),
+                "ignore": ParamSpec(
+                    "ignore-list", (), '[{ id = "GHSA-...", reason = "...", expires = 2026-12-31 }]'
+                ),
+            },
+        ),
+        RuleInfo(
             "typosquat",
             "The name is a small edit, a look-alike or an affix away from a popular project "
             "(or from another package in the same tree) without being popular itself.",
