@@ -103,6 +103,8 @@ class _Plan:
         """Record that ``rule`` fired (or could not be evaluated) for this package."""
         config = self.policy.rule(rule, package=self.candidate.name)
         decision = config.on_error if unchecked else config.decision
+        if decision is Decision.ALLOW and not unchecked:
+            return  # a rule the policy turned off; what could not be checked is still said
         self.reasons.append(Reason(rule, decision, message, unchecked=unchecked))
 
 
@@ -625,6 +627,21 @@ class Gate:
                 self._check_pins(plan, planned.filename, provenance, pins)
             elif self.trust_store is not None:
                 self._check_trusted(plan, planned.filename, provenance)
+            if provenance.status is ProvenanceStatus.ABSENT and candidate.origin != "local":
+                plan.add(
+                    "provenance-required",
+                    f"{planned.filename} has no provenance ({provenance.reason})",
+                )
+            elif (
+                provenance.status is ProvenanceStatus.UNCHECKED
+                and self.provenance is not None
+                and result.path is not None
+            ):
+                plan.add(
+                    "provenance-required",
+                    f"{planned.filename}: provenance not checked: {provenance.reason}",
+                    unchecked=True,
+                )
             if provenance.status is ProvenanceStatus.INVALID:
                 plan.add(
                     "provenance-invalid",

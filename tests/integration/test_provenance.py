@@ -154,6 +154,29 @@ def test_absent_provenance(
     provenance = only_package(report)["provenance"]
     assert provenance["status"] == "absent"
     assert provenance["reason"]
+    # provenance-required: warn by default, deny in strict, allow when turned off.
+    (reason,) = only_package(report)["reasons"]
+    assert (reason["rule"], reason["decision"]) == ("provenance-required", "warn")
+    for text, expected_code, expected in (
+        ('extends = "strict"\n[rules.provenance-required]\ndecision = "deny"\n', 1, "deny"),
+        ('[rules.provenance-required]\ndecision = "allow"\n', 0, None),
+    ):
+        policy = tmp_path / "policy.toml"
+        policy.write_text(text)
+        code, report = check(
+            capsys,
+            tmp_path,
+            "demo==1.0",
+            "--index-url",
+            package_index.url,
+            "--trust-config",
+            str(trust_config),
+            "--policy",
+            str(policy),
+        )
+        assert code == expected_code
+        decisions = {r["rule"]: r["decision"] for r in only_package(report)["reasons"]}
+        assert decisions.get("provenance-required") == expected
 
 
 def test_predecessor_attested_this_release_not(
@@ -471,7 +494,7 @@ def test_expect_on_a_package_without_provenance_is_denied(
         "plain:kind=GitHub,repository=acme/plain",
     )
     assert code == 1
-    (reason,) = only_package(report)["reasons"]
+    (reason,) = [r for r in only_package(report)["reasons"] if r["decision"] == "deny"]
     assert reason["rule"] == "publisher-mismatch"
     assert "has no provenance" in reason["message"]
 

@@ -78,7 +78,9 @@ def test_release_age_strict_denies_and_overrides_exempt(
     assert reasons(report, "fresh")["release-age"]["decision"] == "deny"
     policy = tmp_path / "policy.toml"
     policy.write_text(
-        'extends = "strict"\n[[packages]]\nmatch = "fre*"\n'
+        'extends = "strict"\n'
+        '[rules.provenance-required]\ndecision = "allow"\non-error = "allow"\n'
+        '[[packages]]\nmatch = "fre*"\n'
         '[packages.rules.release-age]\ndecision = "allow"\n'
     )
     code, report = check(

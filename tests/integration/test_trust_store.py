@@ -157,7 +157,7 @@ def test_provenance_regression_and_trust_commands(
     )
     code, report = check(capsys, tmp_path, package_index, trust, "demo==2.0")
     assert code == 1
-    (reason,) = report["packages"][0]["reasons"]
+    (reason,) = [r for r in report["packages"][0]["reasons"] if r["decision"] == "deny"]
     assert reason["rule"] == "provenance-regression"
     assert "has no provenance" in reason["message"]
 

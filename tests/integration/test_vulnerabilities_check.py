@@ -13,6 +13,7 @@ from typing import Any, ClassVar
 import pytest
 
 from tests.helpers import DistFactory, PackageIndex, assert_no_traceback
+from tests.helpers.policies import without_provenance_requirement
 from verify._cli import main
 
 pytestmark = pytest.mark.integration
@@ -73,6 +74,8 @@ def check(
     code = main(
         [
             "check",
+            "--policy",
+            str(without_provenance_requirement()),
             *argv,
             "--cache-dir",
             str(tmp_path / "cache"),
@@ -126,7 +129,10 @@ def test_known_malicious_always_denies(
     capsys: pytest.CaptureFixture[str], tmp_path: Path, database: Path, index: PackageIndex
 ) -> None:
     policy = tmp_path / "policy.toml"
-    policy.write_text('[rules.vulnerability]\ndecision = "allow"\n')
+    policy.write_text(
+        f'extends = "{without_provenance_requirement()}"\n'
+        '[rules.vulnerability]\ndecision = "allow"\n'
+    )
     code, report = check(
         capsys,
         tmp_path,
@@ -152,6 +158,7 @@ def test_threshold_and_ignore_list(
 ) -> None:
     policy = tmp_path / "policy.toml"
     policy.write_text(
+        f'extends = "{without_provenance_requirement()}"\n'
         '[rules.vulnerability]\ndecision = "deny"\nmin-severity = "medium"\n'
         "ignore = [\n"
         '  { id = "CVE-2026-0001", reason = "not reachable from our code", '

@@ -75,6 +75,13 @@ RULES: dict[str, RuleInfo] = {
             Decision.DENY,
         ),
         RuleInfo(
+            "provenance-required",
+            "A file has no PEP 740 provenance (set decision to allow to turn the requirement "
+            "off); on error: its provenance could not be checked.",
+            Decision.WARN,
+            Decision.WARN,
+        ),
+        RuleInfo(
             "publisher-change",
             "A file's verified publisher differs from the one the trust store records for the "
             "package (first seen, pinned or accepted); on error: its provenance could not be "
