@@ -14,6 +14,7 @@ import pytest
 from pypi_attestations import Provenance
 
 from tests.helpers import DistFactory, PackageIndex, assert_no_traceback
+from tests.helpers.cli import check_json
 from tests.helpers.sigstore import GitHubIdentity, GitLabIdentity, OtherIdentity, TestSigstore
 from verify._cli import main
 
@@ -37,22 +38,7 @@ def trust_config(sigstore: TestSigstore, tmp_path: Path) -> Path:
 def check(
     capsys: pytest.CaptureFixture[str], tmp_path: Path, *argv: str
 ) -> tuple[int, dict[str, Any]]:
-    report = tmp_path / "report.json"
-    code = main(
-        [
-            "check",
-            *argv,
-            "--cache-dir",
-            str(tmp_path / "cache"),
-            "--format",
-            "json",
-            "-o",
-            str(report),
-        ]
-    )
-    captured = capsys.readouterr()
-    assert_no_traceback(captured.out + captured.err)
-    return code, json.loads(report.read_text())
+    return check_json(capsys, tmp_path, *argv)
 
 
 def only_package(report: dict[str, Any]) -> dict[str, Any]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -10,7 +9,8 @@ from typing import Any
 
 import pytest
 
-from tests.helpers import DistFactory, PackageIndex, assert_no_traceback
+from tests.helpers import DistFactory, PackageIndex
+from tests.helpers.cli import check_json
 from verify._cli import main
 
 pytestmark = pytest.mark.integration
@@ -19,22 +19,7 @@ pytestmark = pytest.mark.integration
 def check(
     capsys: pytest.CaptureFixture[str], tmp_path: Path, *argv: str
 ) -> tuple[int, dict[str, Any]]:
-    report = tmp_path / "report.json"
-    code = main(
-        [
-            "check",
-            *argv,
-            "--cache-dir",
-            str(tmp_path / "cache"),
-            "--format",
-            "json",
-            "-o",
-            str(report),
-        ]
-    )
-    captured = capsys.readouterr()
-    assert_no_traceback(captured.out + captured.err)
-    return code, json.loads(report.read_text())
+    return check_json(capsys, tmp_path, *argv)
 
 
 def reasons(report: dict[str, Any], name: str) -> dict[str, dict[str, Any]]:

@@ -12,7 +12,8 @@ from typing import Any, ClassVar
 
 import pytest
 
-from tests.helpers import DistFactory, PackageIndex, assert_no_traceback
+from tests.helpers import DistFactory, PackageIndex
+from tests.helpers.cli import check_json
 from tests.helpers.policies import without_provenance_requirement
 from verify._cli import main
 
@@ -70,24 +71,7 @@ def index(dist_factory: DistFactory, package_index: PackageIndex) -> PackageInde
 def check(
     capsys: pytest.CaptureFixture[str], tmp_path: Path, *argv: str
 ) -> tuple[int, dict[str, Any]]:
-    report = tmp_path / "report.json"
-    code = main(
-        [
-            "check",
-            "--policy",
-            str(without_provenance_requirement()),
-            *argv,
-            "--cache-dir",
-            str(tmp_path / "cache"),
-            "--format",
-            "json",
-            "-o",
-            str(report),
-        ]
-    )
-    captured = capsys.readouterr()
-    assert_no_traceback(captured.out + captured.err)
-    return code, json.loads(report.read_text())
+    return check_json(capsys, tmp_path, *argv, policy=without_provenance_requirement())
 
 
 def package(report: dict[str, Any], name: str) -> dict[str, Any]:
