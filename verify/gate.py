@@ -137,6 +137,7 @@ class Gate:
         self.options = options or CheckOptions()
         self.provenance = provenance
         self.policy = policy
+        self._policy_indexes = frozenset(binding.url for binding in policy.indexes)
         self.store = store
         self.client = IndexClient(session, index_urls)
         self.fetcher = Fetcher(session, store, jobs=self.options.jobs, progress=progress)
@@ -675,7 +676,7 @@ class Gate:
                 )
             if entry is not None:
                 self._check_age(plan, planned.filename, entry)
-                known = {binding.url for binding in self.policy.indexes}
+                known = self._policy_indexes
                 if known and entry.index_url not in known:
                     plan.add(
                         "index-unknown",

@@ -87,7 +87,9 @@ class _TimeoutSession(requests.Session):
         return super().request(method, url, *args, **kwargs)  # type: ignore[arg-type]
 
 
-def _retry(retries: int) -> Retry:
+def _retry(retries: int, *, post: bool = False) -> Retry:
+    # POST is retried only on the "api" session, which sends nothing but idempotent queries.
+    methods = {"GET", "HEAD", "POST"} if post else {"GET", "HEAD"}
     return Retry(
         total=retries,
         connect=retries,
@@ -95,7 +97,7 @@ def _retry(retries: int) -> Retry:
         status=retries,
         backoff_factor=0.25,
         status_forcelist=(429, 500, 502, 503, 504),
-        allowed_methods=frozenset({"GET", "HEAD"}),
+        allowed_methods=frozenset(methods),
         raise_on_status=False,
         respect_retry_after_header=True,
     )
@@ -136,7 +138,9 @@ class HttpSession:
                     cache=FileCache(str(self._cache_dir)), max_retries=_retry(self._retries)
                 )
             else:
-                adapter = requests.adapters.HTTPAdapter(max_retries=_retry(self._retries))
+                adapter = requests.adapters.HTTPAdapter(
+                    max_retries=_retry(self._retries, post=kind == "api")
+                )
             session.mount("http://", adapter)
             session.mount("https://", adapter)
             setattr(self._local, kind, session)
@@ -194,15 +198,7 @@ class HttpSession:
         :class:`~verify.errors.OfflineError` before opening any connection when offline.
         """
         self._refuse_offline(url)
-        fresh = getattr(self._local, "api", None) is None
         session = self._session("api")
-        if fresh:
-            # This thread's "api" session only sends idempotent queries: let its retries
-            # cover POST as well. It has a plain adapter, so nothing here is cached.
-            retry = _retry(self._retries).new(allowed_methods=frozenset({"GET", "HEAD", "POST"}))
-            adapter = requests.adapters.HTTPAdapter(max_retries=retry)
-            session.mount("http://", adapter)
-            session.mount("https://", adapter)
         try:
             with session.post(
                 url, json=payload, headers={"Accept": "application/json"}, stream=True
