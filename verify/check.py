@@ -238,15 +238,22 @@ def parse_expectations(values: Sequence[str]) -> dict[NormalizedName, list[Expec
     return expectations
 
 
-def vulnerability_service(settings: CheckSettings, session: HttpSession) -> VulnerabilityService:
-    """The known-vulnerability source: an offline OSV database, else an OSV-compatible API."""
+def vulnerability_database(settings: CheckSettings) -> Path | None:
+    """The offline OSV database to use, if any; checked before any slow work starts."""
     database = settings.vulnerability_db or _env_path("PIP_VERIFY_VULNERABILITY_DB")
+    if database is not None and not database.exists():
+        raise UsageError(
+            f"vulnerability database {database} does not exist",
+            hint="pass a directory or zip of OSV records",
+        )
+    return database
+
+
+def vulnerability_service(
+    settings: CheckSettings, session: HttpSession, database: Path | None
+) -> VulnerabilityService:
+    """The known-vulnerability source: an offline OSV database, else an OSV-compatible API."""
     if database is not None:
-        if not database.exists():
-            raise UsageError(
-                f"vulnerability database {database} does not exist",
-                hint="pass a directory or zip of OSV records",
-            )
         return OsvOfflineService(database)
     return OsvApiService(session, settings.osv_url or os.environ.get("PIP_VERIFY_OSV_URL") or None)
 
@@ -270,6 +277,7 @@ def run_check(
     """
     policy = policy or load_policy(settings.policy_path)
     expectations = parse_expectations(settings.expect)
+    database = vulnerability_database(settings)
     store = TrustStore.load(settings.trust_store or DEFAULT_TRUST_STORE)
     # A private trust root is read up front so a bad file is a usage error (exit 2);
     # production's is loaded only if some file has provenance to verify.
@@ -299,7 +307,7 @@ def run_check(
             expectations=expectations,
             trust_store=store,
             record=settings.record,
-            vulnerabilities=vulnerability_service(settings, session),
+            vulnerabilities=vulnerability_service(settings, session, database),
         )
         report = gate.check(gathered.candidates)
         if gate.recorded:

@@ -280,3 +280,17 @@ def test_unreachable_vulnerability_service_is_unchecked_and_warns(
     assert reason["unchecked"] is True
     assert reason["decision"] == "warn"
     assert "not checked" in reason["message"]
+
+
+def test_missing_vulnerability_database_exits_2_before_resolving(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def no_resolver(*_args: object, **_kwargs: object) -> None:
+        raise AssertionError("a usage error must stop the check before pip runs")
+
+    monkeypatch.setattr("verify.check.resolve_with_pip", no_resolver)
+    code = main(["check", "demo==1.0", "--vulnerability-db", str(tmp_path / "absent")])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert "vulnerability database" in err
+    assert "does not exist" in err
