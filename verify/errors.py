@@ -14,6 +14,7 @@ from __future__ import annotations
 from pathlib import Path
 
 __all__ = [
+    "ArchiveError",
     "CacheError",
     "IncompleteError",
     "IndexResponseError",
@@ -74,6 +75,11 @@ class InvalidInputError(UsageError):
 
 class PolicyError(InvalidInputError):
     """A policy file is invalid (exit 2)."""
+
+
+class ArchiveError(InvalidInputError):
+    """A distribution archive cannot be read safely: not an archive, truncated, or a member
+    that breaks the reading limits (exit 2)."""
 
 
 class IncompleteError(VerifyError):

@@ -1,0 +1,96 @@
+"""The data the behaviour analysis passes between its stages."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+
+from verify.models import Finding, Severity
+
+__all__ = [
+    "SEVERITY_ORDER",
+    "Capability",
+    "FileProfile",
+    "Phase",
+    "raise_severity",
+    "severity_at_least",
+]
+
+SEVERITY_ORDER: tuple[Severity, ...] = (
+    Severity.INFO,
+    Severity.LOW,
+    Severity.MEDIUM,
+    Severity.HIGH,
+    Severity.CRITICAL,
+)
+
+
+def severity_at_least(severity: Severity, threshold: Severity) -> bool:
+    """Whether ``severity`` is ``threshold`` or worse."""
+    return SEVERITY_ORDER.index(severity) >= SEVERITY_ORDER.index(threshold)
+
+
+def raise_severity(
+    severity: Severity, steps: int = 1, *, cap: Severity = Severity.CRITICAL
+) -> Severity:
+    """``severity`` moved ``steps`` up (or down, if negative) the scale, within info..``cap``."""
+    index = SEVERITY_ORDER.index(severity) + steps
+    index = max(0, min(index, SEVERITY_ORDER.index(cap)))
+    return SEVERITY_ORDER[index]
+
+
+class Phase(str, enum.Enum):
+    """When code runs: what makes the same call more or less dangerous."""
+
+    #: While pip builds or installs the package (``setup.py``, an in-tree build backend).
+    INSTALL = "install"
+    #: At every interpreter start-up (a ``.pth`` file's ``import`` lines).
+    STARTUP = "startup"
+    #: When the module is imported (module or class body, outside any function).
+    IMPORT = "import"
+    #: Only when a function is called.
+    RUNTIME = "runtime"
+
+
+@dataclass(frozen=True, slots=True)
+class Capability:
+    """One thing a file can do, with its evidence.
+
+    ``key`` identifies the capability across versions regardless of where it moved (e.g.
+    ``"subprocess.Popen"``, the host ``"hooks.example"``): the diff treats a capability whose
+    ``(rule, key)`` the baseline already had as context, and a new one as a finding.
+    """
+
+    rule: str
+    #: Severity when this capability is newly added, before the phase adds weight.
+    severity: Severity
+    message: str
+    path: str
+    line: int | None
+    key: str
+    phase: Phase = Phase.RUNTIME
+    #: Malicious on its own (decode-then-exec, a reverse shell), not a generic capability:
+    #: keeps its severity even without a baseline to compare with.
+    specific: bool = False
+    #: The offending source, trimmed to one line of at most 200 characters.
+    snippet: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class FileProfile:
+    """What one file is and can do."""
+
+    path: str
+    size: int
+    #: ``python``, ``pth``, ``native`` (ELF/PE/Mach-O), ``javascript``, ``shell``, ``text``,
+    #: ``data`` (anything else).
+    kind: str
+    #: Shannon entropy of the bytes, in bits per byte (0..8).
+    entropy: float
+    #: The longest line, in characters (0 for binary files).
+    max_line: int
+    capabilities: tuple[Capability, ...] = ()
+    #: Network hosts (and raw IPs) the file names, lower-cased.
+    hosts: frozenset[str] = frozenset()
+    #: Problems found while reading the file itself (e.g. source that does not parse).
+    findings: tuple[Finding, ...] = field(default_factory=tuple)
