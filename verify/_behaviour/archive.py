@@ -107,7 +107,7 @@ class ArchiveLimits:
     #: Uncompressed bytes of one member.
     max_member_size: int = 256 * _MIB
     #: Uncompressed size over compressed size, enforced for members larger than 1 MiB.
-    max_ratio: int = 200
+    max_ratio: int = 1000
 
     def __post_init__(self) -> None:
         for name in ("max_members", "max_total_size", "max_member_size", "max_ratio"):

@@ -691,9 +691,18 @@ class _Differ:
             if popular is not None:
                 suspicion = typosquat_suspicion(name, popular=popular)
                 if suspicion is not None:
+                    # Only under extras (dev, test): installed when asked for, so one step
+                    # lower than a dependency every install pulls in.
+                    texts = new_by_name[name][0]
+                    optional = isinstance(texts, frozenset) and all(
+                        _under_extra(str(text)) for text in texts
+                    )
                     self.finding(
                         "dependency-typosquat",
-                        f"dependency {suspicion.message} ({self.span})",
+                        f"dependency {suspicion.message}"
+                        + (" (only under an extra)" if optional else "")
+                        + f" ({self.span})",
+                        Severity.MEDIUM if optional else None,
                     )
 
     def extras(self) -> None:
@@ -876,6 +885,11 @@ class _Differ:
                 f"metadata Version {_quote(new.version)} is not the file name's "
                 f"{_quote(expected_version)}",
             )
+
+
+def _under_extra(requirement: str) -> bool:
+    marker = requirement.partition(";")[2]
+    return "extra" in marker
 
 
 def _requirements(values: Iterable[str]) -> tuple[dict[str, _Item], list[str]]:
