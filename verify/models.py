@@ -17,6 +17,7 @@ from packaging.utils import NormalizedName
 from packaging.version import Version
 
 __all__ = [
+    "BehaviourSummary",
     "Candidate",
     "Decision",
     "ExpectedDigest",
@@ -201,6 +202,10 @@ class IndexFiles(Sequence[IndexFile]):
         positions = self._by_name.get(filename)
         return self[positions[0]] if positions else None
 
+    def filenames(self) -> list[str]:
+        """Every entry's filename, without building the entries."""
+        return [self._filename(i) for i in range(self._count)]
+
     def with_sha256(self, digests: Iterable[str]) -> list[IndexFile]:
         """Every entry whose sha256 is one of ``digests``."""
         wanted = frozenset(digests)
@@ -287,6 +292,8 @@ class Finding:
     message: str
     path: str | None = None
     line: int | None = None
+    #: The offending source line, trimmed (behaviour findings).
+    snippet: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -335,6 +342,25 @@ class FileResult:
 
 
 @dataclass(frozen=True, slots=True)
+class BehaviourSummary:
+    """How one file was compared with its baseline (the behaviour diff)."""
+
+    filename: str
+    #: The baseline's filename; ``None`` when the file was analysed alone.
+    baseline: str | None
+    #: Why this baseline or none (``newest earlier release 1.0: ...``, ``no earlier release``).
+    reason: str
+    added: int = 0
+    removed: int = 0
+    changed: int = 0
+    unchanged: int = 0
+    analysed_files: int = 0
+    analysed_bytes: int = 0
+    #: Behaviour the baseline already had, rated low: context, not a verdict.
+    context: tuple[Finding, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class PackageResult:
     """Everything a check concluded about one package."""
 
@@ -349,6 +375,7 @@ class PackageResult:
     reasons: tuple[Reason, ...] = ()
     source: SourceLocation | None = None
     requested: bool = True
+    behaviour: tuple[BehaviourSummary, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

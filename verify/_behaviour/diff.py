@@ -1,0 +1,503 @@
+"""The behaviour diff: what a release adds compared with its baseline, rated by what is new.
+
+A compromised release is nearly always a benign package plus a small addition, so the
+verdict's input is the *difference*: a capability the baseline already had is context
+(reported as low), the same capability newly added is a finding at its full severity, one
+step higher when it runs at import, start-up or install time. Network hosts are judged
+against the hosts the project already named and its own project URLs. Without a baseline
+(a first release, a typosquat, a first upload) everything counts as new, but only patterns
+that are malicious on their own keep a high rating; generic capabilities stay at medium.
+
+Only the files that differ are read: for wheels, RECORD tells which (see ``census``). Files
+the two sides share are analysed only when a new finding needs the context, to tell whether
+the package already did the same thing elsewhere.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import posixpath
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+from packaging.utils import canonicalize_name
+
+from verify._behaviour.archive import DEFAULT_LIMITS, Archive, ArchiveLimits, open_archive
+from verify._behaviour.capabilities import profile_file
+from verify._behaviour.catalogue import BEHAVIOUR_RULES
+from verify._behaviour.census import (
+    NATIVE_SUFFIXES,
+    FileDiff,
+    RecordEntry,
+    check_record,
+    diff_files,
+    language_of,
+    read_record,
+)
+from verify._behaviour.metadata import DistMetadata, MetadataDiff, diff_metadata, read_metadata
+from verify._behaviour.model import (
+    Capability,
+    FileProfile,
+    Phase,
+    raise_severity,
+    severity_at_least,
+)
+from verify._checks.typosquat import PopularNames
+from verify._resolve.select import file_version
+from verify.errors import ArchiveError
+from verify.models import Finding, Severity
+
+__all__ = ["BehaviourDiff", "DistFile", "diff_distributions"]
+
+#: A new file at least this large, and this many times the largest file of the baseline,
+#: is a size outlier: the 10 MB blob in a 50 KB package.
+OUTLIER_MIN_SIZE = 1024 * 1024
+OUTLIER_FACTOR = 10
+#: Files of a language the baseline did not ship count once they add up to this much.
+NEW_LANGUAGE_MIN_SIZE = 64 * 1024
+#: Years of silence before a release that make the gap itself worth a note (ctx: 8 years).
+GAP_YEARS = 2
+#: Dot-directories that sdists commonly carry and that are never installed.
+_KNOWN_DOT_DIRS = frozenset(
+    {".github", ".gitlab", ".circleci", ".devcontainer", ".vscode", ".idea", ".git"}
+)
+#: Capabilities whose rule already says when they run: the phase adds no weight.
+_PHASE_RULES = frozenset({"pth-exec", "install-hook", "import-time-thread", "monkey-patch"})
+#: Hosts no one needs to be told about.
+_QUIET_HOSTS = frozenset({"localhost", "127.0.0.1", "0.0.0.0", "::1"})  # noqa: S104
+
+
+@dataclass(frozen=True, slots=True)
+class DistFile:
+    """A distribution file on disk, by the name it is published under."""
+
+    path: Path
+    filename: str
+    upload_time: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class BehaviourDiff:
+    """What one file adds compared with its baseline."""
+
+    filename: str
+    #: The baseline's filename, or ``None`` (``baseline: none``).
+    baseline: str | None
+    baseline_reason: str
+    files: FileDiff
+    metadata: MetadataDiff
+    #: New behaviour, at full severity: the verdict's input.
+    findings: tuple[Finding, ...]
+    #: Behaviour the baseline already had (rated low): context for a reader.
+    context: tuple[Finding, ...] = ()
+    analysed_files: int = 0
+    analysed_bytes: int = 0
+    #: Files found unchanged and never read.
+    skipped_files: int = 0
+    new_hosts: tuple[str, ...] = field(default_factory=tuple)
+
+
+def _finding(
+    rule: str, message: str, path: str | None, *, severity: Severity | None = None
+) -> Finding:
+    return Finding(rule, severity or BEHAVIOUR_RULES[rule].severity, message, path=path)
+
+
+def _capability_finding(capability: Capability, severity: Severity) -> Finding:
+    where = {
+        Phase.INSTALL: " at install time",
+        Phase.STARTUP: " at interpreter start-up",
+        Phase.IMPORT: " at import time",
+        Phase.RUNTIME: "",
+    }[capability.phase]
+    message = capability.message
+    if where and capability.rule not in _PHASE_RULES and where.strip() not in message:
+        message += where
+    return Finding(
+        capability.rule,
+        severity,
+        message,
+        path=capability.path,
+        line=capability.line,
+        snippet=capability.snippet,
+    )
+
+
+class _Side:
+    """One archive and the profiles of the files read from it."""
+
+    def __init__(self, archive: Archive, record: dict[str, RecordEntry]) -> None:
+        self.archive = archive
+        self.record = record
+        self.profiles: dict[str, FileProfile] = {}
+        self.read_bytes: dict[str, bytes] = {}
+        self.errors: list[Finding] = []
+        self.install_dirs: tuple[str, ...] = ()
+
+    def profile(self, path: str, *, keep: bool = False) -> FileProfile | None:
+        if path in self.profiles:
+            return self.profiles[path]
+        try:
+            data = self.archive.read(path)
+        except ArchiveError as exc:
+            self.errors.append(_finding("archive-bomb", str(exc), path))
+            return None
+        if keep:
+            self.read_bytes[path] = data
+        install_time = True if any(path.startswith(d) for d in self.install_dirs) else None
+        profile = profile_file(path, data, install_time=install_time)
+        self.profiles[path] = profile
+        return profile
+
+    def capabilities(self) -> Iterable[Capability]:
+        for profile in self.profiles.values():
+            yield from profile.capabilities
+
+    def hosts(self) -> set[str]:
+        return {host for profile in self.profiles.values() for host in profile.hosts}
+
+
+def _project_hosts(*metadata: DistMetadata | None) -> set[str]:
+    hosts = set()
+    for meta in metadata:
+        if meta is None:
+            continue
+        for url in meta.project_urls.values():
+            host = url.partition("://")[2].split("/", 1)[0].split("@")[-1].split(":")[0].lower()
+            if host:
+                hosts.add(host.removeprefix("www."))
+    return hosts
+
+
+def _host_known(host: str, known: set[str]) -> bool:
+    bare = host.removeprefix("www.")
+    # A subdomain of a known host (docs.project.example under project.example) is known.
+    return bare in known or any(bare.endswith("." + k) for k in known)
+
+
+def _install_dirs(meta: DistMetadata | None, archive: Archive) -> tuple[str, ...]:
+    if meta is None or archive.format == "wheel":
+        return ()
+    dirs = []
+    for entry in meta.backend_path:
+        entry = posixpath.normpath(entry.strip("/"))
+        dirs.append("" if entry in ("", ".") else entry + "/")
+    return tuple(dirs)
+
+
+def _read_metadata(archive: Archive) -> tuple[DistMetadata | None, tuple[Finding, ...]]:
+    return read_metadata([m.path for m in archive.files()], archive.read)
+
+
+def _in_tests(path: str) -> bool:
+    parts = path.split("/")
+    name = parts[-1]
+    return any(p in ("tests", "test", "testing") for p in parts[:-1]) or (
+        name.startswith("test_") or name.endswith("_test.py") or name == "conftest.py"
+    )
+
+
+def _rate(capability: Capability, *, has_baseline: bool) -> Severity:
+    severity = capability.severity
+    if capability.phase is not Phase.RUNTIME and capability.rule not in _PHASE_RULES:
+        severity = raise_severity(severity)
+    if not capability.specific and _in_tests(capability.path):
+        # Test suites shipped in a package run only when someone runs them; what they do
+        # generically (spawn, connect, name odd hosts) is one step less telling.
+        severity = raise_severity(severity, -1)
+    if not has_baseline and not capability.specific:
+        severity = raise_severity(severity, 0, cap=Severity.MEDIUM)
+    return severity
+
+
+def _census(new: _Side, old: _Side | None, files: FileDiff, *, pure: bool) -> list[Finding]:
+    findings: list[Finding] = []
+    archive = new.archive
+    sizes = {m.path: m.size for m in archive.files()}
+    old_paths = [m.path for m in old.archive.files()] if old else []
+    old_dirs = {posixpath.dirname(p) for p in old_paths}
+    # Natives the baseline shipped, by name: extension modules and other binaries apart.
+    old_extensions = any(p.endswith((".so", ".pyd")) for p in old_paths)
+    old_binaries = (
+        any(
+            (old.profiles.get(p) is not None and old.profiles[p].kind == "native")
+            or p.endswith((".dll", ".dylib", ".exe"))
+            for p in old_paths
+        )
+        if old
+        else False
+    )
+    new_dirs_seen: set[str] = set()
+    for path in files.added:
+        directory = posixpath.dirname(path)
+        if directory and directory not in old_dirs:
+            odd = _odd_component(directory, sdist=archive.format != "wheel")
+            if odd and odd not in new_dirs_seen:
+                new_dirs_seen.add(odd)
+                findings.append(
+                    _finding(
+                        "hidden-directory",
+                        f"new directory {odd!r}" + ("" if old else " (no baseline)"),
+                        path,
+                    )
+                )
+        profile = new.profiles.get(path)
+        is_native = (profile is not None and profile.kind == "native") or path.endswith(
+            (*NATIVE_SUFFIXES, ".exe")
+        )
+        if not is_native:
+            continue
+        extension = path.endswith((".so", ".pyd")) or ".cpython-" in path
+        if extension and not old_extensions and (old is not None or pure):
+            findings.append(
+                _finding(
+                    "native-extension-added",
+                    f"native extension {posixpath.basename(path)} in a "
+                    + ("pure-Python wheel" if pure else "package that had none"),
+                    path,
+                )
+            )
+        elif not extension and not old_binaries:
+            findings.append(
+                _finding(
+                    "binary-added",
+                    f"bundled executable {posixpath.basename(path)} ({sizes.get(path, 0):,} "
+                    "bytes) in a package that had none",
+                    path,
+                )
+            )
+    if old is None:
+        return findings
+    largest_before = max((m.size for m in old.archive.files()), default=0)
+    for path in (*files.added, *files.changed):
+        size = sizes.get(path, 0)
+        if size >= OUTLIER_MIN_SIZE and size > OUTLIER_FACTOR * max(largest_before, 1):
+            findings.append(
+                _finding(
+                    "size-outlier",
+                    f"{path} is {size:,} bytes; the largest file before was "
+                    f"{largest_before:,} bytes",
+                    path,
+                )
+            )
+    old_languages = {language_of(p) for p in old_paths}
+    added_by_language: dict[str, list[str]] = {}
+    for path in files.added:
+        language = language_of(path)
+        if language and language not in ("python", "native") and language not in old_languages:
+            added_by_language.setdefault(language, []).append(path)
+    for language, paths in added_by_language.items():
+        total = sum(sizes.get(p, 0) for p in paths)
+        if total >= NEW_LANGUAGE_MIN_SIZE:
+            biggest = max(paths, key=lambda p: sizes.get(p, 0))
+            findings.append(
+                _finding(
+                    "new-language",
+                    f"{len(paths)} new {language} file(s), {total:,} bytes, in a package that "
+                    f"shipped no {language} before (largest: {biggest})",
+                    biggest,
+                )
+            )
+    for path in files.changed:
+        before, after = old.profiles.get(path), new.profiles.get(path)
+        if before is None or after is None or after.kind not in ("python", "javascript", "shell"):
+            continue
+        entropy_jump = after.entropy - before.entropy > 1.0 and after.entropy > 5.0
+        line_jump = after.max_line >= 2000 and after.max_line > 4 * max(before.max_line, 1)
+        if entropy_jump or line_jump:
+            findings.append(
+                _finding(
+                    "profile-jump",
+                    f"{path}: entropy {before.entropy:.1f} -> {after.entropy:.1f} bits/byte, "
+                    f"longest line {before.max_line:,} -> {after.max_line:,} characters",
+                    path,
+                )
+            )
+    return findings
+
+
+def _odd_component(directory: str, *, sdist: bool) -> str | None:
+    for part in directory.split("/"):
+        if part.startswith(".") and not (sdist and part in _KNOWN_DOT_DIRS):
+            return part
+        if any(not (ch.isascii() and ch.isprintable()) or ch.isspace() for ch in part):
+            return part
+    return None
+
+
+def _is_pure(filename: str) -> bool:
+    return filename.endswith("-none-any.whl")
+
+
+def _expected_name_version(filename: str) -> tuple[str | None, str | None]:
+    version = file_version(filename)
+    if version is None:
+        return None, None
+    stem = filename.rsplit("/", 1)[-1]
+    name = stem.split("-", 1)[0]
+    return canonicalize_name(name), str(version)
+
+
+def diff_distributions(
+    new: DistFile,
+    old: DistFile | None,
+    *,
+    baseline_reason: str | None = None,
+    popular: PopularNames | None = None,
+    limits: ArchiveLimits = DEFAULT_LIMITS,
+) -> BehaviourDiff:
+    """Compare ``new`` with its baseline ``old`` (``None``: analyse ``new`` alone).
+
+    Raises :class:`~verify.errors.ArchiveError` when ``new`` cannot be read at all; a
+    baseline that cannot be read is reported in ``baseline_reason`` and ``new`` is then
+    analysed alone.
+    """
+    with contextlib.ExitStack() as stack:
+        new_archive = stack.enter_context(open_archive(new.path, limits=limits))
+        old_archive: Archive | None = None
+        reason = baseline_reason or (f"compared with {old.filename}" if old else "none")
+        if old is not None:
+            try:
+                old_archive = stack.enter_context(open_archive(old.path, limits=limits))
+            except ArchiveError as exc:
+                reason = f"none: the baseline {old.filename} cannot be read ({exc})"
+        return _diff(new, old if old_archive else None, new_archive, old_archive, reason, popular)
+
+
+def _diff(
+    new: DistFile,
+    old: DistFile | None,
+    new_archive: Archive,
+    old_archive: Archive | None,
+    reason: str,
+    popular: PopularNames | None,
+) -> BehaviourDiff:
+    findings: list[Finding] = []
+    context: list[Finding] = []
+    old_problems = {(f.rule, f.path) for f in old_archive.findings} if old_archive else set()
+    for problem in new_archive.findings:
+        (context if (problem.rule, problem.path) in old_problems else findings).append(problem)
+
+    new_record, record_findings = read_record(new_archive)
+    old_record = read_record(old_archive)[0] if old_archive else {}
+    files = diff_files(old_archive, new_archive, old_record=old_record, new_record=new_record)
+
+    new_meta, meta_problems = _read_metadata(new_archive)
+    old_meta = _read_metadata(old_archive)[0] if old_archive else None
+    name, version = _expected_name_version(new.filename)
+    if new_meta is not None:
+        metadata = diff_metadata(
+            old_meta, new_meta, popular=popular, expected_name=name, expected_version=version
+        )
+    else:
+        metadata = MetadataDiff((), ())
+    findings.extend(meta_problems)
+    findings.extend(metadata.findings)
+
+    new_side = _Side(new_archive, new_record)
+    new_side.install_dirs = _install_dirs(new_meta, new_archive)
+    old_side = _Side(old_archive, old_record) if old_archive else None
+    if old_side is not None:
+        old_side.install_dirs = _install_dirs(old_meta, old_archive)  # type: ignore[arg-type]
+    for path in (*files.added, *files.changed):
+        new_side.profile(path, keep=new_archive.format == "wheel")
+    if old_side is not None:
+        for path in (*files.changed, *files.removed):
+            old_side.profile(path)
+    findings.extend(new_side.errors)
+    findings.extend(record_findings)
+    findings.extend(check_record(new_archive, new_record, new_side.read_bytes.items()))
+    new_side.read_bytes.clear()
+
+    has_baseline = old_side is not None
+    known = {(c.rule, c.key) for c in old_side.capabilities()} if old_side else set()
+    known_hosts = old_side.hosts() if old_side else set()
+    fresh = [c for c in new_side.capabilities() if (c.rule, c.key) not in known]
+    skipped = len(files.unchanged)
+    if (
+        has_baseline
+        and files.unchanged
+        and any(severity_at_least(_rate(c, has_baseline=True), Severity.MEDIUM) for c in fresh)
+    ):
+        # Something new looks serious: read the files both sides share to learn whether the
+        # package already did the same elsewhere (then it is context, not news).
+        shared = _Side(new_archive, new_record)
+        shared.install_dirs = new_side.install_dirs
+        for path in files.unchanged:
+            shared.profile(path)
+        known |= {(c.rule, c.key) for c in shared.capabilities()}
+        known_hosts |= shared.hosts()
+        fresh = [c for c in fresh if (c.rule, c.key) not in known]
+        skipped = 0
+        new_side.profiles.update(shared.profiles)
+
+    seen: set[tuple[str, str]] = set()
+    for capability in new_side.capabilities():
+        identity = (capability.rule, capability.key)
+        if identity in known:
+            if identity not in seen:
+                seen.add(identity)
+                context.append(_capability_finding(capability, Severity.LOW))
+            continue
+        findings.append(
+            _capability_finding(capability, _rate(capability, has_baseline=has_baseline))
+        )
+
+    project_hosts = _project_hosts(new_meta, old_meta)
+    new_hosts: list[str] = []
+    if has_baseline:
+        known_all = {h.removeprefix("www.") for h in known_hosts} | project_hosts
+        for path, profile in new_side.profiles.items():
+            if path not in files.added and path not in files.changed:
+                continue
+            for host in sorted(profile.hosts):
+                if host in _QUIET_HOSTS or host in new_hosts or _host_known(host, known_all):
+                    continue
+                new_hosts.append(host)
+                findings.append(
+                    _finding(
+                        "new-endpoint",
+                        f"names {host}, a host the project did not use before",
+                        path,
+                    )
+                )
+
+    findings.extend(_census(new_side, old_side, files, pure=_is_pure(new.filename)))
+    if (
+        old is not None
+        and old.upload_time is not None
+        and new.upload_time is not None
+        and (new.upload_time - old.upload_time).days >= GAP_YEARS * 365
+    ):
+        years = (new.upload_time - old.upload_time).days / 365.25
+        findings.append(
+            _finding(
+                "release-gap",
+                f"{years:.1f} years after {old.filename}: long-dormant projects are taken over",
+                None,
+            )
+        )
+    analysed = list(new_side.profiles.values())
+    return BehaviourDiff(
+        filename=new.filename,
+        baseline=old.filename if old else None,
+        baseline_reason=reason,
+        files=files,
+        metadata=metadata,
+        findings=tuple(_ordered(findings)),
+        context=tuple(context),
+        analysed_files=len(analysed),
+        analysed_bytes=sum(p.size for p in analysed),
+        skipped_files=skipped,
+        new_hosts=tuple(new_hosts),
+    )
+
+
+_RANK = {s: i for i, s in enumerate(Severity)}
+
+
+def _ordered(findings: Sequence[Finding]) -> list[Finding]:
+    unique = list(dict.fromkeys(findings))
+    return sorted(unique, key=lambda f: (-_RANK[f.severity], f.path or "", f.line or 0))

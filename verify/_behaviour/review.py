@@ -1,0 +1,141 @@
+"""The behaviour diff as a stage of a check: pick baselines, fetch them, diff, in parallel.
+
+Baselines come from the same index page the candidate came from and are fetched through
+the same :class:`~verify._fetch.fetch.Fetcher` (so through the one network session and into
+the content-addressed store, verified against the index's sha256). A baseline that cannot
+be had is said in the outcome and the candidate is analysed alone: the analysis still runs,
+it just has nothing to compare with.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from packaging.utils import NormalizedName
+from packaging.version import Version
+
+from verify._behaviour.baseline import BaselineChoice, choose_baseline
+from verify._behaviour.cache import DiffCache
+from verify._behaviour.diff import BehaviourDiff, DistFile, diff_distributions
+from verify._checks.typosquat import PopularNames
+from verify._fetch.fetch import Fetcher, FetchRequest
+from verify.errors import ArchiveError
+from verify.models import Decision, ExpectedDigest, IndexFile, ProjectPage, Reason
+from verify.policy import Policy
+
+__all__ = ["ReviewItem", "ReviewOutcome", "baseline_request", "behaviour_reasons", "review"]
+
+
+@dataclass(frozen=True, slots=True)
+class ReviewItem:
+    """A verified file to diff: its bytes in the store and the index pages of its project."""
+
+    name: NormalizedName
+    filename: str
+    path: Path
+    sha256: str
+    pages: tuple[ProjectPage, ...]
+    index_url: str | None = None
+    upload_time: datetime | None = None
+    #: Compare with this release instead of the newest earlier one.
+    baseline_version: Version | None = None
+    #: Why no index page can be consulted (``--offline``), if so.
+    no_pages: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ReviewOutcome:
+    """The diff of one item, or why it could not be made."""
+
+    item: ReviewItem
+    diff: BehaviourDiff | None = None
+    #: The candidate itself could not be analysed (an archive that cannot be read).
+    error: str | None = None
+
+
+def _choice(item: ReviewItem) -> BaselineChoice:
+    if item.no_pages:
+        return BaselineChoice(None, None, f"none: {item.no_pages}")
+    pages = [p for p in item.pages if item.index_url is None or p.index_url == item.index_url]
+    files: list[IndexFile] = [entry for page in (pages or item.pages) for entry in page.files]
+    return choose_baseline(files, item.filename, version=item.baseline_version)
+
+
+def baseline_request(entry: IndexFile) -> FetchRequest:
+    """How to fetch an index file: its URL, checked against every strong digest listed."""
+    expected = tuple(
+        ExpectedDigest("index", digest, algorithm)
+        for algorithm, digest in entry.hashes.items()
+        if algorithm in ("sha256", "sha384", "sha512")
+    )
+    return FetchRequest(entry.filename, url=entry.url, expected=expected, size=entry.size)
+
+
+@functools.cache
+def _popular() -> PopularNames:
+    return PopularNames.load()
+
+
+def review(
+    items: Sequence[ReviewItem],
+    *,
+    fetcher: Fetcher,
+    jobs: int = 8,
+    popular: PopularNames | None = None,
+    cache: DiffCache | None = None,
+) -> list[ReviewOutcome]:
+    """Diff every item against its baseline; one outcome per item, in order.
+
+    With a ``cache``, a pair of files already compared is not analysed again.
+    """
+    if not items:
+        return []
+    choices = [_choice(item) for item in items]
+    wanted = {c.entry.filename: c.entry for c in choices if c.entry is not None}
+    fetched: Mapping[str, tuple[Path | None, str | None]] = {}
+    if wanted:
+        results = fetcher.fetch_all([baseline_request(entry) for entry in wanted.values()])
+        fetched = {result.request.filename: (result.path, result.error) for result in results}
+    names = popular if popular is not None else _popular()
+
+    def run(pair: tuple[ReviewItem, BaselineChoice]) -> ReviewOutcome:
+        item, choice = pair
+        old: DistFile | None = None
+        reason = f"none: {choice.reason}" if choice.entry is None else choice.reason
+        if choice.entry is not None:
+            path, error = fetched.get(choice.entry.filename, (None, "not fetched"))
+            if path is None:
+                reason = (
+                    f"none: the baseline {choice.entry.filename} could not be fetched ({error})"
+                )
+            else:
+                old = DistFile(path, choice.entry.filename, choice.entry.upload_time)
+        new = DistFile(item.path, item.filename, item.upload_time)
+        try:
+            diff = diff_distributions(new, old, baseline_reason=reason, popular=names)
+        except ArchiveError as exc:
+            return ReviewOutcome(item, error=exc.one_line())
+        return ReviewOutcome(item, diff=diff)
+
+    pairs = list(zip(items, choices, strict=True))
+    with ThreadPoolExecutor(max_workers=max(1, min(jobs, len(pairs)))) as pool:
+        return list(pool.map(run, pairs))
+
+
+def behaviour_reasons(diff: BehaviourDiff, policy: Policy, package: str | None) -> list[Reason]:
+    """What ``policy`` decides for each of ``diff``'s findings (allowed ones left out)."""
+    reasons = []
+    for finding in diff.findings:
+        decision = policy.behaviour_decision(finding.rule, finding.severity, package=package)
+        if decision is Decision.ALLOW:
+            continue
+        where = (finding.path or diff.filename) + (f":{finding.line}" if finding.line else "")
+        reasons.append(
+            Reason(finding.rule, decision, f"{where}: {finding.message} ({finding.severity.value})")
+        )
+    return reasons
