@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from verify.errors import PolicyError
-from verify.models import Decision
+from verify.models import Decision, Severity
 from verify.policy import RULES, default_policy_text, load_policy, parse_policy
 
 REPO = Path(__file__).resolve().parents[2]
@@ -167,3 +167,64 @@ def test_more_invalid_policies(
         assert raised.value.line == line
     for fragment in fragments:
         assert fragment in raised.value.one_line()
+
+
+@pytest.mark.parametrize(
+    ("severity", "default", "strict"),
+    [
+        (Severity.INFO, Decision.ALLOW, Decision.ALLOW),
+        (Severity.LOW, Decision.ALLOW, Decision.WARN),
+        (Severity.MEDIUM, Decision.WARN, Decision.DENY),
+        (Severity.HIGH, Decision.DENY, Decision.DENY),
+        (Severity.CRITICAL, Decision.DENY, Decision.DENY),
+    ],
+)
+def test_behaviour_findings_are_decided_by_severity(
+    severity: Severity, default: Decision, strict: Decision
+) -> None:
+    assert load_policy().behaviour_decision("process-spawn", severity) is default
+    strict_policy = load_policy(REPO / "policies" / "strict.toml")
+    assert strict_policy.behaviour_decision("process-spawn", severity) is strict
+
+
+def test_a_behaviour_rule_id_overrides_the_severity_thresholds() -> None:
+    policy = parse_policy(
+        "[rules.process-spawn]\n"
+        'decision = "allow"\n'
+        "[[packages]]\n"
+        'match = "acme-*"\n'
+        "[packages.rules.process-spawn]\n"
+        'decision = "deny"\n',
+        origin="inline",
+    )
+    assert policy.behaviour_decision("process-spawn", Severity.CRITICAL) is Decision.ALLOW
+    assert policy.behaviour_decision("pth-exec", Severity.CRITICAL) is Decision.DENY
+    assert (
+        policy.behaviour_decision("process-spawn", Severity.LOW, package="acme-tool")
+        is Decision.DENY
+    )
+
+
+@pytest.mark.parametrize(
+    ("settings", "expected"),
+    [
+        ('decision = "warn"', Decision.WARN),
+        ('decision = "allow"', Decision.ALLOW),
+        ('deny-at = "critical"', Decision.WARN),
+        ('warn-at = "critical"\ndeny-at = "critical"', Decision.ALLOW),
+    ],
+)
+def test_the_behaviour_rule_caps_and_moves_thresholds(settings: str, expected: Decision) -> None:
+    policy = parse_policy(f"[rules.behaviour]\n{settings}\n", origin="inline")
+    assert policy.behaviour_decision("credential-read", Severity.HIGH) is expected
+
+
+def test_behaviour_thresholds_must_be_severities() -> None:
+    with pytest.raises(PolicyError, match=r"rules\.behaviour\.deny-at"):
+        parse_policy('[rules.behaviour]\ndeny-at = "severe"\n', origin="inline")
+
+
+def test_readme_documents_every_rule_id() -> None:
+    readme = (REPO / "README.md").read_text("utf-8")
+    missing = [rule_id for rule_id in RULES if f"`{rule_id}`" not in readme]
+    assert missing == []

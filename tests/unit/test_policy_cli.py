@@ -54,7 +54,8 @@ def test_policy_show_json_for_a_package(capsys: pytest.CaptureFixture[str]) -> N
     }
     assert shown["rules"]["hash-mismatch"]["decision"] == "deny"
     assert shown["packages"] == [
-        {"match": "acme-*", "rules": {"release-age": {"decision": "allow"}}}
+        {"match": "acme-*", "rules": {"release-age": {"decision": "allow"}}},
+        {"match": "setuptools", "rules": {"process-spawn": {"decision": "allow"}}},
     ]
 
 

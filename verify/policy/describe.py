@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from verify._behaviour.catalogue import BEHAVIOUR_RULES
 from verify.policy.model import IgnoredVulnerability, Policy
 from verify.policy.rules import RULES
 
@@ -59,14 +60,16 @@ def effective_rules(policy: Policy, *, package: str | None = None) -> list[Effec
     rules = []
     for rule_id, info in RULES.items():
         config = policy.rule(rule_id, package=package)
+        params = _shown(rule_id, dict(config.params))
+        decision = config.decision
+        if info.by_severity:
+            # What a finding of this kind gets at its default severity, unless the policy
+            # names the rule: the thresholds of the ``behaviour`` rule decide.
+            severity = BEHAVIOUR_RULES[rule_id].severity
+            decision = policy.behaviour_decision(rule_id, severity, package=package)
+            params = {"severity": severity.value, **params}
         rules.append(
-            EffectiveRule(
-                rule_id,
-                config.decision.value,
-                config.on_error.value,
-                _shown(rule_id, dict(config.params)),
-                info.summary,
-            )
+            EffectiveRule(rule_id, decision.value, config.on_error.value, params, info.summary)
         )
     return rules
 

@@ -208,7 +208,7 @@ def _param(
         raise PolicyError(f"{dotted}: {exc}", path=where, line=line) from exc
 
 
-_SEVERITIES = ("low", "medium", "high", "critical")
+_SEVERITIES = ("info", "low", "medium", "high", "critical")
 
 
 def _ignore_list(value: object) -> tuple[IgnoredVulnerability, ...]:

@@ -9,7 +9,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
-from verify.models import Decision
+from verify._behaviour.model import severity_at_least
+from verify.models import Decision, Severity
 from verify.policy.rules import RULES
 
 __all__ = [
@@ -108,3 +109,27 @@ class Policy:
             on_error = layer.on_error or on_error
             params.update(layer.params)
         return RuleConfig(decision, on_error, params)
+
+    def behaviour_decision(
+        self, rule_id: str, severity: Severity, *, package: str | None = None
+    ) -> Decision:
+        """The decision for a behaviour finding of ``rule_id`` rated ``severity``.
+
+        A decision the policy sets for the finding's own rule id wins; otherwise the
+        ``behaviour`` rule's ``deny-at``/``warn-at`` thresholds decide, capped by its
+        ``decision`` (``allow`` turns behaviour findings off).
+        """
+        layers = [self.rules.get(rule_id)]
+        if package is not None:
+            layers += [o.rules.get(rule_id) for o in self.packages if o.applies_to(package)]
+        explicit = [layer.decision for layer in layers if layer is not None and layer.decision]
+        if explicit:
+            return explicit[-1]
+        umbrella = self.rule("behaviour", package=package)
+        if severity_at_least(severity, Severity(str(umbrella.params["deny-at"]))):
+            by_severity = Decision.DENY
+        elif severity_at_least(severity, Severity(str(umbrella.params["warn-at"]))):
+            by_severity = Decision.WARN
+        else:
+            by_severity = Decision.ALLOW
+        return min(by_severity, umbrella.decision, key=lambda d: d.rank)

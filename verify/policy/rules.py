@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from verify._behaviour.catalogue import BEHAVIOUR_RULES
 from verify.models import Decision
 
 __all__ = ["RULES", "ParamSpec", "RuleInfo"]
@@ -31,6 +32,9 @@ class RuleInfo:
     #: The decision can never be lowered below ``decision`` by a policy.
     fixed: bool = False
     params: Mapping[str, ParamSpec] = field(default_factory=dict)
+    #: A behaviour finding: unless a policy sets its decision, the ``behaviour`` rule's
+    #: severity thresholds decide.
+    by_severity: bool = False
 
 
 RULES: dict[str, RuleInfo] = {
@@ -191,6 +195,19 @@ RULES: dict[str, RuleInfo] = {
             Decision.WARN,
         ),
         RuleInfo(
+            "behaviour",
+            "What a release adds compared with the release before it (install hooks, .pth "
+            "files, decoded execution, network and process access, credential reads, binaries, "
+            "new dependencies): findings at or above deny-at are denied, at or above warn-at "
+            "warned about; decision caps them all. On error: the analysis could not run.",
+            Decision.DENY,
+            Decision.WARN,
+            params={
+                "deny-at": ParamSpec("severity", "high", "info, low, medium, high or critical"),
+                "warn-at": ParamSpec("severity", "medium", "info, low, medium, high or critical"),
+            },
+        ),
+        RuleInfo(
             "unverifiable-source",
             "A VCS checkout, local directory or editable install: there are no published "
             "bytes to verify.",
@@ -199,3 +216,17 @@ RULES: dict[str, RuleInfo] = {
         ),
     )
 }
+
+RULES.update(
+    (
+        rule.id,
+        RuleInfo(
+            rule.id,
+            f"Behaviour ({rule.severity.value} when new): {rule.summary}",
+            Decision.WARN,
+            Decision.WARN,
+            by_severity=True,
+        ),
+    )
+    for rule in BEHAVIOUR_RULES.values()
+)
