@@ -99,6 +99,15 @@ class CheckSettings:
     timeout: float = DEFAULT_TIMEOUT
     retries: int = DEFAULT_RETRIES
     jobs: int = DEFAULT_JOBS
+    #: Diff every file against its baseline release for new behaviour.
+    behaviour: bool = True
+    #: The interpreter whose environment pip resolves for (``install``); default: pip's own.
+    environment: str | None = None
+    #: Resolve from scratch, ignoring what is installed (``check``); ``install`` does not.
+    ignore_installed: bool = True
+    upgrade: bool = False
+    #: pip options about where and what to install (``--target``, ``--user``, ``--no-deps``).
+    install_options: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -196,6 +205,10 @@ def gather_candidates(settings: CheckSettings) -> Gathered:
             allow_source_builds=settings.allow_source_builds,
             timeout=settings.timeout,
             retries=settings.retries,
+            environment=settings.environment,
+            ignore_installed=settings.ignore_installed,
+            upgrade=settings.upgrade,
+            install_options=settings.install_options,
         )
         resolution = resolve_with_pip(request)
         candidates.extend(resolution.candidates)
@@ -301,6 +314,7 @@ def run_check(
                 all_files=settings.all_files,
                 target=settings.target,
                 jobs=settings.jobs,
+                behaviour=settings.behaviour,
             ),
             progress=progress,
             provenance=ProvenanceChecker(session, offline=settings.offline, trust=trust),

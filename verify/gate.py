@@ -20,7 +20,10 @@ from typing import TYPE_CHECKING
 from urllib.parse import urldefrag
 
 from packaging.utils import NormalizedName
+from packaging.version import Version
 
+from verify._behaviour.cache import DiffCache
+from verify._behaviour.review import ReviewItem, ReviewOutcome, behaviour_reasons, review
 from verify._checks.typosquat import PopularNames, popular_name_set, typosquat_suspicion
 from verify._checks.vulnerabilities import AuditOutcome, KnownVulnerability, audit_many
 from verify._fetch.fetch import DEFAULT_JOBS, Fetcher, FetchRequest, FetchResult, ProgressSink
@@ -34,6 +37,7 @@ from verify._resolve.pip_report import TargetEnvironment
 from verify._resolve.select import file_version, select_installable, supported_tags
 from verify.errors import IncompleteError
 from verify.models import (
+    BehaviourSummary,
     Candidate,
     Decision,
     ExpectedDigest,
@@ -73,6 +77,10 @@ class CheckOptions:
     all_files: bool = False
     target: TargetEnvironment = field(default_factory=TargetEnvironment)
     jobs: int = DEFAULT_JOBS
+    #: Diff each file against its baseline (the release before it) for new behaviour.
+    behaviour: bool = True
+    #: Baseline versions named by the caller (``--baseline``, the version a lock replaces).
+    baselines: Mapping[NormalizedName, Version] = field(default_factory=dict)
 
 
 @dataclass(slots=True)
@@ -95,6 +103,8 @@ class _Plan:
     candidate: Candidate
     policy: Policy
     files: list[_PlannedFile] = field(default_factory=list)
+    #: The project's pages on the configured indexes.
+    listing: tuple[ProjectPage, ...] = ()
     reasons: list[Reason] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
     errors: list[ReportError] = field(default_factory=list)
@@ -151,6 +161,7 @@ class Gate:
         requests = [planned.request() for plan in plans for planned in plan.files]
         fetched_all = self.fetcher.fetch_all(requests)
         audits = self._audit(plans)
+        reviews = self._review(plans, fetched_all, pages)
         provenances = iter(self._check_provenance(plans, fetched_all))
         results = iter(fetched_all)
         packages = []
@@ -159,6 +170,7 @@ class Gate:
             fetched = [next(results) for _ in plan.files]
             package = self._conclude(plan, fetched, [next(provenances) for _ in plan.files])
             package = self._judge_vulnerabilities(plan, package, audits)
+            package = self._judge_behaviour(plan, package, reviews.get(id(plan), []))
             packages.append(package)
             errors.extend(plan.errors)
         unique_errors = tuple(dict.fromkeys(errors))
@@ -172,6 +184,8 @@ class Gate:
             checks += ("provenance",)
         if self.vulnerabilities is not None:
             checks += ("vulnerabilities",)
+        if self.options.behaviour:
+            checks += ("behaviour",)
         return Report(
             decision=decision,
             packages=tuple(packages),
@@ -277,6 +291,102 @@ class Gate:
             package, vulnerabilities=tuple(records), reasons=reasons, decision=decision
         )
 
+    # -- behaviour ---------------------------------------------------------------------
+
+    def _review(
+        self,
+        plans: Sequence[_Plan],
+        fetched: Sequence[FetchResult],
+        pages: Mapping[NormalizedName, tuple[ProjectPage, ...]],
+    ) -> dict[int, list[ReviewOutcome]]:
+        if not self.options.behaviour:
+            return {}
+        items: list[tuple[_Plan, ReviewItem]] = []
+        results = iter(fetched)
+        for plan in plans:
+            for planned, result in zip(
+                plan.files, [next(results) for _ in plan.files], strict=True
+            ):
+                status, _problem = _hash_outcome(planned, result)
+                if result.path is None or status is HashStatus.MISMATCH:
+                    continue  # nothing trustworthy to analyse; the hash rules already spoke
+                candidate = plan.candidate
+                entry = planned.entry
+                items.append(
+                    (
+                        plan,
+                        ReviewItem(
+                            name=candidate.name,
+                            filename=planned.filename,
+                            path=result.path,
+                            sha256=result.sha256 or "",
+                            pages=pages.get(candidate.name, ()),
+                            index_url=entry.index_url if entry else candidate.index_url,
+                            upload_time=entry.upload_time if entry else None,
+                            baseline_version=self.options.baselines.get(candidate.name),
+                            no_pages="--offline" if self.options.offline else None,
+                        ),
+                    )
+                )
+        outcomes = review(
+            [item for _plan, item in items],
+            fetcher=self.fetcher,
+            jobs=self.options.jobs,
+            cache=DiffCache(self.store.root.parent / "behaviour"),
+        )
+        by_plan: dict[int, list[ReviewOutcome]] = {}
+        for (plan, _item), outcome in zip(items, outcomes, strict=True):
+            by_plan.setdefault(id(plan), []).append(outcome)
+        return by_plan
+
+    def _judge_behaviour(
+        self, plan: _Plan, package: PackageResult, outcomes: Sequence[ReviewOutcome]
+    ) -> PackageResult:
+        if not outcomes:
+            return package
+        name = plan.candidate.name
+        reasons: list[Reason] = []
+        findings: list[Finding] = []
+        summaries: list[BehaviourSummary] = []
+        for outcome in outcomes:
+            diff = outcome.diff
+            if diff is None:
+                config = self.policy.rule("behaviour", package=name)
+                reasons.append(
+                    Reason(
+                        "behaviour",
+                        config.on_error,
+                        f"{outcome.item.filename} could not be analysed: {outcome.error}",
+                        unchecked=True,
+                    )
+                )
+                continue
+            summaries.append(
+                BehaviourSummary(
+                    filename=diff.filename,
+                    baseline=diff.baseline,
+                    reason=diff.baseline_reason,
+                    added=len(diff.files.added),
+                    removed=len(diff.files.removed),
+                    changed=len(diff.files.changed),
+                    unchanged=len(diff.files.unchanged),
+                    analysed_files=diff.analysed_files,
+                    analysed_bytes=diff.analysed_bytes,
+                    context=diff.context,
+                )
+            )
+            findings.extend(diff.findings)
+            reasons.extend(behaviour_reasons(diff, self.policy, name))
+        merged = tuple(_dedupe([*package.reasons, *reasons]))
+        decision = Decision.worst([package.decision, *(r.decision for r in merged)])
+        return dataclasses.replace(
+            package,
+            findings=(*package.findings, *findings),
+            reasons=merged,
+            decision=decision,
+            behaviour=tuple(summaries),
+        )
+
     def _check_names(self, plans: Sequence[_Plan]) -> None:
         """Typosquatting: names that resemble a popular name or another name in the tree."""
         names = [plan.candidate.name for plan in plans]
@@ -340,6 +450,33 @@ class Gate:
                 f"{provenance.reason}",
                 unchecked=True,
             )
+
+    def _check_history(self, plan: _Plan, filename: str) -> None:
+        """Provenance regression judged from the index: the releases just before this one
+        were published with provenance, this file has none."""
+        version = file_version(filename) or plan.candidate.version
+        if version is None:
+            return
+        for page in plan.listing:
+            files = page.files
+            by_version: dict[Version, list[str]] = {}
+            for name in files.filenames():
+                earlier = file_version(name)
+                if earlier is not None and earlier < version and not earlier.is_prerelease:
+                    by_version.setdefault(earlier, []).append(name)
+            for earlier in sorted(by_version, reverse=True)[:_HISTORY_RELEASES]:
+                attested = [
+                    entry.filename
+                    for entry in (files.named(n) for n in by_version[earlier])
+                    if entry is not None and entry.provenance_url and not entry.yanked
+                ]
+                if attested:
+                    plan.add(
+                        "provenance-regression",
+                        f"{filename} has no provenance, but {attested[0]} ({earlier}) on "
+                        f"{redact(page.index_url)} was published with provenance",
+                    )
+                    return
 
     def _check_indexes(self, plan: _Plan, listing: tuple[ProjectPage, ...]) -> None:
         """Dependency confusion: a name bound to one index, or served by several."""
@@ -474,6 +611,7 @@ class Gate:
             )
             return plan
         listing = pages.get(candidate.name, ())
+        plan.listing = listing
         for page in listing:
             if page.project_status in _FLAGGED_STATUSES:
                 why = f": {page.project_status_reason}" if page.project_status_reason else ""
@@ -628,6 +766,10 @@ class Gate:
                 self._check_pins(plan, planned.filename, provenance, pins)
             elif self.trust_store is not None:
                 self._check_trusted(plan, planned.filename, provenance)
+            if provenance.status is ProvenanceStatus.ABSENT and not any(
+                r.rule == "provenance-regression" for r in plan.reasons
+            ):
+                self._check_history(plan, planned.filename)
             if provenance.status is ProvenanceStatus.ABSENT and candidate.origin != "local":
                 plan.add(
                     "provenance-required",
@@ -735,6 +877,9 @@ class Gate:
             requested=candidate.requested,
         )
 
+
+#: How many releases before a candidate the provenance history looks at.
+_HISTORY_RELEASES = 3
 
 _NOT_RUN = FileProvenance(ProvenanceStatus.UNCHECKED, reason="provenance was not checked")
 #: From the best outcome to the worst, for summing up a package's files.

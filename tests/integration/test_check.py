@@ -594,7 +594,7 @@ def test_offline_uses_only_the_cache(
     assert beta["files"][0]["hash_status"] == "verified"
     assert beta["decision"] == "warn"  # index metadata was not consulted: said, not hidden
     assert {r["rule"] for r in beta["reasons"] if r["decision"] != "allow"} == {"index-metadata"}
-    assert report["checks"] == ["hashes", "provenance", "vulnerabilities"]
+    assert report["checks"] == ["hashes", "provenance", "vulnerabilities", "behaviour"]
     assert beta["provenance"]["status"] == "unchecked"
     assert "--offline" in beta["provenance"]["reason"]
 

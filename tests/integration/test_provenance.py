@@ -165,6 +165,7 @@ def test_absent_provenance(
         assert decisions.get("provenance-required") == expected
 
 
+@pytest.mark.parametrize("decision", ["allow", "warn", "deny"])
 def test_predecessor_attested_this_release_not(
     capsys: pytest.CaptureFixture[str],
     tmp_path: Path,
@@ -172,11 +173,51 @@ def test_predecessor_attested_this_release_not(
     trust_config: Path,
     dist_factory: DistFactory,
     package_index: PackageIndex,
+    decision: str,
 ) -> None:
+    # No trust store entry: the index's own history says 1.0 was attested and 1.1 is not.
     old = dist_factory.wheel("demo", "1.0")
     package_index.add(
         old, provenance=provenance_bytes(sigstore.provenance(old, publisher=PUBLISHER))
     )
+    package_index.add(dist_factory.wheel("demo", "1.1"))
+    policy = tmp_path / "policy.toml"
+    policy.write_text(
+        '[rules.provenance-required]\ndecision = "allow"\n'
+        f'[rules.provenance-regression]\ndecision = "{decision}"\n'
+    )
+    code, report = check(
+        capsys,
+        tmp_path,
+        "demo==1.1",
+        "--index-url",
+        package_index.url,
+        "--trust-config",
+        str(trust_config),
+        "--policy",
+        str(policy),
+    )
+    package = only_package(report)
+    assert package["provenance"]["status"] == "absent"
+    fired = [r for r in package["reasons"] if r["rule"] == "provenance-regression"]
+    assert code == (1 if decision == "deny" else 0)
+    assert package["decision"] == decision
+    if decision == "allow":
+        assert fired == []
+    else:
+        assert [r["decision"] for r in fired] == [decision]
+        assert "demo-1.0-py3-none-any.whl (1.0)" in fired[0]["message"]
+        assert "was published with provenance" in fired[0]["message"]
+
+
+def test_an_unattested_history_is_no_regression(
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    trust_config: Path,
+    dist_factory: DistFactory,
+    package_index: PackageIndex,
+) -> None:
+    package_index.add(dist_factory.wheel("demo", "1.0"))
     package_index.add(dist_factory.wheel("demo", "1.1"))
     code, report = check(
         capsys,
@@ -187,8 +228,8 @@ def test_predecessor_attested_this_release_not(
         "--trust-config",
         str(trust_config),
     )
-    assert code == 0  # the regression rule belongs to the policy
-    assert only_package(report)["provenance"]["status"] == "absent"
+    assert code == 0
+    assert not [r for r in only_package(report)["reasons"] if r["rule"] == "provenance-regression"]
 
 
 def invalid_case(case: str, sigstore: TestSigstore, wheel: Path, other_wheel: Path) -> bytes:
@@ -541,3 +582,53 @@ def test_pylock_attestation_identities_pin_the_publisher(
         (reason,) = only_package(report)["reasons"]
         assert reason["rule"] == "publisher-mismatch"
         assert f"{lock}:4" in reason["message"]
+
+
+@pytest.mark.parametrize("decision", ["allow", "warn", "deny"])
+@pytest.mark.parametrize("rule", ["provenance-invalid", "publisher-mismatch", "publisher-change"])
+def test_provenance_rules_follow_the_policy(
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    sigstore: TestSigstore,
+    trust_config: Path,
+    dist_factory: DistFactory,
+    package_index: PackageIndex,
+    rule: str,
+    decision: str,
+) -> None:
+    wheel = dist_factory.wheel("demo", "1.0")
+    other = dist_factory.wheel("other", "1.0")
+    extra: list[str] = []
+    if rule == "provenance-invalid":
+        provenance = invalid_case("attestation-for-another-file", sigstore, wheel, other)
+    else:
+        provenance = provenance_bytes(sigstore.provenance(wheel, publisher=PUBLISHER))
+    if rule == "publisher-mismatch":
+        extra = ["--expect", "demo:kind=GitHub,repository=acme/demo,workflow=nightly.yml"]
+    if rule == "publisher-change":
+        store = tmp_path / "trust.toml"
+        store.write_text(
+            '[packages.demo]\nkind = "GitHub"\nrepository = "acme/demo"\n'
+            'workflow = "nightly.yml"\ntrusted = "pinned"\nsince = "2026-01-01"\n'
+        )
+        extra = ["--trust-store", str(store)]
+    package_index.add(wheel, provenance=provenance)
+    policy = tmp_path / "policy.toml"
+    policy.write_text(f'[rules.{rule}]\ndecision = "{decision}"\n')
+    code, report = check(
+        capsys,
+        tmp_path,
+        "demo==1.0",
+        "--index-url",
+        package_index.url,
+        "--trust-config",
+        str(trust_config),
+        "--policy",
+        str(policy),
+        *extra,
+    )
+    package = only_package(report)
+    fired = [r["decision"] for r in package["reasons"] if r["rule"] == rule]
+    assert fired == ([] if decision == "allow" else [decision])
+    assert package["decision"] == decision
+    assert code == (1 if decision == "deny" else 0)

@@ -23,6 +23,9 @@ pytestmark = pytest.mark.integration
 
 Scenario = Callable[[Path, DistFactory, PackageIndex], list[str]]
 
+#: A second index, for the rules about several indexes (set by the test before a scenario).
+SECOND: dict[str, PackageIndex] = {}
+
 
 def yanked(tmp: Path, dists: DistFactory, index: PackageIndex) -> list[str]:
     index.add(dists.wheel("subject", "1.0"), yanked="broken")
@@ -105,7 +108,48 @@ def provenance_required(tmp: Path, dists: DistFactory, index: PackageIndex) -> l
     return ["subject==1.0"]
 
 
+def index_shadowing(tmp: Path, dists: DistFactory, index: PackageIndex) -> list[str]:
+    wheel = dists.wheel("subject", "1.0")
+    index.add(wheel)
+    SECOND["index"].add(wheel)
+    return ["subject==1.0", "--extra-index-url", SECOND["index"].url]
+
+
+def index_pinning(tmp: Path, dists: DistFactory, index: PackageIndex) -> list[str]:
+    # subject is bound to the second index, but the first one serves it as well.
+    wheel = dists.wheel("subject", "1.0")
+    index.add(wheel)
+    SECOND["index"].add(wheel)
+    return ["subject==1.0", "--extra-index-url", SECOND["index"].url]
+
+
+def index_unknown(tmp: Path, dists: DistFactory, index: PackageIndex) -> list[str]:
+    # The policy lists only the second index; the file comes from the first.
+    index.add(dists.wheel("subject", "1.0"))
+    return ["subject==1.0"]
+
+
+def behaviour(tmp: Path, dists: DistFactory, index: PackageIndex) -> list[str]:
+    # 1.1 adds a .pth file that imports a module at every interpreter start-up.
+    module = {"subject/__init__.py": ""}
+    index.add(dists.wheel("subject", "1.0", files=module))
+    hook = {**module, "subject_hook.pth": "import subject\n"}
+    index.add(dists.wheel("subject", "1.1", files=hook))
+    return ["subject==1.1"]
+
+
+#: Policy text a scenario needs besides the rule's decision ({index}, {second}: URLs).
+POLICY_EXTRA = {
+    "index-pinning": '[rules.index-shadowing]\ndecision = "allow"\n'
+    '[[indexes]]\nurl = "{index}"\n[[indexes]]\nurl = "{second}"\npackages = ["subject"]\n',
+    "index-unknown": '[[indexes]]\nurl = "{second}"\n',
+}
+
 SCENARIOS: dict[str, Scenario] = {
+    "index-shadowing": index_shadowing,
+    "index-pinning": index_pinning,
+    "index-unknown": index_unknown,
+    "pth-exec": behaviour,
     "yanked": yanked,
     "release-age": release_age,
     "project-status": project_status,
@@ -121,6 +165,7 @@ SCENARIOS: dict[str, Scenario] = {
 @pytest.mark.parametrize("decision", ["allow", "warn", "deny"])
 @pytest.mark.parametrize("rule", sorted(SCENARIOS))
 def test_rule_outcome(
+    request: pytest.FixtureRequest,
     capsys: pytest.CaptureFixture[str],
     tmp_path: Path,
     dist_factory: DistFactory,
@@ -128,10 +173,14 @@ def test_rule_outcome(
     rule: str,
     decision: str,
 ) -> None:
+    second = PackageIndex(tmp_path / "second").start()
+    request.addfinalizer(second.close)
+    SECOND["index"] = second
     argv = SCENARIOS[rule](tmp_path, dist_factory, package_index)
     policy = tmp_path / "policy.toml"
     base = "default" if rule == "provenance-required" else str(without_provenance_requirement())
-    policy.write_text(f'extends = "{base}"\n[rules.{rule}]\ndecision = "{decision}"\n')
+    extra = POLICY_EXTRA.get(rule, "").format(index=package_index.url, second=second.url)
+    policy.write_text(f'extends = "{base}"\n{extra}[rules.{rule}]\ndecision = "{decision}"\n')
     report_path = tmp_path / "report.json"
     code = main(
         [

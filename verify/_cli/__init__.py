@@ -41,7 +41,7 @@ class _Parser(argparse.ArgumentParser):
 
 def build_parser() -> argparse.ArgumentParser:
     """The top-level parser with one subparser per command."""
-    from verify._cli import check, policy, trust
+    from verify._cli import check, diff, install, policy, trust
 
     parser = _Parser(
         prog="pip-verify",
@@ -54,6 +54,8 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     commands.required = True
     check.register(commands)
+    diff.register(commands)
+    install.register(commands)
     policy.register(commands)
     trust.register(commands)
     return parser

@@ -10,9 +10,16 @@ from datetime import datetime
 from typing import Any
 
 from verify import __version__
-from verify.models import FileResult, PackageResult, Provenance, Report
+from verify.models import (
+    BehaviourSummary,
+    FileResult,
+    Finding,
+    PackageResult,
+    Provenance,
+    Report,
+)
 
-__all__ = ["SCHEMA", "render_json", "report_to_dict"]
+__all__ = ["SCHEMA", "behaviour_to_dict", "finding_to_dict", "render_json", "report_to_dict"]
 
 SCHEMA = "pip-verify/report/v1"
 
@@ -65,16 +72,8 @@ def _package(package: PackageResult) -> dict[str, Any]:
         ),
         "files": [_file(file) for file in package.files],
         "provenance": _provenance(package.provenance),
-        "findings": [
-            {
-                "rule": f.rule,
-                "severity": f.severity.value,
-                "path": f.path,
-                "line": f.line,
-                "message": f.message,
-            }
-            for f in package.findings
-        ],
+        "findings": [finding_to_dict(f) for f in package.findings],
+        "behaviour": [behaviour_to_dict(b) for b in package.behaviour],
         "vulnerabilities": [dict(v) for v in package.vulnerabilities],
         "reasons": [
             {
@@ -85,6 +84,35 @@ def _package(package: PackageResult) -> dict[str, Any]:
             }
             for r in package.reasons
         ],
+    }
+
+
+def finding_to_dict(finding: Finding) -> dict[str, Any]:
+    """One finding as JSON-ready data (the ``findings`` schema of reports and diffs)."""
+    return {
+        "rule": finding.rule,
+        "severity": finding.severity.value,
+        "path": finding.path,
+        "line": finding.line,
+        "message": finding.message,
+        "snippet": finding.snippet,
+    }
+
+
+def behaviour_to_dict(summary: BehaviourSummary) -> dict[str, Any]:
+    """How a file was compared with its baseline."""
+    return {
+        "filename": summary.filename,
+        "baseline": summary.baseline,
+        "reason": summary.reason,
+        "files": {
+            "added": summary.added,
+            "removed": summary.removed,
+            "changed": summary.changed,
+            "unchanged": summary.unchanged,
+        },
+        "analysed": {"files": summary.analysed_files, "bytes": summary.analysed_bytes},
+        "context": [finding_to_dict(f) for f in summary.context],
     }
 
 

@@ -1,0 +1,108 @@
+"""``pip-verify diff``: what a release adds compared with an earlier one."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import io
+import sys
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+
+from verify._cli.progress import DownloadProgress
+from verify._fetch.fetch import DEFAULT_JOBS
+from verify._format.diff import render_diff_json, render_diff_text
+from verify._index.session import DEFAULT_RETRIES, DEFAULT_TIMEOUT
+from verify.compare import DiffResult, DiffSettings, run_diff
+from verify.errors import UsageError
+from verify.models import Decision
+
+__all__ = ["register"]
+
+
+def register(commands: Any) -> None:
+    """Add the ``diff`` subcommand."""
+    parser: argparse.ArgumentParser = commands.add_parser(
+        "diff",
+        help="show what a release adds compared with an earlier one",
+        description="Compare two releases of a package on the index (NAME OLD NEW) or two "
+        "distribution files (OLD_FILE NEW_FILE): files, metadata, and new behaviour "
+        "(install hooks, .pth files, decoded execution, network and process access, "
+        "credential reads, binaries), each finding with file and line.",
+    )
+    parser.add_argument("args", nargs="+", metavar="ARG", help="NAME OLD NEW, or OLD_FILE NEW_FILE")
+    parser.add_argument("--sdist", action="store_true", help="compare sdists, not wheels")
+    parser.add_argument("-i", "--index-url", metavar="URL", help="simple API root")
+    parser.add_argument(
+        "--extra-index-url", action="append", default=[], metavar="URL", help="repeatable"
+    )
+    parser.add_argument("--policy", type=Path, metavar="FILE", help="policy for the decision")
+    parser.add_argument("--offline", action="store_true", help="only the cache, no network")
+    parser.add_argument("--cache-dir", type=Path, metavar="DIR")
+    parser.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT, metavar="SECONDS")
+    parser.add_argument("--retries", type=int, default=DEFAULT_RETRIES, metavar="N")
+    parser.add_argument("--format", choices=["text", "json"], default="text")
+    parser.add_argument("-o", "--output", type=Path, metavar="FILE")
+    parser.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    parser.add_argument("-v", "--verbose", action="count", default=0)
+    parser.set_defaults(handler=run)
+
+
+def settings_from_args(args: argparse.Namespace) -> DiffSettings:
+    """The library's settings from parsed arguments."""
+    values: list[str] = args.args
+    common: dict[str, Any] = {
+        "index_url": args.index_url,
+        "extra_index_urls": tuple(args.extra_index_url),
+        "sdist": args.sdist,
+        "policy_path": args.policy,
+        "offline": args.offline,
+        "cache_dir": args.cache_dir,
+        "timeout": args.timeout,
+        "retries": max(0, args.retries),
+        "jobs": DEFAULT_JOBS,
+    }
+    if len(values) == 3:
+        return DiffSettings(name=values[0], old=values[1], new=values[2], **common)
+    if len(values) == 2:
+        return DiffSettings(old=values[0], new=values[1], **common)
+    raise UsageError("diff takes NAME OLD NEW, or OLD_FILE NEW_FILE")
+
+
+def _write(result: DiffResult, args: argparse.Namespace) -> None:
+    if args.format == "json":
+        text = render_diff_json(result)
+        if args.output is None:
+            sys.stdout.write(text)
+            return
+    else:
+        buffer = io.StringIO()
+        to_file = args.output is not None
+        console = Console(
+            file=buffer if to_file else sys.stdout,
+            highlight=False,
+            no_color=to_file,
+            width=160 if to_file else None,
+        )
+        render_diff_text(result, console)
+        if not to_file:
+            return
+        text = buffer.getvalue()
+    try:
+        args.output.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise UsageError(f"cannot write the diff to {args.output}: {exc.strerror}") from exc
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run ``diff`` and print it; the exit code follows the policy's decision."""
+    settings = settings_from_args(args)
+    stderr = Console(stderr=True)
+    with contextlib.ExitStack() as stack:
+        show = stderr.is_terminal and not args.quiet
+        progress = stack.enter_context(DownloadProgress(stderr)) if show else None
+        result = run_diff(settings, progress=progress)
+    _write(result, args)
+    return 1 if result.decision is Decision.DENY else 0
