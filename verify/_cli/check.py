@@ -54,6 +54,65 @@ def register(commands: Any) -> None:
         metavar="FILE",
         help="a constraints file for pip's resolver",
     )
+    add_index_arguments(parser)
+    add_target_arguments(parser)
+    add_verification_arguments(parser)
+    add_output_arguments(parser)
+    parser.set_defaults(handler=run)
+
+
+def settings_from_args(args: argparse.Namespace) -> CheckSettings:
+    """Build the library's settings from parsed arguments."""
+    inputs = sort_inputs(args.inputs)
+    return CheckSettings(
+        requirements=inputs.requirements,
+        requirement_files=(*args.requirement, *inputs.requirement_files),
+        constraint_files=tuple(args.constraint),
+        lock_files=inputs.lock_files,
+        dist_files=inputs.dist_files,
+        index_url=args.index_url,
+        extra_index_urls=tuple(args.extra_index_url),
+        find_links=tuple(args.find_links),
+        no_index=args.no_index,
+        pre=args.pre,
+        target=TargetEnvironment(
+            python_version=args.python_version,
+            platforms=tuple(args.platform),
+            implementation=args.implementation,
+            abis=tuple(args.abi),
+        ),
+        allow_source_builds=args.allow_source_builds,
+        all_files=args.all_files,
+        offline=args.offline,
+        policy_path=args.policy,
+        trust_config=args.trust_config,
+        expect=tuple(args.expect),
+        trust_store=args.trust_store,
+        record=not args.no_record,
+        osv_url=args.osv_url,
+        vulnerability_db=args.vulnerability_db,
+        cache_dir=args.cache_dir,
+        timeout=args.timeout,
+        retries=max(0, args.retries),
+        jobs=max(1, args.jobs),
+        behaviour=not args.no_behaviour,
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run ``check`` and print its report."""
+    settings = settings_from_args(args)
+    stderr = Console(stderr=True)
+    show_progress = stderr.is_terminal and not args.quiet
+    with contextlib.ExitStack() as stack:
+        progress = stack.enter_context(DownloadProgress(stderr)) if show_progress else None
+        report = run_check(settings, progress=progress)
+    emit_report(report, args, stdout=sys.stdout)
+    return exit_code_for(report)
+
+
+def add_index_arguments(parser: argparse.ArgumentParser) -> None:
+    """Where packages come from: the index options pip has."""
     index = parser.add_argument_group("indexes (default: pip's configuration)")
     index.add_argument(
         "-i", "--index-url", metavar="URL", help="simple API root (http(s):// or file://)"
@@ -75,6 +134,10 @@ def register(commands: Any) -> None:
     )
     index.add_argument("--no-index", action="store_true", help="no index: local files only")
     index.add_argument("--pre", action="store_true", help="let pip pick pre-releases")
+
+
+def add_target_arguments(parser: argparse.ArgumentParser) -> None:
+    """The environment files are selected for."""
     target = parser.add_argument_group("target environment (default: this interpreter)")
     target.add_argument(
         "--python-version", metavar="X.Y", help="resolve and select files for this Python"
@@ -84,6 +147,10 @@ def register(commands: Any) -> None:
     )
     target.add_argument("--implementation", metavar="IMPL")
     target.add_argument("--abi", action="append", default=[], metavar="ABI")
+
+
+def add_verification_arguments(parser: argparse.ArgumentParser) -> None:
+    """How files are verified and judged: policy, provenance, vulnerabilities, cache."""
     behaviour = parser.add_argument_group("verification")
     behaviour.add_argument(
         "--allow-source-builds",
@@ -139,6 +206,11 @@ def register(commands: Any) -> None:
         help="the publisher a package must come from (repeatable; any listed one matches)",
     )
     behaviour.add_argument(
+        "--no-behaviour",
+        action="store_true",
+        help="skip the behaviour diff (what each release adds compared with the one before)",
+    )
+    behaviour.add_argument(
         "--offline", action="store_true", help="no network at all: only local files and the cache"
     )
     behaviour.add_argument(
@@ -164,54 +236,3 @@ def register(commands: Any) -> None:
     behaviour.add_argument(
         "--jobs", type=int, default=DEFAULT_JOBS, metavar="N", help="parallel downloads"
     )
-    add_output_arguments(parser)
-    parser.set_defaults(handler=run)
-
-
-def settings_from_args(args: argparse.Namespace) -> CheckSettings:
-    """Build the library's settings from parsed arguments."""
-    inputs = sort_inputs(args.inputs)
-    return CheckSettings(
-        requirements=inputs.requirements,
-        requirement_files=(*args.requirement, *inputs.requirement_files),
-        constraint_files=tuple(args.constraint),
-        lock_files=inputs.lock_files,
-        dist_files=inputs.dist_files,
-        index_url=args.index_url,
-        extra_index_urls=tuple(args.extra_index_url),
-        find_links=tuple(args.find_links),
-        no_index=args.no_index,
-        pre=args.pre,
-        target=TargetEnvironment(
-            python_version=args.python_version,
-            platforms=tuple(args.platform),
-            implementation=args.implementation,
-            abis=tuple(args.abi),
-        ),
-        allow_source_builds=args.allow_source_builds,
-        all_files=args.all_files,
-        offline=args.offline,
-        policy_path=args.policy,
-        trust_config=args.trust_config,
-        expect=tuple(args.expect),
-        trust_store=args.trust_store,
-        record=not args.no_record,
-        osv_url=args.osv_url,
-        vulnerability_db=args.vulnerability_db,
-        cache_dir=args.cache_dir,
-        timeout=args.timeout,
-        retries=max(0, args.retries),
-        jobs=max(1, args.jobs),
-    )
-
-
-def run(args: argparse.Namespace) -> int:
-    """Run ``check`` and print its report."""
-    settings = settings_from_args(args)
-    stderr = Console(stderr=True)
-    show_progress = stderr.is_terminal and not args.quiet
-    with contextlib.ExitStack() as stack:
-        progress = stack.enter_context(DownloadProgress(stderr)) if show_progress else None
-        report = run_check(settings, progress=progress)
-    emit_report(report, args, stdout=sys.stdout)
-    return exit_code_for(report)

@@ -92,6 +92,14 @@ class PipResolveRequest:
     #: pip's own network settings, so ``--timeout``/``--retries`` mean the same everywhere.
     timeout: float | None = None
     retries: int | None = None
+    #: Resolve for this interpreter's environment (pip's ``--python``) instead of pip's own.
+    environment: str | None = None
+    #: Resolve from scratch (``check``); ``install`` keeps what is installed, as pip does.
+    ignore_installed: bool = True
+    upgrade: bool = False
+    #: Options that change where pip installs (``--target``, ``--prefix``, ``--user``) or
+    #: what (``--no-deps``); passed through unchanged.
+    install_options: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,13 +125,15 @@ def _check_requirements(requirements: Sequence[str]) -> None:
 
 def pip_command(request: PipResolveRequest, report: Path, python: str) -> list[str]:
     """The ``pip install --dry-run`` command line for ``request``."""
-    command = [
-        python,
-        "-m",
-        "pip",
+    command = [python, "-m", "pip"]
+    if request.environment:
+        command += ["--python", request.environment]
+    command += [
         "install",
         "--dry-run",
-        "--ignore-installed",
+        *(["--ignore-installed"] if request.ignore_installed else []),
+        *(["--upgrade"] if request.upgrade else []),
+        *request.install_options,
         "--quiet",
         "--no-input",
         "--disable-pip-version-check",
