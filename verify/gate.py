@@ -23,7 +23,14 @@ from packaging.utils import NormalizedName
 from packaging.version import Version
 
 from verify._behaviour.cache import DiffCache
-from verify._behaviour.review import ReviewItem, ReviewOutcome, behaviour_reasons, review
+from verify._behaviour.diff import compare_sdist_and_wheel
+from verify._behaviour.review import (
+    ReviewItem,
+    ReviewOutcome,
+    behaviour_reasons,
+    finding_reasons,
+    review,
+)
 from verify._checks.typosquat import PopularNames, popular_name_set, typosquat_suspicion
 from verify._checks.vulnerabilities import AuditOutcome, KnownVulnerability, audit_many
 from verify._fetch.fetch import DEFAULT_JOBS, Fetcher, FetchRequest, FetchResult, ProgressSink
@@ -35,7 +42,7 @@ from verify._provenance.checker import FileProvenance, ProvenanceChecker
 from verify._provenance.identity import ExpectedIdentity
 from verify._resolve.pip_report import TargetEnvironment
 from verify._resolve.select import file_version, select_installable, supported_tags
-from verify.errors import IncompleteError
+from verify.errors import ArchiveError, IncompleteError
 from verify.models import (
     BehaviourSummary,
     Candidate,
@@ -377,6 +384,9 @@ class Gate:
             )
             findings.extend(diff.findings)
             reasons.extend(behaviour_reasons(diff, self.policy, name))
+        mismatches = _sdist_wheel_mismatches(outcomes)
+        findings.extend(mismatches)
+        reasons.extend(finding_reasons(mismatches, outcomes[0].item.filename, self.policy, name))
         merged = tuple(_dedupe([*package.reasons, *reasons]))
         decision = Decision.worst([package.decision, *(r.decision for r in merged)])
         return dataclasses.replace(
@@ -889,6 +899,23 @@ _PROVENANCE_ORDER = (
     ProvenanceStatus.UNCHECKED,
     ProvenanceStatus.INVALID,
 )
+
+
+def _sdist_wheel_mismatches(outcomes: Sequence[ReviewOutcome]) -> list[Finding]:
+    """When a release's sdist and wheels were both verified (``--all-files``, a lock that
+    lists both), the wheels' modules must come from the sdist."""
+    readable = [o.item for o in outcomes if o.diff is not None]
+    sdists = [item for item in readable if not item.filename.endswith(".whl")]
+    wheels = [item for item in readable if item.filename.endswith(".whl")]
+    if not sdists or not wheels:
+        return []
+    findings: list[Finding] = []
+    for wheel in wheels:
+        try:
+            findings.extend(compare_sdist_and_wheel(sdists[0].path, wheel.path))
+        except ArchiveError:
+            continue  # both archives were read by the diff already; cannot happen twice
+    return findings
 
 
 def _as_model(provenance: FileProvenance) -> Provenance:

@@ -193,3 +193,24 @@ def test_diff_of_a_release_the_index_does_not_have(
     )
     assert code == 2
     assert "serves no release 0.9" in capsys.readouterr().err
+
+
+def test_all_files_compares_a_release_s_sdist_and_wheel(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, package_index: PackageIndex, policy: Path
+) -> None:
+    from tests.helpers.dists import build_sdist
+
+    spec = DistSpec("demo", "1.0", files={"demo/__init__.py": ""})
+    smuggled = DistSpec("demo", "1.0", files={"demo/__init__.py": "", "demo/_x.py": "X = 1\n"})
+    sdist = package_index.add(build_sdist(spec, tmp_path / "dists"))
+    wheel = package_index.add(build_wheel(smuggled, tmp_path / "dists"))
+    lock = tmp_path / "requirements.txt"
+    lock.write_text(f"demo==1.0 --hash=sha256:{sdist.sha256} --hash=sha256:{wheel.sha256}\n")
+    code, report = check_json(
+        capsys, tmp_path, "-r", str(lock), "-i", package_index.url, "--all-files", policy=policy
+    )
+    (package,) = report["packages"]
+    (reason,) = [r for r in package["reasons"] if r["rule"] == "sdist-wheel-mismatch"]
+    assert reason["decision"] == "warn"
+    assert "demo/_x.py" in reason["message"]
+    assert code == 0

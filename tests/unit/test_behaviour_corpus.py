@@ -10,7 +10,12 @@ import pytest
 
 from tests.helpers.corpus import BASE, BENIGN, MALICIOUS, Variant
 from tests.helpers.dists import DistSpec, build_sdist, build_wheel
-from verify._behaviour.diff import BehaviourDiff, DistFile, diff_distributions
+from verify._behaviour.diff import (
+    BehaviourDiff,
+    DistFile,
+    compare_sdist_and_wheel,
+    diff_distributions,
+)
 from verify._behaviour.model import severity_at_least
 from verify._checks.typosquat import PopularNames
 from verify.models import Finding, Severity
@@ -139,3 +144,26 @@ def test_without_a_baseline_compromises_still_stand_out(
     assert not [f for f in _serious(diff.findings) if f.rule in generic]
     if variant.id not in ("typosquat-dependency", "bundled-binary", "ctx"):
         assert _serious(diff.findings), [(f.rule, f.severity.value) for f in diff.findings]
+
+
+def test_a_wheel_module_its_sdist_lacks_is_flagged(tmp_path: Path) -> None:
+    sdist = build_sdist(BASE, tmp_path / "sdist")
+    honest = build_wheel(BASE, tmp_path / "honest")
+    assert compare_sdist_and_wheel(sdist, honest) == ()
+    smuggled = DistSpec(
+        BASE.name, BASE.version, files={**BASE.files, "tinyweb/_hook.py": "import os\n"}
+    )
+    wheel = build_wheel(smuggled, tmp_path / "smuggled")
+    (finding,) = compare_sdist_and_wheel(sdist, wheel)
+    assert finding.rule == "sdist-wheel-mismatch"
+    assert finding.path == "tinyweb/_hook.py"
+
+
+def test_src_layout_sdists_match_their_wheels(tmp_path: Path) -> None:
+    files = {"src/tinyweb/__init__.py": "", "src/tinyweb/core.py": "X = 1\n"}
+    sdist = build_sdist(DistSpec("tinyweb", "1.0", files=files), tmp_path / "sdist")
+    wheel = build_wheel(
+        DistSpec("tinyweb", "1.0", files={k.removeprefix("src/"): v for k, v in files.items()}),
+        tmp_path / "wheel",
+    )
+    assert compare_sdist_and_wheel(sdist, wheel) == ()

@@ -49,7 +49,7 @@ from verify._resolve.select import file_version
 from verify.errors import ArchiveError
 from verify.models import Finding, Severity
 
-__all__ = ["BehaviourDiff", "DistFile", "diff_distributions"]
+__all__ = ["BehaviourDiff", "DistFile", "compare_sdist_and_wheel", "diff_distributions"]
 
 #: A new file at least this large, and this many times the largest file of the baseline,
 #: is a size outlier: the 10 MB blob in a 50 KB package.
@@ -501,3 +501,35 @@ _RANK = {s: i for i, s in enumerate(Severity)}
 def _ordered(findings: Sequence[Finding]) -> list[Finding]:
     unique = list(dict.fromkeys(findings))
     return sorted(unique, key=lambda f: (-_RANK[f.severity], f.path or "", f.line or 0))
+
+
+def compare_sdist_and_wheel(sdist: Path, wheel: Path) -> tuple[Finding, ...]:
+    """Python modules a release's wheel ships that its sdist does not have.
+
+    A wheel is built from its sdist; a module only the wheel has came from somewhere else
+    (a poisoned build, or a wheel uploaded apart from its source). Paths are matched by
+    suffix, so ``src/`` layouts and other roots match.
+    """
+    with open_archive(sdist) as source, open_archive(wheel) as built:
+        # Every tail of every sdist path: "src/pkg/mod.py" also answers for "pkg/mod.py".
+        tails: set[str] = set()
+        for member in source.files():
+            parts = member.path.split("/")
+            tails.update("/".join(parts[i:]) for i in range(len(parts)))
+        missing = [
+            m.path
+            for m in built.files()
+            if m.path.endswith(".py")
+            and not m.path.split("/", 1)[0].endswith((".dist-info", ".data"))
+            and m.path not in tails
+        ]
+    if not missing:
+        return ()
+    shown = ", ".join(missing[:5]) + (f" and {len(missing) - 5} more" if len(missing) > 5 else "")
+    return (
+        _finding(
+            "sdist-wheel-mismatch",
+            f"{wheel.name} ships {len(missing)} module(s) that {sdist.name} does not have: {shown}",
+            missing[0],
+        ),
+    )

@@ -25,10 +25,17 @@ from verify._behaviour.diff import BehaviourDiff, DistFile, diff_distributions
 from verify._checks.typosquat import PopularNames
 from verify._fetch.fetch import Fetcher, FetchRequest
 from verify.errors import ArchiveError
-from verify.models import Decision, ExpectedDigest, IndexFile, ProjectPage, Reason
+from verify.models import Decision, ExpectedDigest, Finding, IndexFile, ProjectPage, Reason
 from verify.policy import Policy
 
-__all__ = ["ReviewItem", "ReviewOutcome", "baseline_request", "behaviour_reasons", "review"]
+__all__ = [
+    "ReviewItem",
+    "ReviewOutcome",
+    "baseline_request",
+    "behaviour_reasons",
+    "finding_reasons",
+    "review",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,12 +136,19 @@ def review(
 
 def behaviour_reasons(diff: BehaviourDiff, policy: Policy, package: str | None) -> list[Reason]:
     """What ``policy`` decides for each of ``diff``'s findings (allowed ones left out)."""
+    return finding_reasons(diff.findings, diff.filename, policy, package)
+
+
+def finding_reasons(
+    findings: Sequence[Finding], filename: str, policy: Policy, package: str | None
+) -> list[Reason]:
+    """What ``policy`` decides for each behaviour finding about ``filename``."""
     reasons = []
-    for finding in diff.findings:
+    for finding in findings:
         decision = policy.behaviour_decision(finding.rule, finding.severity, package=package)
         if decision is Decision.ALLOW:
             continue
-        where = (finding.path or diff.filename) + (f":{finding.line}" if finding.line else "")
+        where = (finding.path or filename) + (f":{finding.line}" if finding.line else "")
         reasons.append(
             Reason(finding.rule, decision, f"{where}: {finding.message} ({finding.severity.value})")
         )
