@@ -207,10 +207,12 @@ def run_install(
         return InstallOutcome(
             report, python, skipped="verification did not complete: nothing was installed"
         )
+    if not report.packages:
+        return InstallOutcome(
+            report, python, skipped="nothing to install: the requirements are already satisfied"
+        )
     if settings.dry_run:
         return InstallOutcome(report, python, skipped="--dry-run: nothing was installed")
-    if not report.packages:
-        return InstallOutcome(report, python, skipped="nothing to install")
     if report.decision is Decision.WARN and confirm is not None and not confirm(report):
         return InstallOutcome(report, python, skipped="not confirmed: nothing was installed")
     installed, output, lines = install_files(

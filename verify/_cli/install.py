@@ -19,7 +19,7 @@ from verify._cli.check import (
 )
 from verify._cli.output import add_output_arguments, emit_report, exit_code_for
 from verify._cli.progress import DownloadProgress
-from verify._format.text import render_text
+from verify._format.text import render_reasons, render_text
 from verify.errors import UsageError
 from verify.install import InstallOutcome, InstallSettings, run_install, target_environment
 from verify.models import Decision, ProvenanceStatus, Report
@@ -186,9 +186,11 @@ def run(args: argparse.Namespace) -> int:
         if args.format == "json" or args.output is not None:
             emit_report(report, args, stdout=sys.stdout)
         if not args.quiet:
+            render_reasons(report, stderr)
             stderr.print(f"pip-verify: {_summary(outcome)}")
         return 0
-    emit_report(report, args, stdout=sys.stdout)
+    if report.packages or args.format == "json" or args.output is not None:
+        emit_report(report, args, stdout=sys.stdout)
     stderr.print(f"pip-verify: {outcome.skipped} (environment: {outcome.python})")
     if outcome.skipped and outcome.skipped.startswith("not confirmed"):
         return 1

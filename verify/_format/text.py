@@ -12,7 +12,7 @@ from rich.text import Text
 
 from verify.models import Decision, HashStatus, PackageResult, Report
 
-__all__ = ["render_text"]
+__all__ = ["render_reasons", "render_text"]
 
 _DECISION_STYLE = {Decision.ALLOW: "green", Decision.WARN: "yellow", Decision.DENY: "bold red"}
 _HASH_STYLE = {
@@ -111,6 +111,12 @@ def _summary(report: Report) -> Text:
     if report.incomplete:
         text.append(" (verification incomplete)", style="bold red")
     return text
+
+
+def render_reasons(report: Report, console: Console) -> None:
+    """Print only the warnings and denials, one line each (no table)."""
+    for line in _reasons(report):
+        console.print(line)
 
 
 def render_text(report: Report, console: Console) -> None:
