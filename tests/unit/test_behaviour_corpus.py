@@ -167,3 +167,17 @@ def test_src_layout_sdists_match_their_wheels(tmp_path: Path) -> None:
         tmp_path / "wheel",
     )
     assert compare_sdist_and_wheel(sdist, wheel) == ()
+
+
+def test_a_new_read_of_a_tool_credential_store_is_medium(tmp_path: Path) -> None:
+    # virtualenv reads ~/.netrc for index credentials, as pip and requests do.
+    files = {"demo/__init__.py": ""}
+    reader = "import netrc\n\n\ndef auth(host):\n    return netrc.netrc().authenticators(host)\n"
+    old = build_wheel(DistSpec("demo", "1.0", files=files), tmp_path / "old")
+    new = build_wheel(
+        DistSpec("demo", "1.1", files={**files, "demo/auth.py": reader}), tmp_path / "new"
+    )
+    diff = diff_distributions(DistFile(new, new.name), DistFile(old, old.name), popular=POPULAR)
+    (read,) = [f for f in diff.findings if f.rule == "credential-read"]
+    assert read.severity is Severity.MEDIUM
+    assert _serious(diff.findings) == []

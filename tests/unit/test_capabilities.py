@@ -145,6 +145,33 @@ def test_prefilter_false_means_no_parse(monkeypatch: pytest.MonkeyPatch) -> None
     assert result.max_line == max(len(line) for line in PLAIN_MODULE.splitlines())
 
 
+def test_ordinary_modules_are_not_parsed(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The prefilter is what keeps profiling fast: a thousand ordinary modules, not one parse.
+    parsed: list[str] = []
+    real_parse = capabilities._parse
+
+    def counting_parse(text: str) -> tuple[ast.Module | None, str, int | None]:
+        parsed.append(text)
+        return real_parse(text)
+
+    monkeypatch.setattr(capabilities, "_parse", counting_parse)
+    template = textwrap.dedent(
+        """\
+        \"\"\"Module {n}: helpers for the {n}th example.\"\"\"
+        import json
+        from pathlib import Path
+
+
+        def load_{n}(path: Path) -> dict[str, int]:
+            with path.open(encoding="utf-8") as handle:
+                return {{key: int(value) for key, value in json.load(handle).items()}}
+        """
+    )
+    results = [profile_file(f"pkg/m{n}.py", template.format(n=n).encode()) for n in range(1000)]
+    assert parsed == []
+    assert {(r.kind, r.capabilities) for r in results} == {("python", ())}
+
+
 @pytest.mark.parametrize(
     "snippet",
     [
@@ -658,6 +685,19 @@ def test_suspicious_endpoints(literal: str, key: str) -> None:
 def test_ordinary_endpoints_are_not_suspicious(literal: str) -> None:
     result = profile(f"import requests\nTARGET = {literal!r}\n")
     assert "suspicious-endpoint" not in rules(result)
+
+
+@pytest.mark.parametrize(
+    "expression",
+    [
+        "'https://disc' + 'ord.com/api/web' + 'hooks/1/x'",
+        "''.join(['https://', 'discord.com', '/api/webhooks/1/x'])",
+    ],
+)
+def test_strings_built_from_literals_are_scanned_whole(expression: str) -> None:
+    result = profile(f"import requests\nURL = {expression}\n")
+    assert one(result, "suspicious-endpoint").key == "discord.com/api/webhooks"
+    assert result.hosts == {"discord.com"}
 
 
 def test_socket_connect_tuple_names_an_endpoint() -> None:
@@ -1328,22 +1368,22 @@ PATTERN_EXAMPLES: tuple[tuple[str, str], ...] = (
 )
 
 
+def patterns_giving(key: str, example: str) -> list[patterns.StringPattern]:
+    """The string patterns that match ``example`` with the key ``key``."""
+    giving = []
+    for pattern in patterns.STRING_PATTERNS:
+        match = pattern.regex.search(example)
+        if match is not None and capabilities._format_key(pattern.key, match) == key:
+            giving.append(pattern)
+    return giving
+
+
 @pytest.mark.parametrize(("key", "example"), PATTERN_EXAMPLES)
 def test_string_pattern_examples(key: str, example: str) -> None:
-    lowered = example.lower()
-    matching = [
-        pattern
-        for pattern in patterns.STRING_PATTERNS
-        if pattern.regex.search(example)
-        and capabilities._format_key(
-            pattern.key,
-            pattern.regex.search(example),  # type: ignore[arg-type]
-        )
-        == key
-    ]
+    matching = patterns_giving(key, example)
     assert matching, f"no pattern gives {key!r} for {example!r}"
     for pattern in matching:
-        assert pattern.may_match(lowered), f"{example!r} lacks the anchors {pattern.anchors}"
+        assert pattern.may_match(example.lower()), f"{example!r} lacks {pattern.anchors}"
     # The literal alone makes a Python file worth analysing, and the analysis finds it.
     data = f"VALUE = {example!r}\n".encode()
     assert needs_analysis("pkg/mod.py", data)
@@ -1351,13 +1391,8 @@ def test_string_pattern_examples(key: str, example: str) -> None:
 
 
 def test_every_string_pattern_has_an_example() -> None:
-    covered = set()
-    for key, example in PATTERN_EXAMPLES:
-        for index, pattern in enumerate(patterns.STRING_PATTERNS):
-            match = pattern.regex.search(example)
-            if match and capabilities._format_key(pattern.key, match) == key:
-                covered.add(index)
-    assert covered == set(range(len(patterns.STRING_PATTERNS)))
+    covered = {id(p) for key, example in PATTERN_EXAMPLES for p in patterns_giving(key, example)}
+    assert covered == {id(pattern) for pattern in patterns.STRING_PATTERNS}
 
 
 # --- Robustness --------------------------------------------------------------------------------
@@ -1433,6 +1468,25 @@ def test_random_bytes_never_raise(path: str) -> None:
         assert isinstance(profile_file(path, data), FileProfile)
 
 
+@pytest.mark.parametrize(
+    ("path", "word"),
+    [
+        ("run.sh", "curl "),
+        ("run.sh", "nc "),
+        ("run.sh", "socat "),
+        ("run.sh", "mkfifo "),
+        ("app.js", "Object.keys("),
+        ("notes.txt", "http://a."),
+        ("notes.txt", "1.2.3."),
+    ],
+)
+def test_repetitive_lines_do_not_backtrack(path: str, word: str) -> None:
+    # One long line repeating the start of a pattern: unbounded runs in the patterns would
+    # make this quadratic (minutes, not milliseconds).
+    data = (word * (200_000 // len(word))).encode()
+    assert profile_file(path, data).max_line == len(data)
+
+
 def test_python2_setup_py_falls_back_to_text() -> None:
     result = profile(
         """\
@@ -1488,3 +1542,12 @@ def test_snippets_are_trimmed() -> None:
     assert len(cap.snippet) == 200
     assert cap.snippet.startswith("os.system('aaa")
     assert cap.snippet.endswith("…")
+
+
+@pytest.mark.parametrize(
+    "url", ["memory://archive.zip", "s3://bucket/data.zip", "zip://inner.zip", "gs://b/x.mov"]
+)
+def test_storage_urls_name_no_network_host(url: str) -> None:
+    profile = profile_file("pkg/io.py", f'import fsspec\nfsspec.open("{url}")\n'.encode())
+    assert profile.hosts == frozenset()
+    assert not [c for c in profile.capabilities if c.rule == "suspicious-endpoint"]

@@ -34,7 +34,9 @@ sp; sp.Popen`` is ``subprocess.Popen``, ``__import__("os").system`` is ``os.syst
 data flow is followed within a scope (``code = b64decode(s); exec(code)``). Shell, JavaScript,
 other text, and Python that does not parse are searched with the regular expressions in
 :mod:`verify._behaviour.patterns`. A byte-level prefilter (:func:`needs_analysis`) skips the
-parse for files containing none of the tokens any detection needs, which is most of them.
+parse for files containing none of the tokens any detection needs, which is most of them. The
+hosts of a Python file are those of its URL-ish literals (a literal that opens with a URL, a
+``host:port``, a socket address); URLs in comments, docstrings and messages are documentation.
 
 Limits. Static reading cannot follow data across files or through arbitrary computation, so a
 determined author can hide from any one rule; the rules aim at what published malware does and
@@ -55,7 +57,7 @@ import tokenize
 import unicodedata
 import warnings
 from collections import Counter, deque
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from dataclasses import dataclass
 from itertools import accumulate
 from typing import Literal, NamedTuple
@@ -90,6 +92,8 @@ _TAINT_BUDGET = 2000
 #: ~25,000 lines of statements, ~2,000 semicolons); beyond them the file is scanned as text.
 _PARSE_MAX_LINES = 300_000
 _PARSE_MAX_SEMICOLONS = 50_000
+#: Lines of a .pth file parsed one by one when the file as a whole does not parse.
+_PTH_MAX_LINES = 1_000
 
 # Python's own line breaks (``str.splitlines`` also splits on form feeds and U+2028, which
 # would shift line numbers against the ones ``ast`` reports).
@@ -100,8 +104,11 @@ _PTH_MODULE = re.compile(r"[ \t]*import[ \t]+([\w.]+)")
 _SDIST_ROOT = re.compile(r"[A-Za-z0-9._+]+-\d[\w.+!-]*")
 
 _URL = re.compile(
-    # file:// (and awscli's fileb://) name local paths, whose "host" is a file name.
-    r"\b(?!fileb?://)[a-z][a-z0-9+.-]{0,30}://"
+    # file:// (and awscli's fileb://) name local paths, and storage schemes (fsspec's
+    # memory://, s3://, zip:: chains) name buckets and files: none of their "hosts" is a
+    # network host ("memory://archive.zip" is not the .zip TLD).
+    r"\b(?!(?:fileb?|memory|mem|zip|tar|jar|data|blob|s3a?|gs|gcs|az|abfss?|adl|hdfs|dbfs"
+    r"|sqlite|local|simplecache|filecache|blockcache|oci)://)[a-z][a-z0-9+.-]{0,30}://"
     r"(?:[^\s/?#@\"'<>\\]{0,256}@)?"
     r"(?P<host>\[[0-9a-f:.]{2,45}\]|[^\s/?#:@\"'<>\\`{}()|,;\[\]]{1,253})"
     r"(?::\d{1,5})?"
@@ -171,7 +178,6 @@ _KNOWN_CALLS = frozenset(
         *patterns.CREDENTIAL_CALLS,
         *patterns.ENVIRON_NAMES,
         *patterns.REDIRECT_CALLS,
-        *patterns.SETUP_CALLS,
     }
 )
 #: Calls that take the environment whole without dumping it (counting it, type checks).
@@ -443,8 +449,8 @@ class _Collector:
             )
         )
 
-    def has(self, rule: str, key: str | None = None) -> bool:
-        return any(c.rule == rule and key in (None, c.key) for c in self.capabilities)
+    def has(self, rule: str) -> bool:
+        return any(cap.rule == rule for cap in self.capabilities)
 
     def unparsable(self, reason: str, line: int | None) -> None:
         self.findings.append(
@@ -521,11 +527,21 @@ def _scan_patterns(
     table: Sequence[patterns.StringPattern],
     locate: _Locate,
     phase_at: _PhaseAt,
+    *,
+    anchors: Collection[str] | None = None,
 ) -> None:
-    lowered = text.lower()
-    for pattern in table:
-        if not pattern.may_match(lowered):
-            continue
+    """Run the patterns of ``table`` whose anchors ``text`` contains (``anchors``, when the
+    caller already knows which it has)."""
+    if anchors is None:
+        lowered = text.lower()
+        candidates = [pattern for pattern in table if pattern.may_match(lowered)]
+    else:
+        candidates = [
+            pattern
+            for pattern in table
+            if not pattern.anchors or any(anchor in anchors for anchor in pattern.anchors)
+        ]
+    for pattern in candidates:
         seen: set[str] = set()
         for match in pattern.regex.finditer(text):
             key = _format_key(pattern.key, match)
@@ -543,6 +559,7 @@ def _scan_strings(
     phase_at: _PhaseAt,
     *,
     hosts: _HostMode = "anywhere",
+    anchors: Collection[str] | None = None,
 ) -> None:
     """The string-level patterns and the endpoints named in ``text``.
 
@@ -551,7 +568,7 @@ def _scan_strings(
     with a URL or is ``host:port``): a URL inside a message is not an endpoint the code uses,
     and the prefilter can see the difference, so the set does not depend on whether it fired.
     """
-    _scan_patterns(c, text, patterns.STRING_PATTERNS, locate, phase_at)
+    _scan_patterns(c, text, patterns.STRING_PATTERNS, locate, phase_at, anchors=anchors)
     if ":" not in text and "/dev/" not in text:
         return
     endpoints = [(m.start(), m["host"], m["path"] or "") for m in _URL.finditer(text)]
@@ -606,27 +623,36 @@ def _scan_literals(c: _Collector, literals: Sequence[_Literal]) -> None:
         return
     joined = "\n".join(literal.text for literal in literals)
     lowered = joined.lower()
+    # The anchors each literal holds; None: unknown, test every pattern.
+    found: dict[int, set[str] | None] = {}
     if len(lowered) != len(joined):
         # Lower-casing changed lengths ("İ" becomes two characters): offsets would not map back.
-        chosen: set[int] = set(range(len(literals)))
+        found = dict.fromkeys(range(len(literals)))
     else:
         starts = list(accumulate((len(literal.text) + 1 for literal in literals[:-1]), initial=0))
-        chosen = set()
         for anchor in patterns.STRING_ANCHORS:
             at = lowered.find(anchor)
             while at != -1:
                 index = bisect.bisect_right(starts, at) - 1
-                chosen.add(index)
-                # Skip to the next literal: one hit is enough to scan it.
+                held = found.setdefault(index, set())
+                if held is not None:
+                    held.add(anchor)
+                # Skip to the next literal: one hit is enough to know it has this anchor.
                 at = lowered.find(
                     anchor, starts[index + 1] if index + 1 < len(starts) else len(lowered)
                 )
-        chosen.update(
-            bisect.bisect_right(starts, m.start()) - 1 for m in _HOST_PORT.finditer(joined)
-        )
-    for index in sorted(chosen):
+        for match in _HOST_PORT.finditer(joined):
+            found.setdefault(bisect.bisect_right(starts, match.start()) - 1, set())
+    for index in sorted(found):
         literal = literals[index]
-        _scan_strings(c, literal.text, literal.locate, _fixed(literal.phase), hosts="literal")
+        _scan_strings(
+            c,
+            literal.text,
+            literal.locate,
+            _fixed(literal.phase),
+            hosts="literal",
+            anchors=found[index],
+        )
 
 
 def _note_host(
@@ -918,11 +944,11 @@ def _analyse_pth(c: _Collector) -> None:
         _run_analysis(c, tree, code, forced=Phase.STARTUP, phase_at=phase_at)
     else:
         # site runs each line on its own, so one broken line does not hide the others.
-        for number in executable:
-            line_code = "\n" * (number - 1) + lines[number - 1]
-            line_tree, reason, _ = _parse(line_code)
+        for number in executable[:_PTH_MAX_LINES]:
+            line_tree, reason, _ = _parse(lines[number - 1])
             if line_tree is not None:
-                _run_analysis(c, line_tree, line_code, forced=Phase.STARTUP, phase_at=phase_at)
+                ast.increment_lineno(line_tree, number - 1)
+                _run_analysis(c, line_tree, code, forced=Phase.STARTUP, phase_at=phase_at)
             else:
                 c.unparsable(reason, number)
                 _scan_python_text(c, lines[number - 1], _fixed_line(number), phase_at)
@@ -1176,7 +1202,7 @@ class _PythonAnalysis:
         self.consumed: set[int] = set()
         #: Sink calls inside an argument already reported as decode-exec or download-exec.
         self.quiet_sinks: set[int] = set()
-        # Evidence that means something only in combination, weighed in finish().
+        # Evidence that means something only in combination, weighed in _finish().
         self.sockets = False
         self.shell_links: list[tuple[int, Phase, str]] = []
         self.spawns: list[tuple[int, Phase]] = []
@@ -1189,6 +1215,7 @@ class _PythonAnalysis:
         self.literals: list[_Literal] = []
 
     def run(self) -> None:
+        """Walk the module, resolve names, judge every node, then weigh combinations."""
         self._walk()
         self._resolve_aliases()
         for visit in self.visits:
@@ -1877,11 +1904,12 @@ class _PythonAnalysis:
 
     def _fold_string(self, node: ast.AST, visit: _Visit) -> None:
         """Scan ``"disc" + "ord.com/api/webhooks"`` as the string it builds."""
-        pieces = [sub for sub in ast.walk(node) if isinstance(sub, ast.Constant)]
-        if len(pieces) < 2 or any(id(piece) in self.consumed for piece in pieces):
-            return
+        # const_str is bounded and fails fast; only a foldable expression is walked.
         value = self.const_str(node)
         if value is None:
+            return
+        pieces = [sub for sub in ast.walk(node) if isinstance(sub, ast.Constant)]
+        if len(pieces) < 2 or any(id(piece) in self.consumed for piece in pieces):
             return
         self.consumed.update(id(piece) for piece in pieces)
         self._scan_literal(value, node, visit)

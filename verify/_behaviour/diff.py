@@ -65,6 +65,12 @@ _KNOWN_DOT_DIRS = frozenset(
 )
 #: Capabilities whose rule already says when they run: the phase adds no weight.
 _PHASE_RULES = frozenset({"pth-exec", "install-hook", "import-time-thread", "monkey-patch"})
+#: Credential stores that ordinary tools read for their own configuration (requests reads
+#: ~/.netrc, twine ~/.pypirc, the Docker and Kubernetes clients theirs): a new read of one
+#: is worth a look, not a verdict, unless it is sent somewhere (``exfiltration``).
+_TOOL_CREDENTIALS = frozenset(
+    {"~/.netrc", "~/.pypirc", "~/.docker/config.json", "~/.kube/config", "~/.npmrc", "~/.pgpass"}
+)
 #: Hosts no one needs to be told about.
 _QUIET_HOSTS = frozenset({"localhost", "127.0.0.1", "0.0.0.0", "::1"})  # noqa: S104
 
@@ -201,6 +207,8 @@ def _in_tests(path: str) -> bool:
 
 def _rate(capability: Capability, *, has_baseline: bool) -> Severity:
     severity = capability.severity
+    if capability.rule == "credential-read" and capability.key in _TOOL_CREDENTIALS:
+        severity = Severity.MEDIUM
     if capability.phase is not Phase.RUNTIME and capability.rule not in _PHASE_RULES:
         severity = raise_severity(severity)
     if not capability.specific and _in_tests(capability.path):

@@ -52,7 +52,6 @@ __all__ = [
     "PYTHON_SHEBANG",
     "QUOTED_URL",
     "REDIRECT_CALLS",
-    "SETUP_CALLS",
     "SHELLS",
     "SHELL_CALLS",
     "SHELL_PATTERNS",
@@ -129,13 +128,13 @@ SPECIFIC_OBFUSCATION_KEYS: frozenset[str] = frozenset(
 # --- The prefilter -----------------------------------------------------------------------------
 
 #: Byte strings without which no Python-level detection can fire, matched case-sensitively.
-#: Chosen to be absent from ordinary code: ``import`` is not here (every file has it), nor are
+#: Chosen as narrow as the detections allow: ``import`` is not here (every file has it), nor are
 #: words hiding inside common ones ("pty" in "empty", "ncat" in "concatenate", "exec" in
 #: "execute"); those are matched more precisely by :data:`TRIGGER_PATTERNS`. Decoders (base64,
 #: zlib, codecs, ``chr``) are not tokens either: decoded data only matters when it reaches a
 #: sink, and every sink is one.
 TRIGGER_TOKENS: tuple[bytes, ...] = (
-    # Sinks (``exec``/``eval``/``compile`` are in TRIGGER_PATTERNS).
+    # Sinks (``exec`` and ``eval`` are in TRIGGER_PATTERNS; needs_analysis counts ``compile(``).
     b"FunctionType",
     b"CodeType",
     b"marshal",
@@ -552,9 +551,6 @@ THREAD_CALLS: frozenset[str] = frozenset(
     }
 )
 
-SETUP_CALLS: frozenset[str] = frozenset(
-    {"setuptools.setup", "distutils.core.setup", "setup", "numpy.distutils.core.setup"}
-)
 #: Modules whose command classes run at build or install time when subclassed.
 COMMAND_BASE_ROOTS: frozenset[str] = frozenset({"setuptools", "distutils", "wheel", "numpy"})
 COMMAND_BASE_NAMES: frozenset[str] = frozenset(
@@ -586,7 +582,7 @@ ENV_WHOLE_METHODS: frozenset[str] = frozenset(
 #: Calls (by method or qualified name) that take the environment whole but read single
 #: variables from it or pass it to a child process: not a dump.
 ENV_BENIGN_METHODS: frozenset[str] = frozenset(
-    {"substitute", "safe_substitute", "ChainMap", "expandvars", "update"}
+    {"substitute", "safe_substitute", "ChainMap", "expandvars"}
 )
 
 STD_STREAMS: frozenset[str] = frozenset(
@@ -726,18 +722,20 @@ _RC_ANCHORS = ("bashrc", "zshrc", "profile", "bash_login", "zshenv")
 _CURL = ("curl", "wget")
 
 #: Patterns that mean the same in a Python string literal and in a shell script or text file.
+#: Runs between two parts of a pattern are bounded ({0,300}): unbounded, a long line repeating
+#: the first part ("curl curl curl ...") would cost time quadratic in its length.
 #: The last column lists lower-case substrings without which the pattern cannot match.
 STRING_PATTERNS: tuple[StringPattern, ...] = (
     *_patterns(
         "download-exec",
         (
-            (r"\b(curl|wget)\b[^|\n;&]*\|\s*(?:sudo\s+(?:-\S+\s+)*)?(?:/usr)?(?:/bin/)?"
+            (r"\b(curl|wget)\b[^|\n;&]{0,300}\|\s*(?:sudo\s+(?:-\S+\s+)*)?(?:/usr)?(?:/bin/)?"
              r"(?:ba|z|da|k)?sh\b", "{1}|sh", "pipes a download into a shell ({key})", _CURL),
-            (r"\b(curl|wget)\b[^|\n;&]*\|\s*(?:sudo\s+)?python[0-9.]*\b", "{1}|python",
+            (r"\b(curl|wget)\b[^|\n;&]{0,300}\|\s*(?:sudo\s+)?python[0-9.]*\b", "{1}|python",
              "pipes a download into Python ({key})", _CURL),
             (r"\b(?:ba|z)?sh\s+(?:-c\s+[\"']?\$\(|<\()\s*(curl|wget)\b", "{1}|sh",
              "runs a downloaded script in a shell ({key})", _CURL),
-            (r"\b(curl|wget)\b[^\n]*\bchmod\s+(?:[ugoa]*\+[rw]*x|0?[0-7]?[1357][0-7]{2})\b",
+            (r"\b(curl|wget)\b[^\n]{0,300}\bchmod\s+(?:[ugoa]*\+[rw]*x|0?[0-7]?[1357][0-7]{2})\b",
              "{1}+chmod", "downloads a file and makes it executable ({key})", _CURL),
             # IEX (New-Object Net.WebClient).DownloadString(u), iex(iwr u), iwr u | iex
             (r"\b(?:iex|invoke-expression)\b[\s(]*(?:new-object\s+[\w.]*webclient\s*\)\s*\."
@@ -752,13 +750,13 @@ STRING_PATTERNS: tuple[StringPattern, ...] = (
         (
             (r"/dev/(?:tcp|udp)/", "/dev/tcp", "opens a shell-level network socket (/dev/tcp)",
              ("/dev/tcp", "/dev/udp")),
-            (r"\b(?:nc|ncat|netcat)\b[^\n|;]*\s-[a-z]*[ec]\s", "nc -e",
+            (r"\b(?:nc|ncat|netcat)\b[^\n|;]{0,300}\s-[a-z]*[ec]\s", "nc -e",
              "hands a shell to a netcat connection", ("nc ", "nc\t", "ncat", "netcat")),
             (r"\b(?:ba)?sh\s+-i\s*(?:>&|&>|[0-2]>&[0-2])", "bash -i >&",
              "connects an interactive shell's streams to a socket", ("sh -i",)),
-            (r"\bmkfifo\b[^\n]*\|\s*(?:/bin/)?(?:ba)?sh\b[^\n]*\|\s*(?:nc|ncat|netcat)\b",
+            (r"\bmkfifo\b[^\n]{0,300}\|\s*(?:/bin/)?(?:ba)?sh\b[^\n]{0,300}\|\s*(?:nc|ncat|netcat)\b",
              "mkfifo shell", "wires a shell to netcat through a FIFO", ("mkfifo",)),
-            (r"\bsocat\b[^\n]*\bexec:", "socat exec", "hands a program to a socat connection",
+            (r"\bsocat\b[^\n]{0,300}\bexec:", "socat exec", "hands a program to a socat connection",
              ("socat",)),
         ),
     ),
@@ -935,7 +933,7 @@ JS_PATTERNS: tuple[StringPattern, ...] = (
         "environment-dump",
         (
             (r"\bJSON\.stringify\s*\(\s*process\.env\s*[,)]|\bObject\.(?:keys|entries|values|assign)"
-             r"\s*\([^)]*\bprocess\.env\s*\)|\.\.\.\s*process\.env\b", "process.env",
+             r"\s*\([^)]{0,300}\bprocess\.env\s*\)|\.\.\.\s*process\.env\b", "process.env",
              "reads the whole environment (process.env)", ("process.env",)),
         ),
         0,
