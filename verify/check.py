@@ -30,8 +30,8 @@ from verify._provenance.checker import ProvenanceChecker
 from verify._provenance.identity import ExpectedIdentity, parse_expectation
 from verify._provenance.trust import load_trust_root
 from verify._resolve.local import is_distribution_path, local_candidate
+from verify._resolve.lockfiles import lock_kind, read_lock
 from verify._resolve.pip_report import PipResolveRequest, TargetEnvironment, resolve_with_pip
-from verify._resolve.pylock import is_pylock_path, read_pylock
 from verify._resolve.requirements import RequirementsFile, hash_pinned_candidates, read_requirements
 from verify.errors import UsageError
 from verify.gate import CheckOptions, Gate
@@ -69,7 +69,7 @@ class CheckSettings:
     #: Requirements files: read directly when fully pinned with hashes, else given to pip.
     requirement_files: tuple[Path, ...] = ()
     constraint_files: tuple[Path, ...] = ()
-    #: PEP 751 lock files, read directly.
+    #: Lock files (pylock.toml, uv.lock, poetry.lock, Pipfile.lock), read directly.
     lock_files: tuple[Path, ...] = ()
     #: Local wheels and sdists, verified as they are.
     dist_files: tuple[Path, ...] = ()
@@ -123,7 +123,8 @@ class SortedInputs:
 def sort_inputs(items: Sequence[str]) -> SortedInputs:
     """Tell requirements, lock files, requirements files and distribution files apart.
 
-    A ``pylock*.toml`` name is a lock file; an existing ``*.txt`` file is a requirements file
+    ``pylock*.toml``, ``uv.lock``, ``poetry.lock`` and ``Pipfile.lock`` (or another name whose
+    content is one of those) are lock files; an existing ``*.txt`` file is a requirements file
     (as with ``-r``); a path ending in ``.whl``, ``.tar.gz`` or ``.zip`` is a distribution;
     anything else is a PEP 508 requirement for pip's resolver.
     """
@@ -133,7 +134,7 @@ def sort_inputs(items: Sequence[str]) -> SortedInputs:
     dists: list[Path] = []
     for item in items:
         path = Path(item)
-        if is_pylock_path(path):
+        if lock_kind(path) is not None:
             locks.append(path)
         elif item.endswith(".txt") and path.is_file():
             requirement_files.append(path)
@@ -178,7 +179,7 @@ def gather_candidates(settings: CheckSettings) -> Gathered:
     candidates: list[Candidate] = [local_candidate(path) for path in settings.dist_files]
     errors: list[ReportError] = []
     for path in settings.lock_files:
-        candidates.extend(package.candidate for package in read_pylock(path))
+        candidates.extend(package.candidate for package in read_lock(path))
     parsed = [read_requirements(path) for path in settings.requirement_files]
     pinned = [reqs for reqs in parsed if reqs.is_hash_pinned]
     loose = [reqs for reqs in parsed if not reqs.is_hash_pinned]

@@ -261,7 +261,8 @@ class Candidate:
     #: The index an input ties the package to (a pylock ``index`` key), if any.
     index_url: str | None = None
     source: SourceLocation | None = None
-    #: ``resolver``, ``requirements``, ``pylock`` or ``local``.
+    #: ``resolver``, ``requirements``, ``local``, or the lock format (``pylock``, ``uv.lock``,
+    #: ``poetry.lock``, ``Pipfile.lock``).
     origin: str = "resolver"
     #: Directly requested by the user rather than pulled in as a dependency.
     requested: bool = True
