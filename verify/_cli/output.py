@@ -5,14 +5,20 @@ from __future__ import annotations
 import argparse
 import enum
 import io
+import os
+import sys
 from pathlib import Path
 from typing import TextIO
 
 from rich.console import Console
 from typing_extensions import assert_never
 
+from verify._format.github import append_step_summary, workflow_commands
 from verify._format.json import render_json
+from verify._format.markdown import render_markdown
+from verify._format.sarif import render_sarif
 from verify._format.text import render_text
+from verify._resolve.lockfiles import lock_kind
 from verify.errors import UsageError
 from verify.models import Report
 
@@ -24,6 +30,8 @@ class OutputFormat(str, enum.Enum):
 
     TEXT = "text"
     JSON = "json"
+    SARIF = "sarif"
+    MARKDOWN = "markdown"
 
 
 def add_output_arguments(parser: argparse.ArgumentParser) -> None:
@@ -50,11 +58,28 @@ def add_output_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _input_file(args: argparse.Namespace) -> str | None:
+    """The one lock or requirements file a report is about, if there is one."""
+    files = [str(p) for p in getattr(args, "requirement", [])]
+    files += [i for i in getattr(args, "inputs", []) if lock_kind(Path(i)) is not None]
+    return files[0] if len(files) == 1 else None
+
+
 def _render(
-    report: Report, output_format: OutputFormat, *, color: bool, width: int | None, stream: TextIO
+    report: Report,
+    output_format: OutputFormat,
+    *,
+    color: bool,
+    width: int | None,
+    stream: TextIO,
+    artifact: str | None = None,
 ) -> None:
     if output_format is OutputFormat.JSON:
         stream.write(render_json(report))
+    elif output_format is OutputFormat.SARIF:
+        stream.write(render_sarif(report, category=artifact, artifact=artifact))
+    elif output_format is OutputFormat.MARKDOWN:
+        stream.write(render_markdown(report))
     elif output_format is OutputFormat.TEXT:
         console = Console(
             file=stream,
@@ -68,12 +93,21 @@ def _render(
         assert_never(output_format)
 
 
-def emit_report(report: Report, args: argparse.Namespace, *, stdout: TextIO) -> None:
-    """Write the report where and how the arguments say."""
+def emit_report(
+    report: Report, args: argparse.Namespace, *, stdout: TextIO, stderr: TextIO | None = None
+) -> None:
+    """Write the report where and how the arguments say; in GitHub Actions, also annotate
+    the findings and append the summary to the job summary."""
     output_format = OutputFormat(args.format)
+    artifact = _input_file(args)
+    if os.environ.get("GITHUB_ACTIONS") == "true":
+        # A machine-readable report on standard output must stay parseable: the workflow
+        # commands then go to standard error, which the runner reads as well.
+        to_stdout = args.output is None and output_format is not OutputFormat.TEXT
+        annotate(report, stream=(stderr or sys.stderr) if to_stdout else stdout)
     if args.output is not None:
         buffer = io.StringIO()
-        _render(report, output_format, color=False, width=160, stream=buffer)
+        _render(report, output_format, color=False, width=160, stream=buffer, artifact=artifact)
         try:
             args.output.write_text(buffer.getvalue(), encoding="utf-8")
         except OSError as exc:
@@ -81,7 +115,20 @@ def emit_report(report: Report, args: argparse.Namespace, *, stdout: TextIO) -> 
         return
     if args.quiet and output_format is OutputFormat.TEXT and report.decision.value == "allow":
         return
-    _render(report, output_format, color=True, width=None, stream=stdout)
+    _render(report, output_format, color=True, width=None, stream=stdout, artifact=artifact)
+
+
+def annotate(report: Report, *, stream: TextIO) -> None:
+    """GitHub workflow commands for the most severe findings, and the markdown summary
+    appended to ``$GITHUB_STEP_SUMMARY`` (when the runner provides one)."""
+    for command in workflow_commands(report):
+        stream.write(command + "\n")
+    summary = os.environ.get("GITHUB_STEP_SUMMARY")
+    if summary:
+        try:
+            append_step_summary(render_markdown(report), Path(summary))
+        except OSError as exc:
+            raise UsageError(f"cannot append to $GITHUB_STEP_SUMMARY: {exc.strerror}") from exc
 
 
 def exit_code_for(report: Report) -> int:
