@@ -214,3 +214,40 @@ def test_all_files_compares_a_release_s_sdist_and_wheel(
     assert reason["decision"] == "warn"
     assert "demo/_x.py" in reason["message"]
     assert code == 0
+
+
+def test_a_second_check_reuses_the_cached_diff(
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    package_index: PackageIndex,
+    policy: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    _publish(package_index, tmp_path, "pth-file")
+    argv = ("tinyweb==1.1", "-i", package_index.url)
+    first_code, first = check_json(capsys, tmp_path, *argv, policy=policy)
+    assert list((tmp_path / "cache" / "behaviour").rglob("*.json"))
+
+    def no_analysis(*args: object, **kwargs: object) -> object:
+        raise AssertionError("the diff should come from the cache")
+
+    monkeypatch.setattr("verify._behaviour.review.diff_distributions", no_analysis)
+    second_code, second = check_json(capsys, tmp_path, *argv, policy=policy)
+    assert (first_code, second_code) == (1, 1)
+    tinyweb = [next(p for p in r["packages"] if p["name"] == "tinyweb") for r in (first, second)]
+    assert tinyweb[0]["findings"] == tinyweb[1]["findings"]
+    assert tinyweb[0]["reasons"] == tinyweb[1]["reasons"]
+
+
+def test_a_corrupt_cached_diff_is_made_again(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, package_index: PackageIndex, policy: Path
+) -> None:
+    _publish(package_index, tmp_path, "pth-file")
+    argv = ("tinyweb==1.1", "-i", package_index.url)
+    check_json(capsys, tmp_path, *argv, policy=policy)
+    for entry in (tmp_path / "cache" / "behaviour").rglob("*.json"):
+        entry.write_text("{not json")
+    code, report = check_json(capsys, tmp_path, *argv, policy=policy)
+    assert code == 1
+    tinyweb = next(p for p in report["packages"] if p["name"] == "tinyweb")
+    assert any(f["rule"] == "pth-exec" for f in tinyweb["findings"])

@@ -985,3 +985,20 @@ def test_audit_many_sequential_and_empty(offline: OsvOfflineService) -> None:
     assert outcomes["demo-lib", "bad version"].error is not None
     with pytest.raises(ValueError, match="jobs"):
         audit_many(offline, [("demo-lib", "1.0")], jobs=0)
+
+
+def test_an_unreachable_api_is_asked_once_not_once_per_release(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    calls: list[str] = []
+    with HttpSession(retries=0) as session:
+
+        def refuse(url: str, payload: object) -> object:
+            calls.append(url)
+            raise NetworkError("could not reach osv.example: connection refused")
+
+        monkeypatch.setattr(session, "post_json", refuse)
+        service = OsvApiService(session, "https://osv.example")
+        outcomes = [audit(service, name, "1.0") for name in ("alpha", "beta", "gamma")]
+    assert len(calls) == 1
+    assert all(o.error is not None and "connection refused" in o.error for o in outcomes)

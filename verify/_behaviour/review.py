@@ -104,29 +104,38 @@ def review(
         return []
     choices = [_choice(item) for item in items]
     wanted = {c.entry.filename: c.entry for c in choices if c.entry is not None}
-    fetched: Mapping[str, tuple[Path | None, str | None]] = {}
+    fetched: Mapping[str, tuple[Path | None, str | None, str | None]] = {}
     if wanted:
         results = fetcher.fetch_all([baseline_request(entry) for entry in wanted.values()])
-        fetched = {result.request.filename: (result.path, result.error) for result in results}
+        fetched = {r.request.filename: (r.path, r.error, r.sha256) for r in results}
     names = popular if popular is not None else _popular()
 
     def run(pair: tuple[ReviewItem, BaselineChoice]) -> ReviewOutcome:
         item, choice = pair
         old: DistFile | None = None
+        old_sha256: str | None = None
         reason = f"none: {choice.reason}" if choice.entry is None else choice.reason
         if choice.entry is not None:
-            path, error = fetched.get(choice.entry.filename, (None, "not fetched"))
+            path, error, digest = fetched.get(choice.entry.filename, (None, "not fetched", None))
             if path is None:
                 reason = (
                     f"none: the baseline {choice.entry.filename} could not be fetched ({error})"
                 )
             else:
                 old = DistFile(path, choice.entry.filename, choice.entry.upload_time)
+                old_sha256 = digest
+        usable = cache is not None and bool(item.sha256)
+        if usable and cache is not None:
+            cached = cache.get(item.sha256, old_sha256, reason)
+            if cached is not None:
+                return ReviewOutcome(item, diff=cached)
         new = DistFile(item.path, item.filename, item.upload_time)
         try:
             diff = diff_distributions(new, old, baseline_reason=reason, popular=names)
         except ArchiveError as exc:
             return ReviewOutcome(item, error=exc.one_line())
+        if usable and cache is not None:
+            cache.put(item.sha256, old_sha256, reason, diff)
         return ReviewOutcome(item, diff=diff)
 
     pairs = list(zip(items, choices, strict=True))

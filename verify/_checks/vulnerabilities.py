@@ -244,6 +244,10 @@ class OsvApiService(_OsvService):
         self.base_url = _api_base(default_osv_url() if base_url is None else base_url)
         self.query_url = self.base_url + _QUERY_PATH
         self.max_pages = max_pages
+        #: Set once the API could not be reached: later queries fail at once with the same
+        #: message instead of each waiting out its own retries (a check asks once per
+        #: release, and an unreachable service would cost every one of them the back-off).
+        self._unreachable: list[str] = []
 
     def __repr__(self) -> str:
         return f"OsvApiService({redact(self.base_url)!r})"
@@ -280,10 +284,15 @@ class OsvApiService(_OsvService):
         return redact(self.query_url)
 
     def _post(self, payload: dict[str, object]) -> dict[str, object]:
+        if self._unreachable:
+            raise ServiceConnectionError(self._unreachable[0])
         try:
             page = self.session.post_json(self.query_url, payload)
         except VerifyError as exc:
-            raise ServiceConnectionError(f"OSV API unavailable: {exc.message}") from exc
+            message = f"OSV API unavailable: {exc.message}"
+            # list.append is atomic; the first failure's message is what later queries repeat.
+            self._unreachable.append(message)
+            raise ServiceConnectionError(message) from exc
         if page.status != 200:
             detail = _api_error_message(page.body)
             raise ServiceError(
