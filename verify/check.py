@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import dataclasses
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import platformdirs
 from packaging.utils import NormalizedName, canonicalize_name
+from packaging.version import Version
 from pip_audit._service.interface import VulnerabilityService
 
 from verify._checks.vulnerabilities import OsvApiService, OsvOfflineService
@@ -29,13 +30,22 @@ from verify._index.urls import normalize_index_url
 from verify._provenance.checker import ProvenanceChecker
 from verify._provenance.identity import ExpectedIdentity, parse_expectation
 from verify._provenance.trust import load_trust_root
+from verify._resolve.changes import changed_lock_files, compare_candidates, read_at_ref
 from verify._resolve.local import is_distribution_path, local_candidate
 from verify._resolve.lockfiles import lock_kind, read_lock
 from verify._resolve.pip_report import PipResolveRequest, TargetEnvironment, resolve_with_pip
 from verify._resolve.requirements import RequirementsFile, hash_pinned_candidates, read_requirements
 from verify.errors import UsageError
 from verify.gate import CheckOptions, Gate
-from verify.models import Candidate, Decision, Report, ReportError
+from verify.models import (
+    Candidate,
+    ChangeKind,
+    Decision,
+    LockChange,
+    Report,
+    ReportError,
+    SourceLocation,
+)
 from verify.policy import Policy, load_policy
 from verify.trust_store import DEFAULT_TRUST_STORE, TrustStore
 
@@ -101,6 +111,8 @@ class CheckSettings:
     jobs: int = DEFAULT_JOBS
     #: Diff every file against its baseline release for new behaviour.
     behaviour: bool = True
+    #: A git ref: verify only what the lock files changed since it (``--base``).
+    base: str | None = None
     #: The interpreter whose environment pip resolves for (``install``); default: pip's own.
     environment: str | None = None
     #: Resolve from scratch, ignoring what is installed (``check``); ``install`` does not.
@@ -154,6 +166,9 @@ class Gathered:
     errors: tuple[ReportError, ...] = ()
     index_url: str | None = None
     extra_index_urls: tuple[str, ...] = ()
+    #: With ``--base``: the lock file changes, and the version each changed package replaces.
+    changes: tuple[LockChange, ...] = ()
+    baselines: Mapping[NormalizedName, Version] = field(default_factory=dict)
 
 
 def _file_index_options(files: Sequence[RequirementsFile]) -> tuple[str | None, tuple[str, ...]]:
@@ -165,8 +180,47 @@ def _file_index_options(files: Sequence[RequirementsFile]) -> tuple[str | None, 
     return index_url, tuple(dict.fromkeys(extras))
 
 
+def _lock_candidates(path: Path) -> tuple[Candidate, ...]:
+    if lock_kind(path) is not None:
+        return tuple(package.candidate for package in read_lock(path))
+    parsed = read_requirements(path)
+    if not parsed.is_hash_pinned:
+        raise UsageError(
+            f"{path}: --base compares pinned inputs; this requirements file is not pinned "
+            "with --hash on every line",
+            hint="check it without --base, or pin it (pip-compile --generate-hashes)",
+        )
+    return tuple(hash_pinned_candidates(parsed))
+
+
+def gather_changes(settings: CheckSettings, base: str) -> Gathered:
+    """Only what the lock files changed since the git ref ``base`` (``check --base``)."""
+    if settings.requirements or settings.dist_files:
+        raise UsageError(
+            "--base compares lock files: pass lock files or hashed requirements files, or none "
+            "to use every lock file changed since the base"
+        )
+    paths = [*settings.lock_files, *settings.requirement_files] or changed_lock_files(base)
+    candidates: list[Candidate] = []
+    changes: list[LockChange] = []
+    baselines: dict[NormalizedName, Version] = {}
+    for path in paths:
+        old = read_at_ref(path, base, _lock_candidates)
+        todo, found = compare_candidates(old, _lock_candidates(path))
+        candidates += todo
+        for change in found:
+            if change.kind is ChangeKind.REMOVED:
+                change = dataclasses.replace(change, source=SourceLocation(str(path)))
+            elif change.old_version is not None and change.old_version != change.new_version:
+                baselines[change.name] = change.old_version
+            changes.append(change)
+    return Gathered(tuple(candidates), changes=tuple(changes), baselines=baselines)
+
+
 def gather_candidates(settings: CheckSettings) -> Gathered:
     """Turn the inputs into pinned candidates, running pip's resolver only where needed."""
+    if settings.base is not None:
+        return gather_changes(settings, settings.base)
     if not (
         settings.requirements
         or settings.requirement_files
@@ -316,6 +370,7 @@ def run_check(
                 target=settings.target,
                 jobs=settings.jobs,
                 behaviour=settings.behaviour,
+                baselines=gathered.baselines,
             ),
             progress=progress,
             provenance=ProvenanceChecker(session, offline=settings.offline, trust=trust),
@@ -337,4 +392,6 @@ def run_check(
         report = dataclasses.replace(
             report, decision=Decision.DENY, errors=report.errors + gathered.errors
         )
+    if gathered.changes:
+        report = dataclasses.replace(report, changes=gathered.changes)
     return report

@@ -19,6 +19,7 @@ from packaging.version import Version
 __all__ = [
     "BehaviourSummary",
     "Candidate",
+    "ChangeKind",
     "Decision",
     "ExpectedDigest",
     "FileResult",
@@ -26,6 +27,7 @@ __all__ = [
     "HashStatus",
     "IndexFile",
     "IndexFiles",
+    "LockChange",
     "LockedFile",
     "PackageResult",
     "ProjectPage",
@@ -379,6 +381,28 @@ class PackageResult:
     behaviour: tuple[BehaviourSummary, ...] = ()
 
 
+class ChangeKind(str, enum.Enum):
+    """How a package differs between a lock file's base version and the working tree."""
+
+    ADDED = "added"
+    UPGRADED = "upgraded"
+    DOWNGRADED = "downgraded"
+    #: Same version, other files or hashes: the bytes the lock admits changed.
+    CHANGED = "changed"
+    REMOVED = "removed"
+
+
+@dataclass(frozen=True, slots=True)
+class LockChange:
+    """One package's change in one lock file (``check --base``)."""
+
+    name: NormalizedName
+    kind: ChangeKind
+    old_version: Version | None
+    new_version: Version | None
+    source: SourceLocation | None = None
+
+
 @dataclass(frozen=True, slots=True)
 class ReportError:
     """An operational failure that kept a check from completing."""
@@ -400,6 +424,9 @@ class Report:
     indexes: tuple[str, ...] = ()
     #: Conditions a reader should know about that did not stop the check (a stale trust root).
     warnings: tuple[str, ...] = ()
+    #: With ``--base``: what changed in the lock files (only new or changed packages are
+    #: in ``packages``).
+    changes: tuple[LockChange, ...] = ()
 
     @property
     def incomplete(self) -> bool:

@@ -96,6 +96,7 @@ def settings_from_args(args: argparse.Namespace) -> CheckSettings:
         retries=max(0, args.retries),
         jobs=max(1, args.jobs),
         behaviour=not args.no_behaviour,
+        base=args.base,
     )
 
 
@@ -204,6 +205,12 @@ def add_verification_arguments(parser: argparse.ArgumentParser) -> None:
         default=[],
         metavar="NAME:kind=K,repository=R[,workflow=W][,environment=E]",
         help="the publisher a package must come from (repeatable; any listed one matches)",
+    )
+    behaviour.add_argument(
+        "--base",
+        metavar="REF",
+        help="verify only what the lock files changed since this git ref (all changed lock "
+        "files when none are named); upgrades are diffed against the version they replace",
     )
     behaviour.add_argument(
         "--no-behaviour",

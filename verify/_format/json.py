@@ -126,6 +126,20 @@ def report_to_dict(report: Report) -> dict[str, Any]:
         "checks": list(report.checks),
         "indexes": list(report.indexes),
         "packages": [_package(package) for package in report.packages],
+        "changes": [
+            {
+                "name": change.name,
+                "change": change.kind.value,
+                "old_version": str(change.old_version) if change.old_version else None,
+                "new_version": str(change.new_version) if change.new_version else None,
+                "source": (
+                    {"path": change.source.path, "line": change.source.line}
+                    if change.source is not None
+                    else None
+                ),
+            }
+            for change in report.changes
+        ],
         "errors": [{"kind": e.kind, "message": e.message} for e in report.errors],
         "warnings": list(report.warnings),
     }

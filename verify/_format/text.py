@@ -125,6 +125,18 @@ def render_text(report: Report, console: Console) -> None:
     if report.packages:
         # Filenames only fit a wide terminal; the JSON report always has them.
         parts.append(_table(report, with_files=console.width >= 120))
+    if report.changes:
+        parts.append(Text(""))
+        for change in report.changes:
+            versions = " -> ".join(
+                str(v) for v in (change.old_version, change.new_version) if v is not None
+            )
+            where = f" ({change.source})" if change.source is not None else ""
+            parts.append(
+                Text.assemble(
+                    (f"{change.kind.value:>10} ", "cyan"), f"{change.name} {versions}{where}"
+                )
+            )
     reasons = _reasons(report)
     if reasons:
         parts.append(Text(""))
