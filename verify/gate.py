@@ -166,10 +166,15 @@ class Gate:
         plans = [self._plan(c, pages, page_errors) for c in candidates]
         self._check_names(plans)
         requests = [planned.request() for plan in plans for planned in plan.files]
-        fetched_all = self.fetcher.fetch_all(requests)
-        audits = self._audit(plans)
-        reviews = self._review(plans, fetched_all, pages)
-        provenances = iter(self._check_provenance(plans, fetched_all))
+        # The vulnerability audit needs only names and versions and spends its time waiting
+        # on the network: it runs while files are fetched, diffed and their provenance checked.
+        with ThreadPoolExecutor(max_workers=1) as background:
+            pending_audits = background.submit(self._audit, plans)
+            fetched_all = self.fetcher.fetch_all(requests)
+            reviews = self._review(plans, fetched_all, pages)
+            provenance_list = self._check_provenance(plans, fetched_all)
+            audits = pending_audits.result()
+        provenances = iter(provenance_list)
         results = iter(fetched_all)
         packages = []
         errors: list[ReportError] = []

@@ -24,6 +24,7 @@ from verify._behaviour.cache import DiffCache
 from verify._behaviour.diff import BehaviourDiff, DistFile, diff_distributions
 from verify._checks.typosquat import PopularNames
 from verify._fetch.fetch import Fetcher, FetchRequest
+from verify._resolve.select import file_version
 from verify.errors import ArchiveError
 from verify.models import Decision, ExpectedDigest, Finding, IndexFile, ProjectPage, Reason
 from verify.policy import Policy
@@ -69,8 +70,42 @@ def _choice(item: ReviewItem) -> BaselineChoice:
     if item.no_pages:
         return BaselineChoice(None, None, f"none: {item.no_pages}")
     pages = [p for p in item.pages if item.index_url is None or p.index_url == item.index_url]
-    files: list[IndexFile] = [entry for page in (pages or item.pages) for entry in page.files]
-    return choose_baseline(files, item.filename, version=item.baseline_version)
+    return choose_baseline(
+        _newest_entries(pages or item.pages, item.filename, item.baseline_version),
+        item.filename,
+        version=item.baseline_version,
+    )
+
+
+def _newest_entries(
+    pages: Sequence[ProjectPage], filename: str, explicit: Version | None
+) -> list[IndexFile]:
+    """The files of the release a baseline would come from, building no other entry.
+
+    Pages of big projects list thousands of files; only the names are read for all of
+    them, and entries are built for one release (the next one down if all are yanked).
+    """
+    target = file_version(filename)
+    if target is None:
+        return []
+    by_version: dict[Version, list[tuple[ProjectPage, str]]] = {}
+    for page in pages:
+        for name in page.files.filenames():
+            version = file_version(name)
+            if version is None:
+                continue
+            if explicit is not None:
+                if version != explicit:
+                    continue
+            elif version >= target or (version.is_prerelease and not target.is_prerelease):
+                continue
+            by_version.setdefault(version, []).append((page, name))
+    for version in sorted(by_version, reverse=True):
+        entries = [page.files.named(name) for page, name in by_version[version]]
+        usable = [e for e in entries if e is not None and not e.yanked]
+        if usable:
+            return usable
+    return []
 
 
 def baseline_request(entry: IndexFile) -> FetchRequest:
@@ -108,7 +143,6 @@ def review(
     if wanted:
         results = fetcher.fetch_all([baseline_request(entry) for entry in wanted.values()])
         fetched = {r.request.filename: (r.path, r.error, r.sha256) for r in results}
-    names = popular if popular is not None else _popular()
 
     def run(pair: tuple[ReviewItem, BaselineChoice]) -> ReviewOutcome:
         item, choice = pair
@@ -131,6 +165,8 @@ def review(
                 return ReviewOutcome(item, diff=cached)
         new = DistFile(item.path, item.filename, item.upload_time)
         try:
+            # The popular-names index costs a third of a second: built only when a diff runs.
+            names = popular if popular is not None else _popular()
             diff = diff_distributions(new, old, baseline_reason=reason, popular=names)
         except ArchiveError as exc:
             return ReviewOutcome(item, error=exc.one_line())
