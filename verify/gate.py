@@ -162,14 +162,15 @@ class Gate:
 
     def check(self, candidates: Sequence[Candidate]) -> Report:
         """Verify every candidate and decide; never raises for per-package failures."""
-        pages, page_errors = self._read_pages(candidates)
-        plans = [self._plan(c, pages, page_errors) for c in candidates]
-        self._check_names(plans)
-        requests = [planned.request() for plan in plans for planned in plan.files]
         # The vulnerability audit needs only names and versions and spends its time waiting
-        # on the network: it runs while files are fetched, diffed and their provenance checked.
+        # on the network: it runs while pages are read and files fetched, diffed and their
+        # provenance checked.
         with ThreadPoolExecutor(max_workers=1) as background:
-            pending_audits = background.submit(self._audit, plans)
+            pending_audits = background.submit(self._audit, candidates)
+            pages, page_errors = self._read_pages(candidates)
+            plans = [self._plan(c, pages, page_errors) for c in candidates]
+            self._check_names(plans)
+            requests = [planned.request() for plan in plans for planned in plan.files]
             fetched_all = self.fetcher.fetch_all(requests)
             reviews = self._review(plans, fetched_all, pages)
             provenance_list = self._check_provenance(plans, fetched_all)
@@ -242,13 +243,13 @@ class Gate:
         with ThreadPoolExecutor(max_workers=min(self.options.jobs, len(pairs))) as pool:
             return list(pool.map(check, pairs))
 
-    def _audit(self, plans: Sequence[_Plan]) -> dict[tuple[str, str], AuditOutcome]:
+    def _audit(self, candidates: Sequence[Candidate]) -> dict[tuple[str, str], AuditOutcome]:
         if self.vulnerabilities is None:
             return {}
         wanted = [
-            (plan.candidate.name, str(plan.candidate.version))
-            for plan in plans
-            if plan.candidate.version is not None and not plan.candidate.unverifiable
+            (candidate.name, str(candidate.version))
+            for candidate in candidates
+            if candidate.version is not None and not candidate.unverifiable
         ]
         return audit_many(self.vulnerabilities, wanted, jobs=self.options.jobs)
 
