@@ -70,7 +70,12 @@ def changed_lock_files(ref: str, cwd: Path | None = None) -> list[Path]:
         name = path.name
         is_requirements = name.startswith("requirements") and name.endswith(".txt")
         if path.is_file() and (is_requirements or lock_kind(path) is not None):
-            found.append(path)
+            # Relative to where the command runs, when it can be: annotations and SARIF
+            # locations must be repository paths to attach to a pull request's lines.
+            try:
+                found.append(path.relative_to(where.resolve()))
+            except ValueError:
+                found.append(path)
     return found
 
 
