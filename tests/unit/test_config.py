@@ -12,6 +12,7 @@ from verify._index.config import (
     pip_index_settings,
     settings_from_items,
 )
+from verify._index.urls import normalize_index_url
 from verify.errors import UsageError
 
 DEFAULT = "https://default.example/simple/"
@@ -158,7 +159,11 @@ def test_invalid_configured_urls_are_usage_errors(items: dict[str, str]) -> None
 
 
 def test_pip_default_index() -> None:
-    assert pip_default_index() == "https://pypi.org/simple/"
+    # Read from pip itself, not written here: pip's own default, normalized.
+    from pip._internal.models.index import PyPI
+
+    assert pip_default_index() == normalize_index_url(PyPI.simple_url)
+    assert pip_default_index().endswith("/simple/")
 
 
 def test_devnull_configuration_is_pips_default() -> None:

@@ -12,7 +12,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from pypi_attestations import Attestation, GitHubPublisher, GitLabPublisher, Provenance
+from pypi_attestations import (
+    Attestation,
+    AttestationType,
+    GitHubPublisher,
+    GitLabPublisher,
+    Provenance,
+)
 
 from verify._provenance.attestation import AttestationInvalid, verify_attestation
 from verify._provenance.identity import PublisherKind
@@ -66,7 +72,7 @@ def test_github_provenance_verifies_offline_with_its_publisher(
             repository=expected["repository"], workflow=expected["workflow"]
         )._as_policy(),
     )
-    assert result.predicate_type == "https://docs.pypi.org/attestations/publish/v1"
+    assert result.predicate_type == AttestationType.PYPI_PUBLISH_V1.value
     identity = result.identity
     assert identity.kind is PublisherKind.GITHUB
     assert identity.repository == expected["repository"]

@@ -13,9 +13,9 @@ from verify.errors import UsageError
 @pytest.mark.parametrize(
     ("url", "expected"),
     [
-        ("https://pypi.org/simple", "https://pypi.org/simple/"),
-        ("https://pypi.org/simple/", "https://pypi.org/simple/"),
-        ("  https://pypi.org/simple \n", "https://pypi.org/simple/"),
+        ("https://index.example/simple", "https://index.example/simple/"),
+        ("https://index.example/simple/", "https://index.example/simple/"),
+        ("  https://index.example/simple \n", "https://index.example/simple/"),
         ("http://127.0.0.1:8080/simple", "http://127.0.0.1:8080/simple/"),
         ("https://user:pw@index.example/simple", "https://user:pw@index.example/simple/"),
         ("https://index.example", "https://index.example/"),
