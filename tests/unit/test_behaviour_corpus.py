@@ -142,8 +142,7 @@ def test_without_a_baseline_compromises_still_stand_out(
     assert diff.baseline is None
     generic = {"network-access", "process-spawn", "new-endpoint", "dependency-added"}
     assert not [f for f in _serious(diff.findings) if f.rule in generic]
-    if variant.id not in ("typosquat-dependency", "bundled-binary", "ctx"):
-        assert _serious(diff.findings), [(f.rule, f.severity.value) for f in diff.findings]
+    assert _serious(diff.findings), [(f.rule, f.severity.value) for f in diff.findings]
 
 
 def test_a_wheel_module_its_sdist_lacks_is_flagged(tmp_path: Path) -> None:
