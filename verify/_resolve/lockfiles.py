@@ -161,33 +161,6 @@ def _sniff(path: Path) -> LockKind | None:
 # Helpers shared by the readers
 
 
-def read_lock_text(path: Path, *, encoding_hint: str) -> str:
-    """The text of the lock file at ``path`` (UTF-8, a leading BOM dropped)."""
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise InvalidInputError("lock file not found", path=path, hint="check the path") from None
-    except IsADirectoryError:
-        raise InvalidInputError(
-            "is a directory, not a lock file", path=path, hint="name the lock file itself"
-        ) from None
-    except OSError as exc:
-        raise InvalidInputError(
-            f"cannot read lock file: {exc.strerror or exc}",
-            path=path,
-            hint="check that the file exists and is readable",
-        ) from None
-    try:
-        return data.decode("utf-8").removeprefix("\ufeff")
-    except UnicodeDecodeError as exc:
-        raise InvalidInputError(
-            f"lock file is not UTF-8: {exc.reason}",
-            path=path,
-            line=data[: exc.start].count(b"\n") + 1,
-            hint=encoding_hint,
-        ) from None
-
-
 def load_toml(text: str, path: Path, *, hint: str) -> dict[str, Any]:
     """Parse ``text``; a syntax error names the line it is on."""
     try:

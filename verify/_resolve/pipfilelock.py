@@ -48,10 +48,9 @@ from verify._resolve.lockfiles import (
     parse_digest,
     parse_version,
     path_filename,
-    read_lock_text,
     url_filename,
 )
-from verify._resolve.pylock import LockedPackage
+from verify._resolve.pylock import LockedPackage, read_lock_text
 from verify.errors import InvalidInputError
 from verify.models import Candidate, LockedFile, SourceLocation
 

@@ -44,12 +44,11 @@ from verify._resolve.lockfiles import (
     package_name,
     parse_digest,
     parse_version,
-    read_lock_text,
     required_str,
     table_header_lines,
     table_list,
 )
-from verify._resolve.pylock import LockedPackage
+from verify._resolve.pylock import LockedPackage, read_lock_text
 from verify._resolve.select import file_version
 from verify.models import Candidate, LockedFile, SourceLocation
 

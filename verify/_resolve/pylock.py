@@ -36,7 +36,7 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover - exercised on Python 3.10 only
     import tomli as tomllib
 
-__all__ = ["LockedPackage", "is_pylock_path", "read_pylock"]
+__all__ = ["LockedPackage", "is_pylock_path", "read_lock_text", "read_pylock"]
 
 _PYLOCK_NAME_RE = re.compile(r"^pylock\.[^.]+\.toml$")
 # A ``[[packages]]`` header (the key may be quoted), not ``[[packages.wheels]]``.
@@ -76,7 +76,7 @@ def read_pylock(path: Path) -> tuple[LockedPackage, ...]:
     :raises InvalidInputError: the file cannot be read, is not valid TOML, or is not a valid
         PEP 751 lock file (the error names the line of the offending package when it can).
     """
-    text = _read_text(path)
+    text = read_lock_text(path)
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
@@ -117,14 +117,16 @@ def read_pylock(path: Path) -> tuple[LockedPackage, ...]:
     return tuple(packages)
 
 
-def _read_text(path: Path) -> str:
+def read_lock_text(path: Path, *, encoding_hint: str = "TOML files must be UTF-8") -> str:
+    """The text of the lock file at ``path`` (UTF-8, a leading BOM dropped); every lock
+    reader uses it, so an unreadable lock reads the same whatever its format."""
     try:
         data = path.read_bytes()
     except FileNotFoundError:
         raise InvalidInputError("lock file not found", path=path, hint="check the path") from None
     except IsADirectoryError:
         raise InvalidInputError(
-            "is a directory, not a lock file", path=path, hint="name a pylock.toml file"
+            "is a directory, not a lock file", path=path, hint="name the lock file itself"
         ) from None
     except OSError as exc:
         raise InvalidInputError(
@@ -139,7 +141,7 @@ def _read_text(path: Path) -> str:
             f"lock file is not UTF-8: {exc.reason}",
             path=path,
             line=data[: exc.start].count(b"\n") + 1,
-            hint="TOML files must be UTF-8",
+            hint=encoding_hint,
         ) from None
 
 

@@ -47,12 +47,11 @@ from verify._resolve.lockfiles import (
     parse_upload_time,
     parse_version,
     path_filename,
-    read_lock_text,
     table_header_lines,
     table_list,
     url_filename,
 )
-from verify._resolve.pylock import LockedPackage
+from verify._resolve.pylock import LockedPackage, read_lock_text
 from verify.errors import InvalidInputError, UsageError
 from verify.models import Candidate, LockedFile, SourceLocation
 
