@@ -361,10 +361,19 @@ class Gate:
         reasons: list[Reason] = []
         findings: list[Finding] = []
         summaries: list[BehaviourSummary] = []
+        config = self.policy.rule("behaviour", package=name)
         for outcome in outcomes:
             diff = outcome.diff
+            if outcome.baseline_error is not None:
+                reasons.append(
+                    Reason(
+                        "behaviour",
+                        config.on_error,
+                        f"{outcome.item.filename} was analysed alone: {outcome.baseline_error}",
+                        unchecked=True,
+                    )
+                )
             if diff is None:
-                config = self.policy.rule("behaviour", package=name)
                 reasons.append(
                     Reason(
                         "behaviour",

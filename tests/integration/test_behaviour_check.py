@@ -251,3 +251,40 @@ def test_a_corrupt_cached_diff_is_made_again(
     assert code == 1
     tinyweb = next(p for p in report["packages"] if p["name"] == "tinyweb")
     assert any(f["rule"] == "pth-exec" for f in tinyweb["findings"])
+
+
+@pytest.mark.parametrize(("on_error", "code"), [("warn", 0), ("deny", 3)])
+def test_a_baseline_that_cannot_be_fetched_is_unchecked(
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    package_index: PackageIndex,
+    on_error: str,
+    code: int,
+) -> None:
+    _publish(package_index, tmp_path, "feature")
+    # The index's digest for 1.0 no longer matches its bytes: the baseline is refused.
+    package_index.tamper("tinyweb-1.0-py3-none-any.whl", b"PK\x05\x06" + b"\0" * 18)
+    strict = tmp_path / "policy.toml"
+    strict.write_text(
+        f'extends = "{without_provenance_requirement()}"\n'
+        f'[rules.behaviour]\non-error = "{on_error}"\n'
+    )
+    exit_code, report = check_json(
+        capsys, tmp_path, "tinyweb==1.1", "-i", package_index.url, policy=strict
+    )
+    tinyweb = next(p for p in report["packages"] if p["name"] == "tinyweb")
+    (reason,) = [r for r in tinyweb["reasons"] if r["rule"] == "behaviour"]
+    assert reason["unchecked"] is True
+    assert reason["decision"] == on_error
+    assert "analysed alone" in reason["message"]
+    assert "tinyweb-1.0-py3-none-any.whl could not be fetched" in reason["message"]
+    assert tinyweb["behaviour"][0]["baseline"] is None
+    assert exit_code == code
+    # A diff made without its baseline is not kept in the diff cache (certifi's, which has
+    # no earlier release at all, is).
+    cached = [
+        json.loads(entry.read_text())["filename"]
+        for entry in (tmp_path / "cache" / "behaviour").rglob("*.json")
+    ]
+    assert "tinyweb-1.1-py3-none-any.whl" not in cached
+    assert "certifi-2024.1-py3-none-any.whl" in cached

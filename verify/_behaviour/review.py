@@ -64,6 +64,9 @@ class ReviewOutcome:
     diff: BehaviourDiff | None = None
     #: The candidate itself could not be analysed (an archive that cannot be read).
     error: str | None = None
+    #: The baseline could not be fetched, so the file was analysed alone: the diff is
+    #: weaker than it should be, which the policy's ``on-error`` for ``behaviour`` judges.
+    baseline_error: str | None = None
 
 
 def _choice(item: ReviewItem) -> BaselineChoice:
@@ -148,17 +151,21 @@ def review(
         item, choice = pair
         old: DistFile | None = None
         old_sha256: str | None = None
+        baseline_error: str | None = None
         reason = f"none: {choice.reason}" if choice.entry is None else choice.reason
         if choice.entry is not None:
             path, error, digest = fetched.get(choice.entry.filename, (None, "not fetched", None))
             if path is None:
-                reason = (
-                    f"none: the baseline {choice.entry.filename} could not be fetched ({error})"
+                baseline_error = (
+                    f"the baseline {choice.entry.filename} could not be fetched ({error})"
                 )
+                reason = f"none: {baseline_error}"
             else:
                 old = DistFile(path, choice.entry.filename, choice.entry.upload_time)
                 old_sha256 = digest
-        usable = cache is not None and bool(item.sha256)
+        # A diff made without the baseline it should have had is not kept: next time the
+        # baseline may be there.
+        usable = cache is not None and bool(item.sha256) and baseline_error is None
         if usable and cache is not None:
             cached = cache.get(item.sha256, old_sha256, reason)
             if cached is not None:
@@ -169,10 +176,10 @@ def review(
             names = popular if popular is not None else _popular()
             diff = diff_distributions(new, old, baseline_reason=reason, popular=names)
         except ArchiveError as exc:
-            return ReviewOutcome(item, error=exc.one_line())
+            return ReviewOutcome(item, error=exc.one_line(), baseline_error=baseline_error)
         if usable and cache is not None:
             cache.put(item.sha256, old_sha256, reason, diff)
-        return ReviewOutcome(item, diff=diff)
+        return ReviewOutcome(item, diff=diff, baseline_error=baseline_error)
 
     pairs = list(zip(items, choices, strict=True))
     with ThreadPoolExecutor(max_workers=max(1, min(jobs, len(pairs)))) as pool:

@@ -199,7 +199,8 @@ RULES: dict[str, RuleInfo] = {
             "What a release adds compared with the release before it (install hooks, .pth "
             "files, decoded execution, network and process access, credential reads, binaries, "
             "new dependencies): findings at or above deny-at are denied, at or above warn-at "
-            "warned about; decision caps them all. On error: the analysis could not run.",
+            "warned about; decision caps them all. On error: the file could not be analysed, "
+            "or its baseline could not be fetched.",
             Decision.DENY,
             Decision.WARN,
             params={
