@@ -139,7 +139,7 @@ def run_diff(
     popular = PopularNames.load()
     if settings.name is None:
         old, new = _local(settings.old), _local(settings.new)
-        diff = diff_distributions(new, old, popular=popular)
+        diff = diff_distributions(new, old, popular=popular, strict_baseline=True)
         decision, reasons = judge(diff, policy, None)
         return DiffResult(diff, decision, reasons)
     name = canonicalize_name(settings.name)

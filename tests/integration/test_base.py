@@ -122,3 +122,15 @@ def test_an_unknown_base_is_a_usage_error(
     monkeypatch.chdir(repo)
     assert main(["check", f"--base={ref}"]) == 2
     assert "--base" in capsys.readouterr().err
+
+
+def test_base_outside_a_git_checkout_says_so(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from verify._cli import main
+
+    outside = tmp_path / "not-a-repo"
+    outside.mkdir()
+    monkeypatch.chdir(outside)
+    assert main(["check", "--base", "HEAD"]) == 2
+    assert "is not inside a git checkout" in capsys.readouterr().err

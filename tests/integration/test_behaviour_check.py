@@ -288,3 +288,16 @@ def test_a_baseline_that_cannot_be_fetched_is_unchecked(
     ]
     assert "tinyweb-1.1-py3-none-any.whl" not in cached
     assert "certifi-2024.1-py3-none-any.whl" in cached
+
+
+def test_diff_of_an_unreadable_local_old_file_is_a_usage_error(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    # Named by the user, the old file must be read: no silent "analysed alone".
+    broken = tmp_path / "tinyweb-1.0-py3-none-any.whl"
+    broken.write_bytes(b"not a zip")
+    new = build_wheel(BASE, tmp_path / "new")
+    assert main(["diff", str(broken), str(new)]) == 2
+    captured = capsys.readouterr()
+    assert "not a zip archive" in captured.err
+    assert_no_traceback(captured.out + captured.err)

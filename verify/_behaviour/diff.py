@@ -355,12 +355,14 @@ def diff_distributions(
     baseline_reason: str | None = None,
     popular: PopularNames | None = None,
     limits: ArchiveLimits = DEFAULT_LIMITS,
+    strict_baseline: bool = False,
 ) -> BehaviourDiff:
     """Compare ``new`` with its baseline ``old`` (``None``: analyse ``new`` alone).
 
     Raises :class:`~verify.errors.ArchiveError` when ``new`` cannot be read at all; a
     baseline that cannot be read is reported in ``baseline_reason`` and ``new`` is then
-    analysed alone.
+    analysed alone, unless ``strict_baseline`` (a baseline the user named) makes that an
+    error too.
     """
     with contextlib.ExitStack() as stack:
         new_archive = stack.enter_context(open_archive(new.path, limits=limits))
@@ -370,6 +372,8 @@ def diff_distributions(
             try:
                 old_archive = stack.enter_context(open_archive(old.path, limits=limits))
             except ArchiveError as exc:
+                if strict_baseline:
+                    raise
                 reason = f"none: the baseline {old.filename} cannot be read ({exc})"
         return _diff(new, old if old_archive else None, new_archive, old_archive, reason, popular)
 

@@ -42,25 +42,29 @@ def _git(args: Sequence[str], cwd: Path) -> subprocess.CompletedProcess[str]:
         raise UsageError(f"--base needs git: {exc}", hint="run inside a git checkout") from exc
 
 
-def _verify_ref(ref: str, cwd: Path) -> None:
+def _verify_ref(ref: str, cwd: Path) -> Path:
+    """The repository's top directory, once ``ref`` is known to be a commit in it."""
     if ref.startswith("-"):
         raise UsageError(f"--base {ref!r} is not a git ref")
+    top = _git(["rev-parse", "--show-toplevel"], cwd)
+    if top.returncode != 0:
+        raise UsageError(
+            f"{cwd} is not inside a git checkout",
+            hint="--base compares lock files with a git ref: run it in the repository",
+        )
     done = _git(["rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}"], cwd)
     if done.returncode != 0:
         raise UsageError(
             f"--base {ref!r} is not a commit in the git repository at {cwd}",
             hint="fetch it first (a shallow clone may lack the base commit: fetch-depth: 0)",
         )
+    return Path(top.stdout.strip())
 
 
 def changed_lock_files(ref: str, cwd: Path | None = None) -> list[Path]:
     """Lock files and requirements files changed between ``ref`` and the working tree."""
     where = cwd or Path.cwd()
-    _verify_ref(ref, where)
-    top = _git(["rev-parse", "--show-toplevel"], where)
-    if top.returncode != 0:
-        raise UsageError(f"{where} is not inside a git checkout", hint="--base needs git")
-    root = Path(top.stdout.strip())
+    root = _verify_ref(ref, where)
     done = _git(["diff", "--name-only", "--no-renames", ref, "--"], root)
     if done.returncode != 0:
         raise UsageError(f"git diff against {ref!r} failed: {done.stderr.strip()}")
