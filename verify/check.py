@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -343,6 +343,22 @@ def run_check(
     :class:`~verify.errors.IncompleteError` when resolution fails; per-package failures are
     reported in the returned report instead.
     """
+    return verify_gathered(settings, gather_candidates, policy=policy, progress=progress)
+
+
+def verify_gathered(
+    settings: CheckSettings,
+    gather: Callable[[CheckSettings], Gathered],
+    *,
+    policy: Policy | None = None,
+    progress: ProgressSink | None = None,
+) -> Report:
+    """Verify the candidates ``gather`` returns, with the session, caches and checks that
+    ``settings`` configure; ``check`` gathers by resolving, ``screen`` from uploaded files.
+
+    ``gather`` runs after the network session is open, so that slow work it does (pip's
+    resolver) overlaps with reaching the vulnerability service.
+    """
     policy = policy or load_policy(settings.policy_path)
     expectations = parse_expectations(settings.expect)
     database = vulnerability_database(settings)
@@ -350,8 +366,6 @@ def run_check(
     # A private trust root is read up front so a bad file is a usage error (exit 2);
     # production's is loaded only if some file has provenance to verify.
     trust = load_trust_root(trust_config=settings.trust_config) if settings.trust_config else None
-    gathered = gather_candidates(settings)
-    indexes = index_settings(settings, gathered)
     cache_dir = settings.cache_dir or default_cache_dir()
     with HttpSession(
         cache_dir=cache_dir / "http",
@@ -359,6 +373,12 @@ def run_check(
         retries=settings.retries,
         offline=settings.offline,
     ) as session:
+        vulnerabilities = vulnerability_service(settings, session, database)
+        if isinstance(vulnerabilities, OsvApiService) and not settings.offline:
+            # Reaching the API (or finding it unreachable) overlaps pip's resolution.
+            vulnerabilities.warm_up()
+        gathered = gather(settings)
+        indexes = index_settings(settings, gathered)
         gate = Gate(
             session=session,
             store=ContentStore(cache_dir / "files"),
@@ -377,12 +397,12 @@ def run_check(
             expectations=expectations,
             trust_store=store,
             record=settings.record,
-            vulnerabilities=vulnerability_service(settings, session, database),
+            vulnerabilities=vulnerabilities,
         )
         report = gate.check(gathered.candidates)
         if gate.recorded:
             try:
-                store.save()
+                store.save_recorded(gate.recorded)
             except OSError as exc:
                 raise UsageError(
                     f"cannot write the trust store {store.path}: {exc.strerror}",

@@ -8,10 +8,12 @@ time it sees one; a later file from another publisher is denied until someone ru
 
 from __future__ import annotations
 
+import contextlib
 import getpass
 import os
 import sys
 import tempfile
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
@@ -141,6 +143,21 @@ class TrustStore:
         packages = {name: _table(self.entries[name]) for name in sorted(self.entries)}
         return _HEADER + tomli_w.dumps({"version": 1, "packages": packages})
 
+    def save_recorded(self, names: Iterable[NormalizedName]) -> None:
+        """Add the first-seen records for ``names`` to the file as it is now, and write it.
+
+        Checks may run side by side on one store (the upload gate screens uploads in
+        parallel): each re-reads the file under an exclusive lock and adds only its own
+        first-seen records, so none is lost and none replaces what another recorded first.
+        """
+        with _locked(self.path):
+            current = TrustStore.load(self.path)
+            for name in names:
+                if name in self.entries and name not in current.entries:
+                    current.entries[name] = self.entries[name]
+            current.save()
+            self.entries = current.entries
+
     def save(self) -> None:
         """Write the store atomically (a temporary file, then a rename)."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -152,6 +169,23 @@ class TrustStore:
         except BaseException:
             Path(name).unlink(missing_ok=True)
             raise
+
+
+@contextlib.contextmanager
+def _locked(path: Path) -> Iterator[None]:
+    """An exclusive lock beside ``path`` (``<path>.lock``), where the platform has flock."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path.with_name(path.name + ".lock"), "a") as handle:
+        try:
+            import fcntl
+        except ImportError:  # Windows: no flock; a lost first-seen record is recorded again
+            yield
+            return
+        fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
 
 
 def _table(entry: TrustEntry) -> dict[str, Any]:
