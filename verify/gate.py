@@ -666,7 +666,7 @@ class Gate:
         source = (
             "resolver"
             if candidate.origin == "resolver"
-            else ("local" if candidate.origin == "local" else "lock")
+            else (candidate.origin if candidate.origin in _LOCAL_ORIGINS else "lock")
         )
         for filename in self._choose(list(by_name), candidate):
             locked = by_name[filename]
@@ -680,7 +680,7 @@ class Gate:
                     ExpectedDigest("index", digest, algorithm)
                     for algorithm, digest in sorted(entry.hashes.items())
                 ]
-            elif not self.options.offline and candidate.origin != "local":
+            elif not self.options.offline and candidate.origin not in _LOCAL_ORIGINS:
                 plan.add(
                     "index-unlisted",
                     f"{filename} is not listed by any configured index"
@@ -820,7 +820,7 @@ class Gate:
             entry = planned.entry
             if status is HashStatus.MISMATCH:
                 plan.add("hash-mismatch", problem or "")
-            elif status is HashStatus.UNVERIFIABLE and candidate.origin != "local":
+            elif status is HashStatus.UNVERIFIABLE and candidate.origin not in _LOCAL_ORIGINS:
                 plan.add(
                     "hash-missing",
                     f"{planned.filename}: no sha256 was given to compare with "
@@ -877,7 +877,7 @@ class Gate:
             )
         if (
             files
-            and candidate.origin != "local"
+            and candidate.origin not in _LOCAL_ORIGINS
             and not any(f.filename.endswith(".whl") for f in files)
         ):
             plan.add(
@@ -902,6 +902,11 @@ class Gate:
             requested=candidate.requested,
         )
 
+
+#: Candidates for files given as they are, not from an index: a local file (``check``), or
+#: an upload before it is published (``screen``, the upload gate). An upload is held to
+#: ``provenance-required``; a local file a developer checks is not.
+_LOCAL_ORIGINS = frozenset({"local", "upload"})
 
 #: How many releases before a candidate the provenance history looks at.
 _HISTORY_RELEASES = 3

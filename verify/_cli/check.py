@@ -150,20 +150,25 @@ def add_target_arguments(parser: argparse.ArgumentParser) -> None:
     target.add_argument("--abi", action="append", default=[], metavar="ABI")
 
 
-def add_verification_arguments(parser: argparse.ArgumentParser) -> None:
-    """How files are verified and judged: policy, provenance, vulnerabilities, cache."""
+def add_verification_arguments(parser: argparse.ArgumentParser, *, resolving: bool = True) -> None:
+    """How files are verified and judged: policy, provenance, vulnerabilities, cache.
+
+    ``resolving=False`` leaves out what only applies to resolved inputs and lock files
+    (``screen`` judges the files it is given, always with the behaviour diff).
+    """
     behaviour = parser.add_argument_group("verification")
-    behaviour.add_argument(
-        "--allow-source-builds",
-        action="store_true",
-        help="let pip's resolver build sdists to learn their dependencies (runs their code); "
-        "by default it uses wheels only",
-    )
-    behaviour.add_argument(
-        "--all-files",
-        action="store_true",
-        help="verify every file a lock allows, not only the one this environment would install",
-    )
+    if resolving:
+        behaviour.add_argument(
+            "--allow-source-builds",
+            action="store_true",
+            help="let pip's resolver build sdists to learn their dependencies (runs their "
+            "code); by default it uses wheels only",
+        )
+        behaviour.add_argument(
+            "--all-files",
+            action="store_true",
+            help="verify every file a lock allows, not only the one this environment would install",
+        )
     behaviour.add_argument(
         "--policy",
         type=Path,
@@ -206,17 +211,19 @@ def add_verification_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="NAME:kind=K,repository=R[,workflow=W][,environment=E]",
         help="the publisher a package must come from (repeatable; any listed one matches)",
     )
-    behaviour.add_argument(
-        "--base",
-        metavar="REF",
-        help="verify only what the lock files changed since this git ref (all changed lock "
-        "files when none are named); upgrades are diffed against the version they replace",
-    )
-    behaviour.add_argument(
-        "--no-behaviour",
-        action="store_true",
-        help="skip the behaviour diff (what each release adds compared with the one before)",
-    )
+    if resolving:
+        behaviour.add_argument(
+            "--base",
+            metavar="REF",
+            help="verify only what the lock files changed since this git ref (all changed "
+            "lock files when none are named); upgrades are diffed against the version they "
+            "replace",
+        )
+        behaviour.add_argument(
+            "--no-behaviour",
+            action="store_true",
+            help="skip the behaviour diff (what each release adds compared with the one before)",
+        )
     behaviour.add_argument(
         "--offline", action="store_true", help="no network at all: only local files and the cache"
     )

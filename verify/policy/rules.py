@@ -108,6 +108,15 @@ RULES: dict[str, RuleInfo] = {
             Decision.DENY,
         ),
         RuleInfo(
+            "public-name",
+            "Upload screening: the uploaded project's name is served by a public index, and "
+            "the policy does not bind it to the private index ([[indexes]] packages): "
+            "dependency confusion, or a fork that needs its own name. On error: the public "
+            "index could not be asked.",
+            Decision.DENY,
+            Decision.WARN,
+        ),
+        RuleInfo(
             "index-unknown",
             "A file came from an index the policy's [[indexes]] does not list.",
             Decision.DENY,

@@ -1,0 +1,221 @@
+"""``screen``: judge distribution files before they are published to a private index.
+
+An upload is verified like any file ``check`` verifies (its bytes, its PEP 740 attestations
+against the publisher pinned for the project, its behaviour against the newest earlier
+release on the private index, the policy), plus what only matters at upload time:
+
+* the file's name, version and metadata must agree (a wheel's ``METADATA`` or an sdist's
+  ``PKG-INFO`` naming another project or version is ``metadata-malformed``);
+* the project's name must not be one a public index serves, unless the policy binds it to
+  the private index (``public-name``): that is how dependency confusion starts;
+* a missing attestation counts (``provenance-required``), as it does for files from an index.
+
+Attestations travel beside each file, as twine writes them (``<file>.<anything>.attestation``)
+or as a PEP 740 provenance object (``<file>.provenance``).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from packaging.utils import NormalizedName
+
+from verify._behaviour.archive import open_archive
+from verify._fetch.fetch import DEFAULT_JOBS, ProgressSink
+from verify._index.client import IndexClient
+from verify._index.config import pip_index_settings
+from verify._index.session import DEFAULT_RETRIES, DEFAULT_TIMEOUT, HttpSession
+from verify._index.urls import normalize_index_url, redact
+from verify._resolve.local import local_candidate
+from verify.check import CheckSettings, Gathered, default_cache_dir, verify_gathered
+from verify.errors import IncompleteError, InvalidInputError, UsageError
+from verify.models import Candidate, Decision, PackageResult, Reason, Report
+from verify.policy import Policy, load_policy
+
+__all__ = ["DIST_SUFFIXES", "ScreenSettings", "find_distributions", "run_screen"]
+
+#: The distribution files ``screen`` accepts: wheels and sdists (PEP 625's ``.tar.gz``, and
+#: the legacy ``.zip``).
+DIST_SUFFIXES = (".whl", ".tar.gz", ".zip")
+
+
+@dataclass(frozen=True, slots=True)
+class ScreenSettings:
+    """What ``screen`` needs; the CLI and the upload gate build it."""
+
+    #: Distribution files, or directories whose distribution files are all screened.
+    files: tuple[Path, ...]
+    #: The private index the files are bound for: earlier releases there are the baseline
+    #: for the behaviour diff and the provenance history. ``None``: no earlier release.
+    index_url: str | None = None
+    #: Public indexes whose names the private index must not take (``public-name``);
+    #: ``None`` means the indexes pip is configured with, ``()`` turns the check off.
+    public_index_urls: tuple[str, ...] | None = None
+    policy_path: Path | None = None
+    trust_config: Path | None = None
+    expect: tuple[str, ...] = ()
+    trust_store: Path | None = None
+    record: bool = True
+    osv_url: str | None = None
+    vulnerability_db: Path | None = None
+    cache_dir: Path | None = None
+    timeout: float = DEFAULT_TIMEOUT
+    retries: int = DEFAULT_RETRIES
+    jobs: int = DEFAULT_JOBS
+    offline: bool = False
+
+
+def find_distributions(paths: Sequence[Path]) -> tuple[Path, ...]:
+    """The distribution files ``paths`` name: files as given, directories' files sorted.
+
+    Raises :class:`~verify.errors.InvalidInputError` for a path that does not exist and
+    :class:`~verify.errors.UsageError` when nothing is left to screen.
+    """
+    found: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            found += sorted(
+                child
+                for child in path.iterdir()
+                if child.is_file() and child.name.endswith(DIST_SUFFIXES)
+            )
+        elif path.is_file():
+            found.append(path)
+        else:
+            raise InvalidInputError("no such file or directory", path=path)
+    if not found:
+        raise UsageError(
+            "nothing to screen: no wheel or sdist was found",
+            hint="name distribution files, or a directory that holds them (dist/)",
+        )
+    return tuple(dict.fromkeys(found))
+
+
+def run_screen(
+    settings: ScreenSettings,
+    *,
+    policy: Policy | None = None,
+    progress: ProgressSink | None = None,
+) -> Report:
+    """Screen every distribution file ``settings`` names and decide by ``policy``.
+
+    Raises :class:`~verify.errors.UsageError` or
+    :class:`~verify.errors.InvalidInputError` for unusable inputs (exit 2); failures while
+    verifying are in the report, as for ``check``.
+    """
+    policy = policy or load_policy(settings.policy_path)
+    files = find_distributions(settings.files)
+    candidates = tuple(_upload_candidate(path) for path in files)
+    index_url = normalize_index_url(settings.index_url) if settings.index_url else None
+    check = CheckSettings(
+        dist_files=files,
+        index_url=index_url,
+        no_index=index_url is None,
+        offline=settings.offline,
+        policy_path=settings.policy_path,
+        trust_config=settings.trust_config,
+        expect=settings.expect,
+        trust_store=settings.trust_store,
+        record=settings.record,
+        osv_url=settings.osv_url,
+        vulnerability_db=settings.vulnerability_db,
+        cache_dir=settings.cache_dir,
+        timeout=settings.timeout,
+        retries=settings.retries,
+        jobs=settings.jobs,
+        all_files=True,
+    )
+    report = verify_gathered(
+        check, lambda _settings: Gathered(candidates), policy=policy, progress=progress
+    )
+    public = _public_indexes(settings, index_url)
+    if not public:
+        return report
+    reasons = _public_name_reasons(settings, public, index_url, candidates, policy)
+    return _with_reasons(report, reasons)
+
+
+def _upload_candidate(path: Path) -> Candidate:
+    candidate = dataclasses.replace(local_candidate(path), origin="upload")
+    # An upload that is not a readable archive is invalid input (exit 2), not a file whose
+    # behaviour could not be checked: nothing about it can be trusted.
+    with open_archive(path):
+        pass
+    return candidate
+
+
+def _public_indexes(settings: ScreenSettings, private: str | None) -> tuple[str, ...]:
+    if settings.offline:
+        return ()
+    if settings.public_index_urls is None:
+        urls = pip_index_settings().urls
+    else:
+        urls = tuple(normalize_index_url(url) for url in settings.public_index_urls)
+    return tuple(url for url in dict.fromkeys(urls) if url != private)
+
+
+def _public_name_reasons(
+    settings: ScreenSettings,
+    public: tuple[str, ...],
+    private: str | None,
+    candidates: Sequence[Candidate],
+    policy: Policy,
+) -> dict[NormalizedName, Reason]:
+    """``public-name`` for every candidate a public index serves and the policy does not bind
+    to the private index."""
+    reasons: dict[NormalizedName, Reason] = {}
+    cache_dir = settings.cache_dir or default_cache_dir()
+    with HttpSession(
+        cache_dir=cache_dir / "http", timeout=settings.timeout, retries=settings.retries
+    ) as session:
+        client = IndexClient(session, public)
+        for name in dict.fromkeys(c.name for c in candidates):
+            config = policy.rule("public-name", package=name)
+            bound = [b.url for b in policy.indexes if b.binds(name)]
+            if private is not None and private in bound:
+                continue  # the policy says the name is the private index's own
+            try:
+                serving = [url for url in public if _serves(client, url, name)]
+            except IncompleteError as exc:
+                reasons[name] = Reason(
+                    "public-name",
+                    config.on_error,
+                    f"could not ask the public index whether it serves {name}: {exc.one_line()}",
+                    unchecked=True,
+                )
+                continue
+            if serving:
+                reasons[name] = Reason(
+                    "public-name",
+                    config.decision,
+                    f"{name} is a public project on {', '.join(map(redact, serving))}; "
+                    "bind it to the private index ([[indexes]] packages) if it is yours",
+                )
+    return reasons
+
+
+def _serves(client: IndexClient, index_url: str, name: str) -> bool:
+    page = client.page(index_url, name)
+    return page is not None and len(page.files) > 0
+
+
+def _with_reasons(report: Report, reasons: dict[NormalizedName, Reason]) -> Report:
+    if not reasons:
+        return report
+    packages: list[PackageResult] = []
+    for package in report.packages:
+        reason = reasons.get(package.name)
+        if reason is not None:
+            package = dataclasses.replace(
+                package,
+                reasons=(*package.reasons, reason),
+                decision=Decision.worst((package.decision, reason.decision)),
+            )
+        packages.append(package)
+    decision = Decision.worst(p.decision for p in packages)
+    if report.errors:
+        decision = Decision.DENY
+    return dataclasses.replace(report, packages=tuple(packages), decision=decision)
