@@ -41,7 +41,7 @@ class _Parser(argparse.ArgumentParser):
 
 def build_parser() -> argparse.ArgumentParser:
     """The top-level parser with one subparser per command."""
-    from verify._cli import check, diff, install, policy, trust
+    from verify._cli import check, diff, gate, install, policy, quarantine, screen, trust
 
     parser = _Parser(
         prog="pip-verify",
@@ -55,8 +55,11 @@ def build_parser() -> argparse.ArgumentParser:
     commands.required = True
     check.register(commands)
     diff.register(commands)
+    gate.register(commands)
     install.register(commands)
     policy.register(commands)
+    quarantine.register(commands)
+    screen.register(commands)
     trust.register(commands)
     return parser
 

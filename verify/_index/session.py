@@ -10,10 +10,10 @@ from __future__ import annotations
 import logging
 import platform
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import BinaryIO, Protocol
 from urllib.parse import urlsplit
 
 import requests
@@ -33,6 +33,7 @@ __all__ = [
     "MAX_PAGE_BYTES",
     "HttpSession",
     "PageResponse",
+    "UploadResponse",
 ]
 
 logger = logging.getLogger(__name__)
@@ -69,6 +70,17 @@ class PageResponse:
     content_type: str
     body: bytes
     from_cache: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class UploadResponse:
+    """An index's answer to an upload, read whole, to hand back to the uploader."""
+
+    status: int
+    #: The HTTP reason phrase: upload APIs put their one-line refusal there.
+    reason: str
+    content_type: str
+    body: bytes
 
 
 class _TimeoutSession(requests.Session):
@@ -209,6 +221,39 @@ class HttpSession:
                     status=response.status_code,
                     content_type=response.headers.get("Content-Type", ""),
                     body=body,
+                )
+        except requests.RequestException as exc:
+            raise _network_error(url, exc) from exc
+
+    def post_upload(
+        self,
+        url: str,
+        body: BinaryIO,
+        *,
+        headers: Mapping[str, str],
+        max_bytes: int = MAX_PAGE_BYTES,
+    ) -> UploadResponse:
+        """POST ``body`` (a file, streamed) to an upload endpoint, exactly as given.
+
+        The upload gate forwards an uploader's request byte for byte with this, the
+        uploader's ``Content-Type`` and ``Authorization`` in ``headers``. An upload is not
+        idempotent: only a connection that could not be opened is retried (nothing was
+        sent), never a request that may have arrived; redirects are not followed, because
+        a redirected POST loses its body. Any status is returned; raises
+        :class:`~verify.errors.NetworkError` when the host cannot be reached or the answer
+        is over ``max_bytes``.
+        """
+        self._refuse_offline(url)
+        try:
+            with self._session("uploads").post(
+                url, data=body, headers=dict(headers), stream=True, allow_redirects=False
+            ) as response:
+                answer = _read_capped(response, max_bytes, url)
+                return UploadResponse(
+                    status=response.status_code,
+                    reason=response.reason or "",
+                    content_type=response.headers.get("Content-Type", ""),
+                    body=answer,
                 )
         except requests.RequestException as exc:
             raise _network_error(url, exc) from exc

@@ -1,0 +1,326 @@
+"""The upload gate: a WSGI application between uploaders and a private index.
+
+For each upload (the legacy upload API's multipart POST), in this order:
+
+1. the raw body is spooled to disk, at most ``max_upload_bytes`` (400 beyond);
+2. it is parsed and validated (:mod:`verify._upload.form`; 400 for anything malformed);
+3. the distribution is screened (:func:`verify._upload.verdict.screen_file`, or a worker
+   through the queue);
+4. accepted: the *same bytes* are forwarded to the upstream index with the uploader's own
+   ``Authorization`` and ``Content-Type``, and the uploader gets the upstream's answer;
+   refused: 403 with a one-line reason (twine prints the reason phrase) and the upload goes
+   to the quarantine; screening incomplete or upstream unreachable: 503, nothing published.
+
+Refusals are never 409, nor a 400 that says "already exists": ``twine --skip-existing``
+takes those for success. One JSON log line is written per decision.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import shutil
+import time
+import uuid
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+from werkzeug.datastructures import Authorization
+from werkzeug.wrappers import Request, Response
+
+from verify._index.session import HttpSession, UploadResponse
+from verify._index.urls import redact
+from verify._upload.form import BadUpload, UploadForm, copy_body, parse_upload
+from verify._upload.quarantine import HeldUpload, Quarantine
+from verify._upload.verdict import Outcome, Verdict, screen_file
+from verify.errors import IncompleteError, UsageError, VerifyError
+from verify.policy import Policy
+from verify.screen import ScreenSettings
+
+__all__ = ["GateConfig", "LocalScreener", "Screener", "UploadGate"]
+
+logger = logging.getLogger("verify.gate")
+
+#: PyPI's own default limit for one file.
+DEFAULT_MAX_UPLOAD = 100 * 1024 * 1024
+
+
+class Screener(Protocol):
+    """Screens one distribution file whose attestations lie beside it."""
+
+    def screen(self, path: Path) -> Verdict:
+        """The verdict; raises :class:`~verify.errors.VerifyError` when it cannot decide."""
+        ...
+
+
+class LocalScreener:
+    """Screens in this process (the default; the queue's workers use the same call)."""
+
+    def __init__(self, settings: ScreenSettings, policy: Policy) -> None:
+        self.settings = settings
+        self.policy = policy
+
+    def screen(self, path: Path) -> Verdict:
+        """See :class:`Screener`."""
+        return screen_file(path, self.settings, policy=self.policy)
+
+
+@dataclass(frozen=True, slots=True)
+class GateConfig:
+    """How the gate runs."""
+
+    #: The upstream index's upload URL (pypiserver: its root; devpi: the index URL).
+    upstream_url: str
+    #: Where uploads are spooled while they are screened (emptied at start-up).
+    work_dir: Path
+    max_upload_bytes: int = DEFAULT_MAX_UPLOAD
+    #: Refuse uploads without credentials before doing any work (401).
+    require_auth: bool = True
+
+
+class UploadGate:
+    """The WSGI application. Safe to call from many threads at once."""
+
+    def __init__(
+        self,
+        config: GateConfig,
+        *,
+        screener: Screener,
+        quarantine: Quarantine,
+        session: HttpSession,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.config = config
+        self.screener = screener
+        self.quarantine = quarantine
+        self.session = session
+        self._clock = clock
+        _reset_dir(config.work_dir)
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
+        """WSGI entry point."""
+        request = Request(environ)
+        response = self.handle(request)
+        return response(environ, start_response)
+
+    def handle(self, request: Request) -> Response:
+        """Answer one request."""
+        if request.method in ("GET", "HEAD"):
+            if request.path in ("/health", "/healthz"):
+                return _text(200, "OK", "ok\n")
+            return _text(
+                405,
+                "Method Not Allowed",
+                "pip-verify gate: POST uploads here (twine upload --repository-url URL)\n",
+                headers={"Allow": "POST"},
+            )
+        if request.method != "POST":
+            return _text(405, "Method Not Allowed", "only POST\n", headers={"Allow": "POST"})
+        started = self._clock()
+        record: dict[str, Any] = {
+            "event": "upload",
+            "client": _client(request),
+            "uploader": _uploader(request.authorization),
+        }
+        response = self._upload(request, record)
+        record["status"] = response.status_code
+        record["seconds"] = round(self._clock() - started, 3)
+        logger.info(json.dumps(record, sort_keys=True))
+        return response
+
+    def _upload(self, request: Request, record: dict[str, Any]) -> Response:
+        if self.config.require_auth and request.authorization is None:
+            record["decision"] = "unauthenticated"
+            return _text(
+                401,
+                "Credentials required",
+                "pip-verify gate: send the upstream index's credentials\n",
+                headers={"WWW-Authenticate": 'Basic realm="pip-verify gate"'},
+            )
+        work = self.config.work_dir / uuid.uuid4().hex
+        work.mkdir(mode=0o700)
+        try:
+            return self._screen_and_route(request, work, record)
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
+
+    def _screen_and_route(self, request: Request, work: Path, record: dict[str, Any]) -> Response:
+        body = work / "request.body"
+        content_type = request.headers.get("Content-Type", "")
+        try:
+            size = copy_body(
+                request.stream,
+                body,
+                limit=self.config.max_upload_bytes,
+                declared=request.content_length,
+            )
+            with body.open("rb") as stream:
+                form = parse_upload(
+                    stream, content_type=content_type, content_length=size, dest=work / "dist"
+                )
+        except BadUpload as exc:
+            record["decision"] = "bad-request"
+            record["reason"] = exc.one_line()
+            return _refusal(400, "Bad upload: " + exc.message, exc.one_line())
+        record.update(
+            filename=form.filename,
+            name=form.name,
+            version=form.version,
+            sha256=form.sha256,
+            attestations=len(form.attestations),
+        )
+        try:
+            verdict = self.screener.screen(form.path)
+        except UsageError as exc:  # the file itself is unusable: not a valid archive
+            record["decision"] = "bad-request"
+            record["reason"] = exc.one_line()
+            return _refusal(400, f"Bad upload: {exc.message}", exc.one_line())
+        except VerifyError as exc:
+            record["decision"] = "unavailable"
+            record["reason"] = exc.one_line()
+            return _refusal(
+                503,
+                f"pip-verify could not screen {form.filename}: {exc.message}",
+                exc.one_line() + "\nnothing was published; try again later",
+            )
+        record["reason"] = verdict.reason
+        if verdict.outcome is Outcome.REFUSE:
+            return self._hold(request, form, verdict, body, record)
+        if verdict.outcome is Outcome.UNAVAILABLE:
+            record["decision"] = "unavailable"
+            return _refusal(503, verdict.reason, verdict.reason + "\nnothing was published")
+        return self._forward(request, body, content_type, verdict, record)
+
+    def _hold(
+        self,
+        request: Request,
+        form: UploadForm,
+        verdict: Verdict,
+        body: Path,
+        record: dict[str, Any],
+    ) -> Response:
+        try:
+            entry = self.quarantine.hold(
+                HeldUpload(
+                    filename=form.filename,
+                    name=form.name,
+                    version=form.version,
+                    sha256=form.sha256,
+                    content_type=request.headers.get("Content-Type", ""),
+                    uploader=record["uploader"],
+                    client=record["client"],
+                    reason=verdict.reason,
+                    report_json=verdict.report_json,
+                ),
+                body,
+            )
+        except VerifyError as exc:
+            # Refused either way; the uploader must not be told it was kept when it was not.
+            record["decision"] = "refused"
+            record["quarantine_error"] = exc.one_line()
+            logger.error("could not quarantine %s: %s", form.filename, exc.one_line())
+            return _refusal(403, verdict.reason, verdict.reason + "\n(not quarantined)")
+        record["decision"] = "refused"
+        record["quarantine"] = entry.id
+        return _refusal(
+            403,
+            verdict.reason,
+            f"{verdict.reason}\nquarantined as {entry.id[:12]}; an admin can release it with "
+            f"`pip-verify quarantine release {entry.id[:12]}`",
+        )
+
+    def _forward(
+        self,
+        request: Request,
+        body: Path,
+        content_type: str,
+        verdict: Verdict,
+        record: dict[str, Any],
+    ) -> Response:
+        headers = {"Content-Type": content_type}
+        authorization = request.headers.get("Authorization")
+        if authorization:
+            headers["Authorization"] = authorization
+        try:
+            with body.open("rb") as stream:
+                answer = self.session.post_upload(self.config.upstream_url, stream, headers=headers)
+        except IncompleteError as exc:
+            record["decision"] = "upstream-unavailable"
+            record["reason"] = exc.one_line()
+            return _refusal(
+                503,
+                f"upstream index {redact(self.config.upstream_url)} is unreachable",
+                exc.one_line() + "\nnothing was published; try again later",
+            )
+        record["decision"] = "accepted"
+        record["upstream_status"] = answer.status
+        return _relay(answer)
+
+
+def _relay(answer: UploadResponse) -> Response:
+    """The upstream's answer, as the uploader should see it."""
+    response = Response(answer.body, content_type=answer.content_type or None)
+    response.status = f"{answer.status} {_phrase(answer.reason) or 'Upstream'}"
+    return response
+
+
+def _refusal(status: int, reason: str, body: str) -> Response:
+    # twine --skip-existing counts a 409, or a 400 saying "already exists", as success; text
+    # the uploader controls (a project name) must not turn a refusal into one.
+    return _text(status, _defuse(reason), _defuse(body) + "\n")
+
+
+_ALREADY_EXISTS = re.compile(r"already(\W*)exist", re.IGNORECASE)
+
+
+def _defuse(text: str) -> str:
+    return _ALREADY_EXISTS.sub(r"already\1[sic] exist", text)
+
+
+def _text(
+    status: int, reason: str, body: str, *, headers: dict[str, str] | None = None
+) -> Response:
+    response = Response(body, content_type="text/plain; charset=utf-8", headers=headers)
+    response.status = f"{status} {_phrase(reason)}"
+    return response
+
+
+def _phrase(text: str) -> str:
+    # A reason phrase is one line of latin-1 (RFC 9112): no CR/LF, nothing outside latin-1.
+    flat = " ".join(text.split())
+    return flat.encode("latin-1", "replace").decode("latin-1")[:300]
+
+
+def _client(request: Request) -> str | None:
+    address = request.remote_addr
+    port = request.environ.get("REMOTE_PORT")
+    if address is None:
+        return None
+    return f"{address}:{port}" if port else address
+
+
+def _uploader(authorization: Authorization | None) -> str | None:
+    """Who uploads: the Basic user name, never the password or a token's value."""
+    if authorization is None:
+        return None
+    if authorization.type == "basic":
+        return authorization.username or None
+    return f"<{authorization.type} token>"
+
+
+def _reset_dir(path: Path) -> None:
+    """Empty the spool: what a crash left there was never published nor quarantined."""
+    path.mkdir(parents=True, exist_ok=True, mode=0o700)
+    for child in path.iterdir():
+        try:
+            if child.is_dir() and not child.is_symlink():
+                shutil.rmtree(child)
+            else:
+                child.unlink()
+        except OSError as exc:
+            raise UsageError(
+                f"cannot clear the gate's work directory {path}: {exc.strerror}"
+            ) from exc
