@@ -374,3 +374,77 @@ def test_gate_usage_errors_exit_2(tmp_path: Path) -> None:
         )
         == 2
     )
+
+
+@pytest.mark.parametrize(
+    ("expect", "status", "rule"),
+    [
+        ("tinyweb:kind=GitHub,repository=acme/tinyweb,workflow=release.yml", 0, None),
+        (
+            "tinyweb:kind=GitHub,repository=acme/tinyweb,workflow=nightly.yml",
+            1,
+            "publisher-mismatch",
+        ),
+    ],
+)
+def test_twine_attestations_are_verified_against_the_pinned_publisher(
+    tmp_path: Path, upstream: PypiServer, expect: str, status: int, rule: str | None
+) -> None:
+    from tests.helpers.sigstore import GitHubIdentity, TestSigstore
+
+    sigstore = TestSigstore()
+    trust_config = tmp_path / "sigstore-trust.json"
+    trust_config.write_text(sigstore.client_trust_config_json())
+    wheel = build_wheel(_variant("feature").build(), tmp_path / "dist")
+    attestation = sigstore.attest(wheel, publisher=GitHubIdentity("acme/tinyweb", "release.yml"))
+    # twine upload --attestations sends <dist>.*.attestation files found beside each dist.
+    wheel.with_name(wheel.name + ".publish.attestation").write_text(attestation.model_dump_json())
+    policy = tmp_path / "attested.toml"
+    policy.write_text('extends = "default"\n[rules.provenance-required]\ndecision = "deny"\n')
+    gate = _gate(
+        tmp_path,
+        _upload_url(upstream),
+        "--trust-config",
+        str(trust_config),
+        "--expect",
+        expect,
+        "--policy",
+        str(policy),
+    )
+    with gate:
+        result = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "twine",
+                "upload",
+                "--attestations",
+                "--repository-url",
+                gate.url,
+                "-u",
+                USER,
+                "-p",
+                PASSWORD,
+                "--non-interactive",
+                "--disable-progress-bar",
+                str(wheel),
+                str(wheel.with_name(wheel.name + ".publish.attestation")),
+            ],
+            capture_output=True,
+            text=True,
+            env=_clean_env(),
+            timeout=120,
+            check=False,
+        )
+        (decision,) = gate.wait_for_decisions(1)
+    output = result.stdout + result.stderr
+    assert decision["attestations"] == 1
+    if status == 0:
+        assert result.returncode == 0, output
+        assert decision["decision"] == "accepted"
+        assert wheel.name in _published(upstream)
+    else:
+        assert result.returncode != 0
+        assert rule is not None
+        assert rule in output
+        assert wheel.name not in _published(upstream)
