@@ -13,7 +13,7 @@ import getpass
 import os
 import sys
 import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
@@ -107,6 +107,43 @@ class TrustStore:
         self.entries[canonicalize_name(name)] = TrustEntry(
             _expected(identity), "first-seen", date.today().isoformat(), version
         )
+
+    def record_from_report(self, report: Mapping[str, Any]) -> list[NormalizedName]:
+        """Record, as first seen, the verified publisher of every package in a JSON report
+        (``pip-verify/report/v1``) that the store does not know yet; return their names.
+
+        The upload gate screens without recording and calls this only once the upstream
+        index has taken the upload: a publisher is trusted for what was published, not for
+        an upload anyone could attempt.
+        """
+        recorded: list[NormalizedName] = []
+        packages = report.get("packages")
+        for package in packages if isinstance(packages, list) else ():
+            provenance = package.get("provenance") if isinstance(package, dict) else None
+            if not isinstance(provenance, dict) or provenance.get("status") != "verified":
+                continue
+            publisher = provenance.get("publisher")
+            name = canonicalize_name(str(package.get("name", "")))
+            if not isinstance(publisher, dict) or not name or self.get(name) is not None:
+                continue
+            table = {
+                key: publisher[key]
+                for key in ("kind", "repository", "workflow", "environment")
+                if isinstance(publisher.get(key), str)
+            }
+            try:
+                identity = ExpectedIdentity.from_table(table, origin="trust store")
+            except ValueError:
+                continue  # a publisher the store cannot pin (no repository): nothing to record
+            version = package.get("version")
+            self.entries[name] = TrustEntry(
+                identity,
+                "first-seen",
+                date.today().isoformat(),
+                str(version) if version is not None else None,
+            )
+            recorded.append(name)
+        return recorded
 
     def pin(self, name: str, identity: ExpectedIdentity) -> None:
         """Trust ``identity`` for ``name`` because a person said so."""

@@ -3,11 +3,13 @@ as a subprocess in front of it, and real ``twine upload`` and ``pip install``.""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import socket
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -251,6 +253,12 @@ def test_an_upstream_that_is_down_gets_503_and_nothing_is_kept(tmp_path: Path) -
     assert not _entries(tmp_path)
 
 
+def _spooled(tmp_path: Path) -> list[Path]:
+    """Files (not the gates' lock files) left in the spool."""
+    spool = tmp_path / "quarantine" / ".spool"
+    return [p for p in spool.rglob("*") if p.is_file() and p.suffix != ".lock"]
+
+
 def _entries(tmp_path: Path) -> list[Path]:
     root = tmp_path / "quarantine"
     if not root.exists():
@@ -300,7 +308,7 @@ def test_bad_requests_get_400_with_a_reason(tmp_path: Path, upstream: PypiServer
     assert health.status_code == 200
     assert _published(upstream) == {"tinyweb-1.0-py3-none-any.whl"}
     assert not _entries(tmp_path)
-    assert not list((tmp_path / "quarantine" / ".spool").iterdir())
+    assert not _spooled(tmp_path)
 
 
 def _pth_spec(name: str) -> DistSpec:
@@ -330,29 +338,40 @@ def test_twenty_concurrent_uploads_lose_nothing(tmp_path: Path, upstream: PypiSe
     assert len(_entries(tmp_path)) == 4
     assert len(decisions) == 20
     assert sorted(d["decision"] for d in decisions) == ["accepted"] * 16 + ["refused"] * 4
-    assert not list((tmp_path / "quarantine" / ".spool").iterdir())
+    assert not _spooled(tmp_path)
 
 
 def test_a_crash_mid_upload_leaves_nothing_behind(tmp_path: Path, upstream: PypiServer) -> None:
-    gate = _gate(tmp_path, _upload_url(upstream)).start()
-    try:
-        host, port = gate.url.removeprefix("http://").rstrip("/").split(":")
-        with socket.create_connection((host, int(port)), timeout=10) as sock:
-            sock.sendall(
-                b"POST / HTTP/1.1\r\nHost: gate\r\nAuthorization: Basic dXBsb2FkZXI6cw==\r\n"
-                b"Content-Type: multipart/form-data; boundary=b\r\n"
-                b"Content-Length: 1048576\r\n\r\n--b\r\nContent-Disposition: form-data; "
-                b'name="content"; filename="tinyweb-1.1-py3-none-any.whl"\r\n\r\nPK\x03\x04'
-            )
-            gate.kill()
-    finally:
-        gate.stop()
-    spool = tmp_path / "quarantine" / ".spool"
+    # The baseline index accepts connections and never answers: screening hangs, with the
+    # upload spooled, until the gate is killed.
+    wheel = build_wheel(_variant("feature").build(), tmp_path / "dist")
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(16)
+        silent_index = f"http://127.0.0.1:{silent.getsockname()[1]}/simple/"
+        gate = _gate(
+            tmp_path, _upload_url(upstream), "--index", silent_index, "--timeout", "60"
+        ).start()
+        spool = tmp_path / "quarantine" / ".spool"
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            pending = pool.submit(post_upload, gate.url, wheel)
+            try:
+                deadline = time.monotonic() + 30
+                while not list(spool.rglob("request.body")) and time.monotonic() < deadline:
+                    time.sleep(0.01)
+                assert list(spool.rglob("request.body")), "the upload never reached the spool"
+                gate.kill()
+            finally:
+                gate.stop()
+            with pytest.raises(requests.ConnectionError):
+                pending.result()
+    (crashed,) = [p for p in spool.iterdir() if p.is_dir()]
     with _gate(tmp_path, _upload_url(upstream)) as restarted:
         listed = _quarantine(tmp_path, "list", "--format", "json")
         assert restarted.url
+        assert not crashed.exists()
     assert json.loads(listed.stdout) == []
-    assert not spool.exists() or not list(spool.iterdir())
+    assert not list(spool.iterdir())  # a clean stop removes the gate's own spool too
     assert _published(upstream) == {"tinyweb-1.0-py3-none-any.whl"}
 
 
@@ -448,3 +467,51 @@ def test_twine_attestations_are_verified_against_the_pinned_publisher(
         assert rule is not None
         assert rule in output
         assert wheel.name not in _published(upstream)
+
+
+def test_first_seen_publishers_are_recorded_only_for_what_was_published(
+    tmp_path: Path, upstream: PypiServer
+) -> None:
+    from tests.helpers.sigstore import GitHubIdentity, TestSigstore
+    from verify.trust_store import TrustStore
+
+    sigstore = TestSigstore()
+    trust_config = tmp_path / "sigstore-trust.json"
+    trust_config.write_text(sigstore.client_trust_config_json())
+
+    def attested(version: str, repository: str) -> Path:
+        spec = dataclasses.replace(_variant("feature").build(), version=version)
+        wheel = build_wheel(spec, tmp_path / f"dist-{version}-{repository.replace('/', '-')}")
+        attestation = sigstore.attest(wheel, publisher=GitHubIdentity(repository, "release.yml"))
+        wheel.with_name(wheel.name + ".publish.attestation").write_text(
+            attestation.model_dump_json()
+        )
+        return wheel
+
+    def upload(gate: GateProcess, wheel: Path, password: str = PASSWORD) -> requests.Response:
+        attestation = json.loads(wheel.with_name(wheel.name + ".publish.attestation").read_text())
+        return post_upload(
+            gate.url,
+            wheel,
+            auth=(USER, password),
+            fields={"attestations": json.dumps([attestation])},
+        )
+
+    store = tmp_path / "trust.toml"
+    with _gate(tmp_path, _upload_url(upstream), "--trust-config", str(trust_config)) as gate:
+        # Refused upstream (bad password): screened, but nothing is learnt from it.
+        hijack = attested("1.1", "mallory/tinyweb")
+        assert upload(gate, hijack, password="wrong").status_code in (401, 403)
+        assert not store.exists() or TrustStore.load(store).get("tinyweb") is None
+        # Published: its publisher becomes the trusted one.
+        assert upload(gate, attested("1.1", "acme/tinyweb")).status_code == 200
+        entry = TrustStore.load(store).get("tinyweb")
+        assert entry is not None
+        assert entry.identity.repository == "acme/tinyweb"
+        # The next release from another repository is refused and quarantined.
+        later = upload(gate, attested("1.2", "mallory/tinyweb"))
+        decisions = gate.wait_for_decisions(3)
+    assert later.status_code == 403
+    assert "publisher-change" in later.reason
+    assert decisions[1]["recorded"] == ["tinyweb"]
+    assert "tinyweb-1.2-py3-none-any.whl" not in _published(upstream)

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import logging
 import re
+import signal
 import sys
 from pathlib import Path
 from typing import Any
@@ -19,6 +21,7 @@ from verify._upload.quarantine import Quarantine
 from verify._upload.server import serve
 from verify.errors import UsageError
 from verify.policy import load_policy
+from verify.trust_store import DEFAULT_TRUST_STORE
 
 __all__ = ["parse_size", "register"]
 
@@ -130,7 +133,9 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError("--threads must be at least 1")
     if args.index is None:
         args.index = urljoin(upstream, "simple/")
-    settings = screen_settings(args, ())
+    # The gate records first-seen publishers itself, and only for uploads the upstream took.
+    settings = dataclasses.replace(screen_settings(args, ()), record=False)
+    trust_store = None if args.no_record else (args.trust_store or DEFAULT_TRUST_STORE)
     screener: Screener
     if args.broker:
         from verify._upload.queue import QueueScreener
@@ -147,6 +152,7 @@ def run(args: argparse.Namespace) -> int:
                 work_dir=args.quarantine / ".spool",
                 max_upload_bytes=args.max_upload_size,
                 require_auth=not args.allow_anonymous,
+                trust_store=trust_store,
             ),
             screener=screener,
             quarantine=quarantine,
@@ -161,12 +167,22 @@ def run(args: argparse.Namespace) -> int:
                 flush=True,
             )
 
-        serve(
-            app,
-            host=host,
-            port=port,
-            threads=args.threads,
-            max_upload_bytes=args.max_upload_size,
-            on_ready=ready,
-        )
+        # A service manager stops the gate with SIGTERM: shut down as on Ctrl-C.
+        previous = signal.signal(signal.SIGTERM, _interrupt)
+        try:
+            serve(
+                app,
+                host=host,
+                port=port,
+                threads=args.threads,
+                max_upload_bytes=args.max_upload_size,
+                on_ready=ready,
+            )
+        finally:
+            signal.signal(signal.SIGTERM, previous)
+            app.close()
     return 0
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt

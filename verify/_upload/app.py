@@ -19,8 +19,10 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import re
 import shutil
+import sys
 import time
 import uuid
 from collections.abc import Callable, Iterable
@@ -39,6 +41,7 @@ from verify._upload.verdict import Outcome, Verdict, screen_file
 from verify.errors import IncompleteError, UsageError, VerifyError
 from verify.policy import Policy
 from verify.screen import ScreenSettings
+from verify.trust_store import TrustStore
 
 __all__ = ["GateConfig", "LocalScreener", "Screener", "UploadGate"]
 
@@ -79,6 +82,9 @@ class GateConfig:
     max_upload_bytes: int = DEFAULT_MAX_UPLOAD
     #: Refuse uploads without credentials before doing any work (401).
     require_auth: bool = True
+    #: The trust store that learns first-seen publishers, once the upstream took the upload
+    #: (screening itself records nothing); ``None``: record nothing.
+    trust_store: Path | None = None
 
 
 class UploadGate:
@@ -98,7 +104,11 @@ class UploadGate:
         self.quarantine = quarantine
         self.session = session
         self._clock = clock
-        _reset_dir(config.work_dir)
+        self._spool = _Spool(config.work_dir)
+
+    def close(self) -> None:
+        """Release the spool (uploads in flight are abandoned, as in a crash)."""
+        self._spool.close()
 
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
         """WSGI entry point."""
@@ -140,7 +150,7 @@ class UploadGate:
                 "pip-verify gate: send the upstream index's credentials\n",
                 headers={"WWW-Authenticate": 'Basic realm="pip-verify gate"'},
             )
-        work = self.config.work_dir / uuid.uuid4().hex
+        work = self._spool.path / uuid.uuid4().hex
         work.mkdir(mode=0o700)
         try:
             return self._screen_and_route(request, work, record)
@@ -257,7 +267,21 @@ class UploadGate:
             )
         record["decision"] = "accepted"
         record["upstream_status"] = answer.status
+        if 200 <= answer.status < 300 and self.config.trust_store is not None:
+            record["recorded"] = self._record_publishers(verdict, self.config.trust_store)
         return _relay(answer)
+
+    def _record_publishers(self, verdict: Verdict, path: Path) -> list[str]:
+        """Trust on first use, for what was published: never fails the upload."""
+        try:
+            store = TrustStore.load(path)
+            names = store.record_from_report(json.loads(verdict.report_json))
+            if names:
+                store.save_recorded(names)
+        except (VerifyError, OSError, ValueError) as exc:
+            logger.error("could not record first-seen publishers in %s: %s", path, exc)
+            return []
+        return [str(name) for name in names]
 
 
 def _relay(answer: UploadResponse) -> Response:
@@ -311,16 +335,55 @@ def _uploader(authorization: Authorization | None) -> str | None:
     return f"<{authorization.type} token>"
 
 
-def _reset_dir(path: Path) -> None:
-    """Empty the spool: what a crash left there was never published nor quarantined."""
-    path.mkdir(parents=True, exist_ok=True, mode=0o700)
-    for child in path.iterdir():
+if sys.platform != "win32":
+    import fcntl
+
+
+class _Spool:
+    """This process's directory for uploads being screened, under the shared ``root``.
+
+    Gates may share a quarantine (several processes behind one load balancer), so each claims
+    its own ``<root>/<id>/`` and holds an exclusive lock on ``<root>/<id>.lock`` while it runs.
+    At start-up, directories whose lock nobody holds are what crashed gates left: uploads that
+    were never published nor quarantined, removed then. Without ``fcntl`` (Windows) only the
+    process's own directory is managed.
+    """
+
+    def __init__(self, root: Path) -> None:
         try:
-            if child.is_dir() and not child.is_symlink():
-                shutil.rmtree(child)
-            else:
-                child.unlink()
+            root.mkdir(parents=True, exist_ok=True, mode=0o700)
+            name = f"{os.getpid()}-{uuid.uuid4().hex[:12]}"
+            self.path = root / name
+            self._lock = (root / f"{name}.lock").open("a")
+            if sys.platform != "win32":
+                fcntl.flock(self._lock.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+                self._remove_abandoned(root)
+            self.path.mkdir(mode=0o700)
         except OSError as exc:
             raise UsageError(
-                f"cannot clear the gate's work directory {path}: {exc.strerror}"
+                f"cannot set up the gate's spool directory {root}: {exc.strerror or exc}"
             ) from exc
+
+    def close(self) -> None:
+        """Remove this process's directory and lock (at a clean shutdown)."""
+        shutil.rmtree(self.path, ignore_errors=True)
+        self.path.with_name(self.path.name + ".lock").unlink(missing_ok=True)
+        self._lock.close()
+
+    def _remove_abandoned(self, root: Path) -> None:
+        if sys.platform == "win32":
+            return
+        for lock_path in root.glob("*.lock"):
+            if lock_path.stem == self.path.name:
+                continue
+            with lock_path.open("a") as handle:
+                try:
+                    fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+                except BlockingIOError:
+                    continue  # a live gate's
+                shutil.rmtree(root / lock_path.stem, ignore_errors=True)
+                lock_path.unlink(missing_ok=True)
+        for child in root.iterdir():
+            # A directory with no lock file: left by a crash between the two steps above.
+            if child.is_dir() and not (root / f"{child.name}.lock").exists():
+                shutil.rmtree(child, ignore_errors=True)
