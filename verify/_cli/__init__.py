@@ -41,7 +41,17 @@ class _Parser(argparse.ArgumentParser):
 
 def build_parser() -> argparse.ArgumentParser:
     """The top-level parser with one subparser per command."""
-    from verify._cli import check, diff, gate, install, policy, quarantine, screen, trust
+    from verify._cli import (
+        check,
+        diff,
+        gate,
+        install,
+        policy,
+        quarantine,
+        screen,
+        trust,
+        worker,
+    )
 
     parser = _Parser(
         prog="pip-verify",
@@ -61,6 +71,7 @@ def build_parser() -> argparse.ArgumentParser:
     quarantine.register(commands)
     screen.register(commands)
     trust.register(commands)
+    worker.register(commands)
     return parser
 
 

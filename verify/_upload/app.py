@@ -197,6 +197,10 @@ class UploadGate:
                 exc.one_line() + "\nnothing was published; try again later",
             )
         record["reason"] = verdict.reason
+        if verdict.exit_code == 2:
+            # A worker's answer for what screen_file raises here: the file is unusable.
+            record["decision"] = "bad-request"
+            return _refusal(400, f"Bad upload: {verdict.reason}", verdict.reason)
         if verdict.outcome is Outcome.REFUSE:
             return self._hold(request, form, verdict, body, record)
         if verdict.outcome is Outcome.UNAVAILABLE:
