@@ -102,6 +102,8 @@ class GateProcess:
                 self._process.wait()
         if self._reader is not None:
             self._reader.join(timeout=5)
+        if self._process is not None and self._process.stderr is not None:
+            self._process.stderr.close()
 
     def __enter__(self) -> GateProcess:
         return self.start()

@@ -370,7 +370,14 @@ class QueueScreener:
                 task_id=task_id,
                 queue=QUEUE_NAME,
             )
-            data = self._wait(result, path.name)
+            try:
+                data = self._wait(result, path.name)
+            finally:
+                # Stop listening for this result now, while the broker is known: otherwise
+                # the result object's finaliser unsubscribes later, and if Redis is gone by
+                # then Celery retries for twenty seconds and raises in the garbage collector.
+                with contextlib.suppress(Exception):
+                    self._app.backend.remove_pending_result(result)
             # The workers cache the verdict under the job key and their configuration;
             # Celery's copy is not needed once read. Dropping it is best effort.
             with contextlib.suppress(Exception):
