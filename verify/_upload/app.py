@@ -38,7 +38,7 @@ from verify._index.urls import redact
 from verify._upload.form import BadUpload, UploadForm, copy_body, parse_upload
 from verify._upload.quarantine import HeldUpload, Quarantine
 from verify._upload.verdict import Outcome, Verdict, screen_file
-from verify.errors import IncompleteError, UsageError, VerifyError
+from verify.errors import ArchiveError, IncompleteError, UsageError, VerifyError
 from verify.policy import Policy
 from verify.screen import ScreenSettings
 from verify.trust_store import TrustStore
@@ -154,6 +154,14 @@ class UploadGate:
         work.mkdir(mode=0o700)
         try:
             return self._screen_and_route(request, work, record)
+        except Exception:  # a bug: fail closed, publish nothing, keep serving the others
+            logger.exception("pip-verify gate: internal error while handling an upload")
+            record["decision"] = "internal-error"
+            return _refusal(
+                500,
+                "pip-verify gate internal error",
+                "pip-verify gate: internal error; nothing was published (see the gate's log)",
+            )
         finally:
             shutil.rmtree(work, ignore_errors=True)
 
@@ -184,13 +192,17 @@ class UploadGate:
         )
         try:
             verdict = self.screener.screen(form.path)
-        except UsageError as exc:  # the file itself is unusable: not a valid archive
+        except ArchiveError as exc:  # the file itself is unusable: not a valid archive
             record["decision"] = "bad-request"
             record["reason"] = exc.one_line()
             return _refusal(400, f"Bad upload: {exc.message}", exc.one_line())
         except VerifyError as exc:
+            # The gate's own set-up (a trust store or trust root it cannot read) or a service
+            # it needs: not the uploader's fault, and worth retrying once fixed.
             record["decision"] = "unavailable"
             record["reason"] = exc.one_line()
+            if isinstance(exc, UsageError):
+                logger.error("pip-verify gate: cannot screen uploads: %s", exc.one_line())
             return _refusal(
                 503,
                 f"pip-verify could not screen {form.filename}: {exc.message}",
