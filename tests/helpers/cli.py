@@ -19,8 +19,10 @@ def check_json(
     tmp_path: Path,
     *argv: str,
     policy: Path | None = None,
+    command: str = "check",
 ) -> tuple[int, dict[str, Any]]:
-    """Run ``check`` with a JSON report in ``tmp_path``; return the exit code and the report.
+    """Run ``check`` (or ``command``, which writes the same report: ``screen``) with a JSON
+    report in ``tmp_path``; return the exit code and the report.
 
     ``policy`` goes before ``argv``, so a ``--policy`` a test passes itself wins.
     """
@@ -28,7 +30,7 @@ def check_json(
     first = ["--policy", str(policy)] if policy is not None else []
     code = main(
         [
-            "check",
+            command,
             *first,
             *argv,
             "--cache-dir",

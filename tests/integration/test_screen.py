@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import shutil
 from pathlib import Path
 from typing import Any
@@ -10,6 +9,7 @@ from typing import Any
 import pytest
 
 from tests.helpers import PackageIndex, assert_no_traceback
+from tests.helpers.cli import check_json
 from tests.helpers.corpus import BASE, BENIGN, MALICIOUS
 from tests.helpers.dists import DistSpec, build_wheel
 from tests.helpers.policies import without_provenance_requirement
@@ -26,25 +26,13 @@ def _variant(variant_id: str) -> Any:
 def screen_json(
     capsys: pytest.CaptureFixture[str], tmp_path: Path, *argv: str, policy: Path | None = None
 ) -> tuple[int, dict[str, Any]]:
-    report = tmp_path / "screen.json"
-    first = ["--policy", str(policy or without_provenance_requirement())]
-    code = main(
-        [
-            "screen",
-            *first,
-            *argv,
-            "--cache-dir",
-            str(tmp_path / "cache"),
-            "--format",
-            "json",
-            "-o",
-            str(report),
-        ]
+    return check_json(
+        capsys,
+        tmp_path,
+        *argv,
+        policy=policy or without_provenance_requirement(),
+        command="screen",
     )
-    captured = capsys.readouterr()
-    assert_no_traceback(captured.out + captured.err)
-    data: dict[str, Any] = json.loads(report.read_text()) if report.exists() else {}
-    return code, data
 
 
 @pytest.fixture

@@ -17,7 +17,7 @@ from verify._index.session import DEFAULT_RETRIES, DEFAULT_TIMEOUT
 from verify._resolve.pip_report import TargetEnvironment
 from verify.check import CheckSettings, run_check, sort_inputs
 
-__all__ = ["register", "settings_from_args"]
+__all__ = ["register", "settings_from_args", "verification_options"]
 
 
 def register(commands: Any) -> None:
@@ -83,21 +83,29 @@ def settings_from_args(args: argparse.Namespace) -> CheckSettings:
         ),
         allow_source_builds=args.allow_source_builds,
         all_files=args.all_files,
-        offline=args.offline,
-        policy_path=args.policy,
-        trust_config=args.trust_config,
-        expect=tuple(args.expect),
-        trust_store=args.trust_store,
-        record=not args.no_record,
-        osv_url=args.osv_url,
-        vulnerability_db=args.vulnerability_db,
-        cache_dir=args.cache_dir,
-        timeout=args.timeout,
-        retries=max(0, args.retries),
-        jobs=max(1, args.jobs),
         behaviour=not args.no_behaviour,
         base=args.base,
+        **verification_options(args),
     )
+
+
+def verification_options(args: argparse.Namespace) -> dict[str, Any]:
+    """The settings :func:`add_verification_arguments` collects, under the field names that
+    :class:`~verify.check.CheckSettings` and :class:`~verify.screen.ScreenSettings` share."""
+    return {
+        "offline": args.offline,
+        "policy_path": args.policy,
+        "trust_config": args.trust_config,
+        "expect": tuple(args.expect),
+        "trust_store": args.trust_store,
+        "record": not args.no_record,
+        "osv_url": args.osv_url,
+        "vulnerability_db": args.vulnerability_db,
+        "cache_dir": args.cache_dir,
+        "timeout": args.timeout,
+        "retries": max(0, args.retries),
+        "jobs": max(1, args.jobs),
+    }
 
 
 def run(args: argparse.Namespace) -> int:

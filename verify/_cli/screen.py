@@ -10,7 +10,7 @@ from typing import Any
 
 from rich.console import Console
 
-from verify._cli.check import add_verification_arguments
+from verify._cli.check import add_verification_arguments, verification_options
 from verify._cli.output import add_output_arguments, emit_report, exit_code_for
 from verify._cli.progress import DownloadProgress
 from verify.screen import ScreenSettings, run_screen
@@ -78,18 +78,7 @@ def screen_settings(args: argparse.Namespace, files: tuple[Path, ...]) -> Screen
         files=files,
         index_url=args.index,
         public_index_urls=public,
-        policy_path=args.policy,
-        trust_config=args.trust_config,
-        expect=tuple(args.expect),
-        trust_store=args.trust_store,
-        record=not args.no_record,
-        osv_url=args.osv_url,
-        vulnerability_db=args.vulnerability_db,
-        cache_dir=args.cache_dir,
-        timeout=args.timeout,
-        retries=max(0, args.retries),
-        jobs=max(1, args.jobs),
-        offline=args.offline,
+        **verification_options(args),
     )
 
 
