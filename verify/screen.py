@@ -133,7 +133,16 @@ def run_screen(
     )
     public = _public_indexes(settings, index_url)
     if not public:
-        return report
+        why = (
+            "--offline"
+            if settings.offline
+            else "turned off"
+            if settings.public_index_urls == ()
+            else "pip is configured with no index but the private one (pass --public-index)"
+        )
+        return dataclasses.replace(
+            report, warnings=(*report.warnings, f"public-name was not checked: {why}")
+        )
     reasons = _public_name_reasons(settings, public, index_url, candidates, policy)
     return _with_reasons(report, reasons)
 

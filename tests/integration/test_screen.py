@@ -61,6 +61,7 @@ def test_a_benign_release_passes_against_its_predecessor(
     (summary,) = package["behaviour"]
     assert summary["baseline"] == "tinyweb-1.0-py3-none-any.whl"
     assert "behaviour" in report["checks"]
+    assert report["warnings"] == ["public-name was not checked: turned off"]
 
 
 def test_a_release_that_adds_a_pth_file_is_refused(
@@ -210,3 +211,20 @@ def test_unusable_inputs_exit_2(
 def _write(path: Path, text: str) -> Path:
     path.write_text(text)
     return path
+
+
+def test_no_public_index_to_ask_is_said_in_the_report(
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    private: PackageIndex,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # pip is configured with the private index alone: there is no public index to ask.
+    monkeypatch.setenv("PIP_INDEX_URL", private.url)
+    wheel = build_wheel(_variant("feature").build(), tmp_path / "upload")
+    code, report = screen_json(capsys, tmp_path, str(wheel), "--index", private.url)
+    assert code == 0, report
+    assert report["warnings"] == [
+        "public-name was not checked: pip is configured with no index but the private one "
+        "(pass --public-index)"
+    ]
