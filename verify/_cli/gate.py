@@ -9,19 +9,18 @@ import re
 import signal
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin, urlsplit
 
 from verify._cli.check import add_verification_arguments
 from verify._cli.screen import add_screen_arguments, screen_settings
-from verify._index.session import HttpSession
 from verify._index.urls import redact
-from verify._upload.app import DEFAULT_MAX_UPLOAD, GateConfig, LocalScreener, Screener, UploadGate
-from verify._upload.quarantine import Quarantine
-from verify._upload.server import serve
+from verify._upload import DEFAULT_MAX_UPLOAD
 from verify.errors import UsageError
-from verify.policy import load_policy
 from verify.trust_store import DEFAULT_TRUST_STORE
+
+if TYPE_CHECKING:
+    from verify._upload.app import Screener
 
 __all__ = ["parse_size", "register"]
 
@@ -125,6 +124,14 @@ def _configure_decision_log() -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Run the gate until interrupted."""
+    # Imported here: the server and its framework cost start-up time every other command
+    # would pay.
+    from verify._index.session import HttpSession
+    from verify._upload.app import GateConfig, LocalScreener, UploadGate
+    from verify._upload.quarantine import Quarantine
+    from verify._upload.server import serve
+    from verify.policy import load_policy
+
     upstream = args.upstream if args.upstream.endswith("/") else args.upstream + "/"
     if urlsplit(upstream).scheme not in ("http", "https"):
         raise UsageError(f"--upstream must be an http(s) URL, not {redact(upstream)}")

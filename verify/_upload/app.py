@@ -35,6 +35,7 @@ from werkzeug.wrappers import Request, Response
 
 from verify._index.session import HttpSession, UploadResponse
 from verify._index.urls import redact
+from verify._upload import DEFAULT_MAX_UPLOAD
 from verify._upload.form import BadUpload, UploadForm, copy_body, parse_upload
 from verify._upload.quarantine import HeldUpload, Quarantine
 from verify._upload.verdict import Outcome, Verdict, screen_file
@@ -46,9 +47,6 @@ from verify.trust_store import TrustStore
 __all__ = ["GateConfig", "LocalScreener", "Screener", "UploadGate"]
 
 logger = logging.getLogger("verify.gate")
-
-#: PyPI's own default limit for one file.
-DEFAULT_MAX_UPLOAD = 100 * 1024 * 1024
 
 
 class Screener(Protocol):
