@@ -7,24 +7,25 @@ done (``task_acks_late``), and give it back if their process dies
 (``task_reject_on_worker_lost``), so a job is never lost with a crashed worker.
 
 Jobs are idempotent and keyed by :func:`job_key`, a sha256 over the file's name and bytes and
-its attestation files. Two caches avoid analysing a file twice:
-
-* the gate reuses Celery's stored result for the task id ``pip-verify-screen-<job key>``
-  (kept :data:`RESULT_EXPIRES` seconds), whatever worker produced it;
-* a worker reuses the verdict another worker stored under
-  ``pip-verify:verdict:<job key>:<config digest>`` (kept :data:`VERDICT_TTL` seconds), where
-  the config digest covers the pip-verify version, the policy file's bytes and every
-  setting that can change a verdict. A Redis ``SET NX`` lock per key makes the second of two
-  workers given the same job wait for the first one's verdict instead of analysing it too.
+its attestation files. A worker reuses the verdict another worker stored under
+``pip-verify:verdict:<job key>:<config digest>`` (kept :data:`VERDICT_TTL` seconds), where the
+config digest covers the pip-verify version, the policy file's bytes and every setting that
+can change a verdict; a Redis ``SET NX`` lock per key makes the second of two workers given
+the same job wait for the first one's verdict instead of analysing it too. Each request from
+the gate is its own task (its id is the job key and a random suffix), so a stored result is
+never taken for the answer to a new request: workers may have a new policy since.
 
 Verdicts that say screening could not complete (``unavailable``) are never reused: the next
 upload of the same file is screened again.
 
-A distribution the screen rejects as unusable input (not an archive, a truncated archive:
-:class:`~verify.errors.UsageError`, exit 2) is *refused*, with exit code 2 and an empty
-report (``{}``): the upload is at fault, the answer depends only on its bytes, and the gate
-answers 403 as for a policy denial. A policy file that stopped loading on the worker is not
-the upload's fault: that verdict is ``unavailable`` (exit 3).
+A distribution that is not a readable archive (:class:`~verify.errors.ArchiveError`) is
+*refused* with exit code 2 and an empty report (``{}``): the upload is at fault and the answer
+depends only on its bytes; the gate answers 400, as it does when it screens in-process.
+Anything else that stops screening (the worker's own policy or trust store, a service it
+needs) is not the upload's fault: that verdict is ``unavailable`` (exit 3, the gate's 503).
+
+Workers record nothing in the trust store: the gate records a first-seen publisher once the
+upstream index has taken the upload.
 
 Redis counters, for operators and the tests: ``pip-verify:stats:analysed`` (real analyses),
 ``pip-verify:stats:cache-hits`` (verdicts a worker reused) and
@@ -58,6 +59,7 @@ from verify import __version__
 from verify._index.urls import redact
 from verify._upload.verdict import MAX_REASON, Outcome, Verdict, screen_file
 from verify.errors import (
+    ArchiveError,
     IncompleteError,
     InvalidInputError,
     PolicyError,
@@ -512,11 +514,9 @@ def _screen_files(
                 handle.write(item.data)
         try:
             return screen_file(workdir / dist.name, settings)
-        except PolicyError as exc:
-            return _unavailable(dist.name, exc, workdir)
-        except UsageError as exc:
+        except ArchiveError as exc:
             return _refused(dist.name, exc, workdir)
-        except IncompleteError as exc:
+        except (UsageError, IncompleteError) as exc:
             return _unavailable(dist.name, exc, workdir)
 
 
@@ -639,6 +639,8 @@ def run_worker(
 
     if concurrency < 1:
         raise UsageError("the worker needs a concurrency of at least 1")
+    # The gate records first-seen publishers, and only for what was published.
+    settings = dataclasses.replace(settings, record=False)
     app = make_app(broker_url)
     config_digest(settings)  # fail now, not in every job, on an unreadable policy file
     load_policy(settings.policy_path)
