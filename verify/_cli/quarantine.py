@@ -150,16 +150,23 @@ def run_list(args: argparse.Namespace) -> int:
         sys.stdout.write(json.dumps([e.to_dict() for e in entries], indent=2) + "\n")
         return 0
     table = Table(title=str(quarantine.root), show_edge=False, header_style="bold")
-    for column in ("id", "filename", "received", "uploader", "state", "reason"):
-        table.add_column(column, overflow="fold")
+    # The id, time and state stay whole; the file, the uploader and the reason share the rest.
+    table.add_column("id", no_wrap=True)
+    table.add_column("filename", overflow="fold", ratio=2, min_width=12)
+    table.add_column("received", no_wrap=True)
+    table.add_column("uploader", overflow="fold", ratio=1, min_width=8)
+    table.add_column("state", no_wrap=True)
+    table.add_column("reason", overflow="fold", ratio=3, min_width=16)
     for entry in entries:
+        # The gate's reasons start "pip-verify refused FILE: "; the row names the file.
+        reason = entry.reason.removeprefix(f"pip-verify refused {entry.filename}: ")
         table.add_row(
             entry.id[:12],
             Text(_printable(entry.filename)),
             _when(entry.received),
             Text(_printable(entry.uploader)),
             entry.state.value,
-            Text(_shorten(_printable(entry.reason), _REASON_WIDTH)),
+            Text(_shorten(_printable(reason), _REASON_WIDTH)),
         )
     console = Console(highlight=False)
     console.print(table)
