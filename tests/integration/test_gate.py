@@ -515,3 +515,41 @@ def test_first_seen_publishers_are_recorded_only_for_what_was_published(
     assert "publisher-change" in later.reason
     assert decisions[1]["recorded"] == ["tinyweb"]
     assert "tinyweb-1.2-py3-none-any.whl" not in _published(upstream)
+
+
+def _uv() -> str:
+    try:
+        from uv import find_uv_bin
+    except ImportError:
+        pytest.skip("uv is not installed (it is in the test extra)")
+    return str(find_uv_bin())
+
+
+def test_uv_publish_goes_through_the_gate(tmp_path: Path, upstream: PypiServer) -> None:
+    uv = _uv()
+    clean = build_wheel(_variant("feature").build(), tmp_path / "clean")
+    hooked = build_wheel(_variant("pth-file").build(), tmp_path / "hooked")
+
+    def publish(gate: GateProcess, wheel: Path) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [
+                *(uv, "publish", "--no-config", "--publish-url", gate.url),
+                *("-u", USER, "-p", PASSWORD, str(wheel)),
+            ],
+            capture_output=True,
+            text=True,
+            env={**_clean_env(), "UV_CACHE_DIR": str(tmp_path / "uv-cache")},
+            timeout=120,
+            check=False,
+        )
+
+    with _gate(tmp_path, _upload_url(upstream)) as gate:
+        refused = publish(gate, hooked)
+        accepted = publish(gate, clean)
+        decisions = gate.wait_for_decisions(2)
+    assert refused.returncode != 0
+    assert "403" in refused.stderr
+    assert "pth-exec" in refused.stderr
+    assert accepted.returncode == 0, accepted.stderr
+    assert [d["decision"] for d in decisions] == ["refused", "accepted"]
+    assert clean.name in _published(upstream)
