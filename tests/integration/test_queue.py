@@ -407,3 +407,20 @@ def test_the_gate_screens_on_the_workers(
     # Both verdicts came from the workers (analysed, or from the verdicts they share).
     assert _count(store, STAT_ANALYSED) + _count(store, STAT_CACHE_HITS) == answered + 2
     assert len([p for p in (tmp_path / "quarantine").iterdir() if not p.name.startswith(".")]) == 1
+
+
+def test_the_verdict_cache_key_follows_the_policy_and_the_trust_store(tmp_path: Path) -> None:
+    from verify._upload.queue import config_digest
+    from verify.screen import ScreenSettings
+
+    policy = tmp_path / "policy.toml"
+    policy.write_text('extends = "default"\n')
+    store = tmp_path / "trust.toml"
+    settings = ScreenSettings(files=(), policy_path=policy, trust_store=store)
+    before = config_digest(settings)
+    assert config_digest(settings) == before
+    store.write_text("version = 1\n")  # an admin accepted or pinned a publisher
+    with_store = config_digest(settings)
+    assert with_store != before
+    policy.write_text('extends = "strict"\n')
+    assert config_digest(settings) not in (before, with_store)

@@ -67,6 +67,7 @@ from verify.errors import (
     VerifyError,
 )
 from verify.screen import DIST_SUFFIXES, ScreenSettings
+from verify.trust_store import DEFAULT_TRUST_STORE
 
 if TYPE_CHECKING:
     import celery  # type: ignore[import-untyped]
@@ -444,7 +445,7 @@ class QueueScreener:
 def config_digest(settings: ScreenSettings) -> str:
     """A hex sha256 over what decides a verdict besides the file: the pip-verify version, the
     policy file's bytes (``<default>`` for the embedded policy), the Sigstore trust config's
-    bytes and the settings that can change a verdict.
+    and the trust store's bytes, and the settings that can change a verdict.
 
     Raises :class:`~verify.errors.PolicyError` if the policy file cannot be read.
     """
@@ -463,6 +464,11 @@ def config_digest(settings: ScreenSettings) -> str:
         with contextlib.suppress(OSError):
             trust = settings.trust_config.read_bytes()
             digest.update(b"trust-config:" + hashlib.sha256(trust).digest() + b"\0")
+    # The trusted publishers decide publisher-change: a store an admin edited (trust accept)
+    # must not be answered with verdicts made under the old one.
+    store = settings.trust_store or DEFAULT_TRUST_STORE
+    with contextlib.suppress(OSError):
+        digest.update(b"trust-store:" + hashlib.sha256(store.read_bytes()).digest() + b"\0")
     fields = tuple((name, getattr(settings, name)) for name in _VERDICT_FIELDS)
     digest.update(repr(fields).encode())
     return digest.hexdigest()
