@@ -17,6 +17,8 @@ from typing import Any
 import requests
 from packaging.utils import parse_sdist_filename, parse_wheel_filename
 
+from tests.helpers.processes import stop_process
+
 __all__ = ["GateProcess", "post_upload", "write_htpasswd"]
 
 _READY = re.compile(r"listening on (http://\S+?), forwarding")
@@ -93,13 +95,8 @@ class GateProcess:
             self._process.wait()
 
     def stop(self) -> None:
-        if self._process is not None and self._process.poll() is None:
-            self._process.terminate()
-            try:
-                self._process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self._process.kill()
-                self._process.wait()
+        if self._process is not None:
+            stop_process(self._process)
         if self._reader is not None:
             self._reader.join(timeout=5)
         if self._process is not None and self._process.stderr is not None:

@@ -13,6 +13,8 @@ from types import TracebackType
 
 import requests
 
+from tests.helpers.processes import stop_process
+
 __all__ = ["PypiServer", "free_port"]
 
 
@@ -80,12 +82,7 @@ class PypiServer:
     def close(self) -> None:
         """Stop the server."""
         if self._process is not None:
-            self._process.terminate()
-            try:
-                self._process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self._process.kill()
-                self._process.wait()
+            stop_process(self._process)
             if self._process.stderr is not None:
                 self._process.stderr.close()
             self._process = None

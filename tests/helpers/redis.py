@@ -18,6 +18,7 @@ from types import TracebackType
 
 import pytest
 
+from tests.helpers.processes import stop_process
 from tests.helpers.pypiserver import free_port
 
 __all__ = ["RedisServer", "ping"]
@@ -111,12 +112,7 @@ class RedisServer:
         process, self._process = self._process, None
         if process is None:
             return
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop_process(process)
 
     def close(self) -> None:
         """Stop the server and remove its directory (if this object made it)."""
