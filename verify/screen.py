@@ -29,17 +29,13 @@ from verify._index.client import IndexClient
 from verify._index.config import pip_index_settings
 from verify._index.session import DEFAULT_RETRIES, DEFAULT_TIMEOUT, HttpSession
 from verify._index.urls import normalize_index_url, redact
-from verify._resolve.local import local_candidate
+from verify._resolve.local import DIST_SUFFIXES, local_candidate
 from verify.check import CheckSettings, Gathered, default_cache_dir, verify_gathered
 from verify.errors import IncompleteError, InvalidInputError, UsageError
 from verify.models import Candidate, Decision, PackageResult, Reason, Report
 from verify.policy import Policy, load_policy
 
 __all__ = ["DIST_SUFFIXES", "ScreenSettings", "find_distributions", "run_screen"]
-
-#: The distribution files ``screen`` accepts: wheels and sdists (PEP 625's ``.tar.gz``, and
-#: the legacy ``.zip``).
-DIST_SUFFIXES = (".whl", ".tar.gz", ".zip")
 
 
 @dataclass(frozen=True, slots=True)

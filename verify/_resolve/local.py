@@ -14,9 +14,10 @@ from packaging.utils import (
 from verify.errors import InvalidInputError
 from verify.models import Candidate, LockedFile, SourceLocation
 
-__all__ = ["is_distribution_path", "local_candidate"]
+__all__ = ["DIST_SUFFIXES", "is_distribution_path", "local_candidate", "unsafe_filename"]
 
-_SUFFIXES = (".whl", ".tar.gz", ".zip")
+#: Distribution files: wheels and sdists (PEP 625's ``.tar.gz``, and the legacy ``.zip``).
+DIST_SUFFIXES = (".whl", ".tar.gz", ".zip")
 
 
 def is_distribution_path(argument: str) -> bool:
@@ -26,7 +27,21 @@ def is_distribution_path(argument: str) -> bool:
     """
     if "@" in argument or "://" in argument:
         return False
-    return argument.endswith(_SUFFIXES) and ("/" in argument or Path(argument).exists())
+    return argument.endswith(DIST_SUFFIXES) and ("/" in argument or Path(argument).exists())
+
+
+def unsafe_filename(name: str) -> bool:
+    """Whether ``name``, sent by someone else, could be more than one plain file name:
+    empty, a path (``/``, ``\\``, ``..``), hidden, control characters, or over 255 bytes."""
+    return (
+        not name
+        or "/" in name
+        or "\\" in name
+        or ".." in name
+        or name.startswith(".")
+        or any(ord(c) < 32 for c in name)
+        or len(name.encode("utf-8", "surrogateescape")) > 255
+    )
 
 
 def local_candidate(path: Path) -> Candidate:

@@ -38,7 +38,7 @@ from verify._index.urls import redact
 from verify._upload import DEFAULT_MAX_UPLOAD
 from verify._upload.form import BadUpload, UploadForm, copy_body, parse_upload
 from verify._upload.quarantine import HeldUpload, Quarantine
-from verify._upload.verdict import Outcome, Verdict, screen_file
+from verify._upload.verdict import Outcome, Verdict, reason_phrase, screen_file
 from verify.errors import ArchiveError, IncompleteError, UsageError, VerifyError
 from verify.policy import Policy
 from verify.screen import ScreenSettings
@@ -301,7 +301,7 @@ class UploadGate:
 def _relay(answer: UploadResponse) -> Response:
     """The upstream's answer, as the uploader should see it."""
     response = Response(answer.body, content_type=answer.content_type or None)
-    response.status = f"{answer.status} {_phrase(answer.reason) or 'Upstream'}"
+    response.status = f"{answer.status} {reason_phrase(answer.reason) or 'Upstream'}"
     return response
 
 
@@ -322,14 +322,8 @@ def _text(
     status: int, reason: str, body: str, *, headers: dict[str, str] | None = None
 ) -> Response:
     response = Response(body, content_type="text/plain; charset=utf-8", headers=headers)
-    response.status = f"{status} {_phrase(reason)}"
+    response.status = f"{status} {reason_phrase(reason)}"
     return response
-
-
-def _phrase(text: str) -> str:
-    # A reason phrase is one line of latin-1 (RFC 9112): no CR/LF, nothing outside latin-1.
-    flat = " ".join(text.split())
-    return flat.encode("latin-1", "replace").decode("latin-1")[:300]
 
 
 def _client(request: Request) -> str | None:

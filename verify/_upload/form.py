@@ -31,6 +31,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.formparser import FormDataParser
 from werkzeug.http import parse_options_header
 
+from verify._resolve.local import DIST_SUFFIXES, unsafe_filename
 from verify.errors import InvalidInputError
 
 __all__ = ["BadUpload", "UploadForm", "copy_body", "parse_upload"]
@@ -41,7 +42,6 @@ MAX_FIELDS_BYTES: Final = 8 * 1024 * 1024
 MAX_PARTS: Final = 1000
 #: Attestations are a few KiB each; a handful per file.
 MAX_ATTESTATIONS: Final = 16
-_DIST_SUFFIXES = (".whl", ".tar.gz", ".zip")
 _DIGESTS: Final = {
     "md5_digest": "md5",
     "sha256_digest": "sha256",
@@ -152,17 +152,9 @@ def _safe_filename(filename: str) -> str:
     """The upload's filename, if it is a plain distribution filename and nothing more."""
     if not filename:
         raise BadUpload("the uploaded file has no filename")
-    if (
-        "/" in filename
-        or "\\" in filename
-        or "\x00" in filename
-        or filename.startswith(".")
-        or ".." in filename
-        or any(ord(c) < 32 for c in filename)
-        or len(filename) > 255
-    ):
+    if unsafe_filename(filename):
         raise BadUpload(f"unsafe upload filename {filename!r}")
-    if not filename.endswith(_DIST_SUFFIXES):
+    if not filename.endswith(DIST_SUFFIXES):
         raise BadUpload(f"{filename!r} is not a wheel or sdist (.whl, .tar.gz or .zip)")
     return filename
 

@@ -57,7 +57,8 @@ from typing import TYPE_CHECKING, Any
 
 from verify import __version__
 from verify._index.urls import redact
-from verify._upload.verdict import MAX_REASON, Outcome, Verdict, screen_file
+from verify._resolve.local import DIST_SUFFIXES, unsafe_filename
+from verify._upload.verdict import Outcome, Verdict, reason_phrase, screen_file
 from verify.errors import (
     ArchiveError,
     IncompleteError,
@@ -66,7 +67,7 @@ from verify.errors import (
     UsageError,
     VerifyError,
 )
-from verify.screen import DIST_SUFFIXES, ScreenSettings
+from verify.screen import ScreenSettings
 from verify.trust_store import DEFAULT_TRUST_STORE
 
 if TYPE_CHECKING:
@@ -197,12 +198,7 @@ def _task_id(key: str) -> str:
 
 
 def _check_filename(name: str) -> None:
-    if (
-        not name
-        or any(bad in name for bad in ("/", "\\", "\0"))
-        or ".." in name
-        or name.startswith(".")
-    ):
+    if unsafe_filename(name):
         raise ValueError(f"unsafe file name in a screening job: {name!r}")
 
 
@@ -487,7 +483,7 @@ def _refused(filename: str, error: VerifyError, workdir: Path) -> Verdict:
     return Verdict(
         Outcome.REFUSE,
         2,
-        _short(f"pip-verify refused {filename}: {message}"),
+        reason_phrase(f"pip-verify refused {filename}: {message}"),
         "{}",
     )
 
@@ -497,15 +493,9 @@ def _unavailable(filename: str, error: VerifyError, workdir: Path) -> Verdict:
     return Verdict(
         Outcome.UNAVAILABLE,
         3,
-        _short(f"pip-verify could not finish screening {filename}: {message}"),
+        reason_phrase(f"pip-verify could not finish screening {filename}: {message}"),
         "{}",
     )
-
-
-def _short(text: str, limit: int = MAX_REASON) -> str:
-    # One line of latin-1, as the gate sends it as an HTTP reason phrase.
-    flat = " ".join(text.split()).encode("latin-1", "replace").decode("latin-1")
-    return flat if len(flat) <= limit else flat[: limit - 3] + "..."
 
 
 def _screen_files(

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 import enum
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -14,7 +13,7 @@ from verify.models import Decision, Report
 from verify.policy import Policy
 from verify.screen import ScreenSettings, run_screen
 
-__all__ = ["Outcome", "Verdict", "screen_file", "verdict_from_report"]
+__all__ = ["Outcome", "Verdict", "reason_phrase", "screen_file", "verdict_from_report"]
 
 #: An HTTP reason phrase is one line of latin-1; twine prints it as the refusal's reason.
 MAX_REASON = 300
@@ -74,7 +73,7 @@ def verdict_from_report(report: Report, filename: str) -> Verdict:
         return Verdict(
             Outcome.REFUSE,
             1,
-            _one_line(f"pip-verify refused {filename}: {rules}: {ran[0].message}"),
+            reason_phrase(f"pip-verify refused {filename}: {rules}: {ran[0].message}"),
             render_json(report),
         )
     if report.incomplete:
@@ -87,7 +86,7 @@ def verdict_from_report(report: Report, filename: str) -> Verdict:
         return Verdict(
             Outcome.UNAVAILABLE,
             3,
-            _one_line(f"pip-verify could not finish screening {filename}: {why}"),
+            reason_phrase(f"pip-verify could not finish screening {filename}: {why}"),
             render_json(report),
         )
     warned = sum(
@@ -110,18 +109,9 @@ def screen_file(path: Path, settings: ScreenSettings, *, policy: Policy | None =
     return verdict_from_report(report, path.name)
 
 
-def report_decision(report_json: str) -> str | None:
-    """The ``decision`` of a JSON report, or ``None`` when it cannot be read."""
-    try:
-        data = json.loads(report_json)
-    except ValueError:
-        return None
-    decision = data.get("decision") if isinstance(data, dict) else None
-    return decision if isinstance(decision, str) else None
-
-
-def _one_line(text: str) -> str:
-    # A reason phrase may hold neither line breaks nor characters outside latin-1.
+def reason_phrase(text: str, limit: int = MAX_REASON) -> str:
+    """``text`` as an HTTP reason phrase (RFC 9112): one line of latin-1, at most ``limit``
+    characters; twine and uv print it as the reason of a refusal."""
     flat = " ".join(text.split())
     flat = flat.encode("latin-1", "replace").decode("latin-1")
-    return flat if len(flat) <= MAX_REASON else flat[: MAX_REASON - 3] + "..."
+    return flat if len(flat) <= limit else flat[: limit - 3] + "..."
