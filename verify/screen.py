@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -124,23 +125,36 @@ def run_screen(
         jobs=settings.jobs,
         all_files=True,
     )
-    report = verify_gathered(
-        check, lambda _settings: Gathered(candidates), policy=policy, progress=progress
-    )
-    public = _public_indexes(settings, index_url)
-    if not public:
-        why = (
-            "--offline"
-            if settings.offline
-            else "turned off"
-            if settings.public_index_urls == ()
-            else "pip is configured with no index but the private one (pass --public-index)"
+    # The public-name check needs neither the files nor their verification: it asks the
+    # public indexes while the files are verified.
+    with ThreadPoolExecutor(max_workers=1) as background:
+        public = background.submit(_public_check, settings, index_url, candidates, policy)
+        report = verify_gathered(
+            check, lambda _settings: Gathered(candidates), policy=policy, progress=progress
         )
-        return dataclasses.replace(
-            report, warnings=(*report.warnings, f"public-name was not checked: {why}")
+        reasons, not_checked = public.result()
+    if not_checked is not None:
+        report = dataclasses.replace(
+            report, warnings=(*report.warnings, f"public-name was not checked: {not_checked}")
         )
-    reasons = _public_name_reasons(settings, public, index_url, candidates, policy)
     return _with_reasons(report, reasons)
+
+
+def _public_check(
+    settings: ScreenSettings,
+    private: str | None,
+    candidates: Sequence[Candidate],
+    policy: Policy,
+) -> tuple[dict[NormalizedName, Reason], str | None]:
+    """``public-name`` reasons by package, or why the rule could not be evaluated."""
+    public = _public_indexes(settings, private)
+    if public:
+        return _public_name_reasons(settings, public, private, candidates, policy), None
+    if settings.offline:
+        return {}, "--offline"
+    if settings.public_index_urls == ():
+        return {}, "turned off"
+    return {}, "pip is configured with no index but the private one (pass --public-index)"
 
 
 def _upload_candidate(path: Path) -> Candidate:
