@@ -32,7 +32,6 @@ import importlib.metadata
 import json
 import os
 import platform
-import re
 import shutil
 import sys
 import tempfile
@@ -42,8 +41,8 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
+from harness import SCRUB, log
 from packaging.tags import Tag
 from packaging.version import Version
 
@@ -119,38 +118,6 @@ def isolate_pip_config() -> None:
     for key in [k for k in os.environ if k.startswith("PIP_")]:
         del os.environ[key]
     os.environ["PIP_CONFIG_FILE"] = os.devnull
-
-
-class Scrubber:
-    """Replaces the index's and the file host's names (and their domains) in any text."""
-
-    def __init__(self) -> None:
-        self._patterns: dict[str, tuple[re.Pattern[str], str]] = {}
-
-    def add(self, url_or_host: str, label: str) -> None:
-        host = urlsplit(url_or_host).hostname if "://" in url_or_host else url_or_host
-        if not host or host in self._patterns:
-            return
-        labels = host.lower().split(".")
-        domain = ".".join(labels[-2:]) if len(labels) >= 2 else host
-        # The domain and every name under it: mirrors, upload and test hosts alike.
-        pattern = re.compile(
-            r"(?<![A-Za-z0-9.-])(?:[A-Za-z0-9-]+\.)*" + re.escape(domain) + r"(?![A-Za-z0-9-])",
-            re.IGNORECASE,
-        )
-        self._patterns[host] = (pattern, label)
-
-    def __call__(self, text: str) -> str:
-        for pattern, label in self._patterns.values():
-            text = pattern.sub(label, text)
-        return text
-
-
-SCRUB = Scrubber()
-
-
-def log(message: str) -> None:
-    print(f"[bench] {SCRUB(message)}", file=sys.stderr, flush=True)
 
 
 def mb(n: float) -> float:

@@ -24,76 +24,27 @@ import json
 import os
 import platform
 import shutil
-import statistics
 import subprocess
 import sys
 import tempfile
-import time
-from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from harness import (
+    Measurement,
+    count_tree,
+    isolated_env,
+    log,
+    mib,
+    ratio,
+    show,
+    timed,
+    tool_version,
+)
+
 HERE = Path(__file__).resolve().parent
 DEFAULT_LOCK = HERE / "requirements-bench.txt"
-
-
-def isolated_env() -> dict[str, str]:
-    """os.environ minus every ``PIP_*`` variable (``PIP_VERIFY_CACHE_DIR`` included)."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PIP_")}
-    env.pop("PIP_VERIFY_CACHE_DIR", None)
-    env["PIP_CONFIG_FILE"] = os.devnull
-    return env
-
-
-@dataclass
-class Run:
-    seconds: float
-    returncode: int
-    stderr: str
-
-
-@dataclass
-class Measurement:
-    label: str
-    command: str
-    runs: list[Run] = field(default_factory=list)
-
-    @property
-    def median(self) -> float:
-        return statistics.median(r.seconds for r in self.runs)
-
-    @property
-    def ok(self) -> bool:
-        return all(r.returncode == 0 for r in self.runs)
-
-    @property
-    def exit_codes(self) -> str:
-        return ",".join(str(r.returncode) for r in self.runs)
-
-
-def timed(cmd: list[str], env: dict[str, str]) -> Run:
-    start = time.perf_counter()
-    proc = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)
-    seconds = time.perf_counter() - start
-    return Run(seconds, proc.returncode, proc.stderr)
-
-
-def log(message: str) -> None:
-    print(f"[bench] {message}", file=sys.stderr, flush=True)
-
-
-def show(cmd: list[str], subs: dict[str, str]) -> str:
-    """A short, readable form of ``cmd`` for the table (temporary paths named by role)."""
-    text = " ".join(cmd)
-    for path, name in sorted(subs.items(), key=lambda item: -len(item[0])):
-        text = text.replace(path, name)
-    return text
-
-
-def tool_version(cmd: list[str], env: dict[str, str]) -> str:
-    proc = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)
-    return (proc.stdout or proc.stderr).strip().splitlines()[0] if proc.returncode == 0 else "?"
 
 
 def summarise_report(path: Path) -> dict[str, Any]:
@@ -122,19 +73,6 @@ def summarise_report(path: Path) -> dict[str, Any]:
         "not_verified": not_verified,
         "errors": data.get("errors", []),
     }
-
-
-def count_tree(root: Path) -> tuple[int, int]:
-    paths = [p for p in root.rglob("*") if p.is_file()]
-    return len(paths), sum(p.stat().st_size for p in paths)
-
-
-def ratio(a: float, b: float) -> str:
-    return f"{a / b:.2f}x" if b > 0 else "n/a"
-
-
-def mib(n: int) -> str:
-    return f"{n / 2**20:.1f} MiB"
 
 
 def main(argv: list[str] | None = None) -> int:
