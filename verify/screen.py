@@ -36,7 +36,13 @@ from verify.errors import IncompleteError, InvalidInputError, UsageError
 from verify.models import Candidate, Decision, PackageResult, Reason, Report
 from verify.policy import Policy, load_policy
 
-__all__ = ["DIST_SUFFIXES", "ScreenSettings", "find_distributions", "run_screen"]
+__all__ = [
+    "DIST_SUFFIXES",
+    "ScreenSettings",
+    "find_distributions",
+    "run_screen",
+    "with_public_indexes",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +69,15 @@ class ScreenSettings:
     retries: int = DEFAULT_RETRIES
     jobs: int = DEFAULT_JOBS
     offline: bool = False
+
+
+def with_public_indexes(settings: ScreenSettings) -> ScreenSettings:
+    """``settings`` with the public indexes read from pip's configuration now, if they were
+    left to it: a gate or worker screens many files, and reading pip's configuration runs
+    pip."""
+    if settings.public_index_urls is not None or settings.offline:
+        return settings
+    return dataclasses.replace(settings, public_index_urls=pip_index_settings().urls)
 
 
 def find_distributions(paths: Sequence[Path]) -> tuple[Path, ...]:

@@ -228,3 +228,21 @@ def test_no_public_index_to_ask_is_said_in_the_report(
         "public-name was not checked: pip is configured with no index but the private one "
         "(pass --public-index)"
     ]
+
+
+def test_a_gate_reads_the_public_indexes_from_pip_once(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from verify.screen import ScreenSettings, with_public_indexes
+
+    monkeypatch.setenv("PIP_INDEX_URL", "https://public.example/simple/")
+    monkeypatch.setenv("PIP_EXTRA_INDEX_URL", "https://mirror.example/simple/")
+    resolved = with_public_indexes(ScreenSettings(files=()))
+    assert resolved.public_index_urls == (
+        "https://public.example/simple/",
+        "https://mirror.example/simple/",
+    )
+    given = ScreenSettings(files=(), public_index_urls=())
+    assert with_public_indexes(given) is given
+    offline = ScreenSettings(files=(), offline=True)
+    assert with_public_indexes(offline) is offline

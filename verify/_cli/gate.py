@@ -17,6 +17,7 @@ from verify._cli.screen import add_screen_arguments, screen_settings
 from verify._index.urls import redact
 from verify._upload import DEFAULT_MAX_UPLOAD
 from verify.errors import UsageError
+from verify.screen import with_public_indexes
 from verify.trust_store import DEFAULT_TRUST_STORE
 
 if TYPE_CHECKING:
@@ -141,7 +142,7 @@ def run(args: argparse.Namespace) -> int:
     if args.index is None:
         args.index = urljoin(upstream, "simple/")
     # The gate records first-seen publishers itself, and only for uploads the upstream took.
-    settings = dataclasses.replace(screen_settings(args, ()), record=False)
+    settings = dataclasses.replace(with_public_indexes(screen_settings(args, ())), record=False)
     trust_store = None if args.no_record else (args.trust_store or DEFAULT_TRUST_STORE)
     screener: Screener
     if args.broker:

@@ -9,6 +9,7 @@ from typing import Any
 from verify._cli.check import add_verification_arguments
 from verify._cli.screen import add_screen_arguments, screen_settings
 from verify.errors import UsageError
+from verify.screen import with_public_indexes
 
 __all__ = ["register"]
 
@@ -70,7 +71,7 @@ def run(args: argparse.Namespace) -> int:
     level = logging.getLevelName(args.loglevel)
     if isinstance(level, int) and level < verify_logger.getEffectiveLevel():
         verify_logger.setLevel(level)
-    settings = screen_settings(args, files=())
+    settings = with_public_indexes(screen_settings(args, files=()))
     run_worker(
         args.broker,
         settings,
