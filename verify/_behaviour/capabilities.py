@@ -64,6 +64,13 @@ from typing import Literal, NamedTuple
 
 from verify._behaviour import patterns
 from verify._behaviour.catalogue import BEHAVIOUR_RULES
+from verify._behaviour.commands import (
+    CONCEALING_FLAGS,
+    CONCEALING_VALUES,
+    command_concealment,
+    command_fetches,
+    is_build_tool,
+)
 from verify._behaviour.model import (
     SEVERITY_ORDER,
     Capability,
@@ -94,6 +101,11 @@ _PARSE_MAX_LINES = 300_000
 _PARSE_MAX_SEMICOLONS = 50_000
 #: Lines of a .pth file parsed one by one when the file as a whole does not parse.
 _PTH_MAX_LINES = 1_000
+_SHELL_CHAIN = re.compile(r"[;&|`\n]|\$\(")
+#: Characters of a command line read for signs of hiding or fetching.
+_COMMAND_MAX = 64 * 1024
+#: Decoded payloads analysed inside decoded payloads, at most this deep.
+_DECODED_MAX_DEPTH = 3
 
 # Python's own line breaks (``str.splitlines`` also splits on form feeds and U+2028, which
 # would shift line numbers against the ones ``ast`` reports).
@@ -416,10 +428,14 @@ class _Source:
 class _Collector:
     """The capabilities, hosts and findings of one file, de-duplicated at the end."""
 
-    def __init__(self, path: str, source: _Source, *, documentation: bool = False) -> None:
+    def __init__(
+        self, path: str, source: _Source, *, documentation: bool = False, depth: int = 0
+    ) -> None:
         self.path = path
         self.source = source
         self.documentation = documentation
+        #: How many decoded layers deep this text was found (0: the file itself).
+        self.depth = depth
         self.capabilities: list[Capability] = []
         self.hosts: set[str] = set()
         self.findings: list[Finding] = []
@@ -435,6 +451,9 @@ class _Collector:
         severity: Severity | None = None,
         specific: bool | None = None,
         column: int | None = None,
+        concealed: str | None = None,
+        tool: bool = False,
+        snippet: str | None = None,
     ) -> None:
         if severity is None:
             severity = BEHAVIOUR_RULES[rule].severity
@@ -459,12 +478,31 @@ class _Collector:
                 key=key,
                 phase=phase,
                 specific=specific,
-                snippet=self.source.snippet(line, column),
+                snippet=snippet or self.source.snippet(line, column),
+                concealed=concealed,
+                tool=tool,
             )
         )
 
     def has(self, rule: str) -> bool:
         return any(cap.rule == rule for cap in self.capabilities)
+
+    def absorb(self, inner: _Collector, *, line: int, layers: str) -> None:
+        """What decoded text does, reported at the line that decodes it: hidden code is
+        rated as the code it is, and concealed for having been hidden."""
+        for cap in inner.result():
+            self.capabilities.append(
+                dataclasses.replace(
+                    cap,
+                    path=self.path,
+                    line=line,
+                    message=f"{cap.message} (hidden under {layers})",
+                    snippet=f"[decoded {layers}] {cap.snippet or ''}"[:_SNIPPET_MAX],
+                    concealed=cap.concealed or f"an encoding ({layers})",
+                    tool=False,
+                )
+            )
+        self.hosts |= inner.hosts
 
     def unparsable(self, reason: str, line: int | None) -> None:
         self.findings.append(
@@ -491,8 +529,29 @@ class _Collector:
         return tuple(sorted(best.values(), key=lambda c: (c.line or 0, c.rule, c.key)))
 
 
-def _rank(cap: Capability) -> tuple[int, int]:
-    return SEVERITY_ORDER.index(cap.severity), -(cap.line or 0)
+def _analyse_decoded(parent: _Collector, text: str, kind: str, phase: Phase) -> _Collector:
+    """Analyse text a file decodes at run time as code of ``kind`` running in ``phase``;
+    bounded: payloads inside payloads are followed :data:`_DECODED_MAX_DEPTH` deep."""
+    collector = _Collector(parent.path, _Source(text), depth=parent.depth + 1)
+    if collector.depth > _DECODED_MAX_DEPTH:
+        return collector
+    if kind == "python":
+        _analyse_python(collector, text, forced=phase)
+    else:
+        _analyse_text(collector, kind, phase)
+    _add_exfiltration(collector)
+    return collector
+
+
+def _rank(cap: Capability) -> tuple[int, bool, bool, int]:
+    # A concealed or non-tool call of the same kind outranks a plain one: it must not hide
+    # behind an earlier harmless call with the same key.
+    return (
+        SEVERITY_ORDER.index(cap.severity),
+        cap.concealed is not None,
+        not cap.tool,
+        -(cap.line or 0),
+    )
 
 
 def _fixed(phase: Phase) -> _PhaseAt:
@@ -1147,6 +1206,22 @@ def _is_fileno_call(node: ast.expr) -> bool:
     )
 
 
+def _command_text(node: ast.expr | None) -> str:
+    """The literal words of a command, in order (``"powershell -w hidden " + script`` gives
+    ``powershell -w hidden``): enough to see how it hides, without knowing the rest."""
+    if node is None:
+        return ""
+    words: list[str] = []
+    size = 0
+    for sub in ast.walk(node):
+        if isinstance(sub, ast.Constant) and isinstance(sub.value, str):
+            words.append(sub.value)
+            size += len(sub.value)
+            if size > _COMMAND_MAX:
+                break
+    return " ".join(words)[:_COMMAND_MAX]
+
+
 def _program(node: ast.expr | None) -> str | None:
     """The program a command names (``sh`` for ``"/bin/sh -c ..."`` or ``["bash", "-c"]``)."""
     if isinstance(node, (ast.List, ast.Tuple)) and node.elts:
@@ -1522,10 +1597,26 @@ class _PythonAnalysis:
         visit: _Visit,
         *,
         severity: Severity | None = None,
+        specific: bool | None = None,
+        concealed: str | None = None,
+        tool: bool = False,
+        snippet: str | None = None,
     ) -> None:
         line = getattr(node, "lineno", 1)
         column = getattr(node, "col_offset", None)
-        self.c.add(rule, key, message, line, self._phase(visit), severity=severity, column=column)
+        self.c.add(
+            rule,
+            key,
+            message,
+            line,
+            self._phase(visit),
+            severity=severity,
+            specific=specific,
+            column=column,
+            concealed=concealed,
+            tool=tool,
+            snippet=snippet,
+        )
 
     # -- Data flow ------------------------------------------------------------------------------
 
@@ -1682,23 +1773,43 @@ class _PythonAnalysis:
         name, node = site.name, site.node
         if not _is_process(name):
             return
-        program = _program(_argument(node, 0, "args", "cmd", "file", "path"))
+        argument = _argument(node, 0, "args", "cmd", "file", "path")
+        program = _program(argument)
         shell_flag = _keyword(node, "shell")
         through_shell = (
             name in patterns.SHELL_CALLS
             or (isinstance(shell_flag, ast.Constant) and shell_flag.value is True)
             or program in patterns.SHELLS
         )
+        command = _command_text(argument)
+        # ``os.system("git describe")`` is a shell only to run a build tool; a chain
+        # (``git clone ... && ./run``) runs more than the tool.
+        tool = is_build_tool(program) and not (
+            through_shell and _SHELL_CHAIN.search(command) is not None
+        )
+        concealed = self._concealing_flags(node, tool=tool) or (
+            command_concealment(command, tool=tool) if command else None
+        )
         default = BEHAVIOUR_RULES["process-spawn"].severity
+        message = f"runs {name}" + (" through a shell" if through_shell else "")
+        if command and command_fetches(command):
+            message += ", a command that downloads"
+        if concealed is not None:
+            message += f", hidden by {concealed}"
         self._add(
             "process-spawn",
             name,
-            f"runs {name}" + (" through a shell" if through_shell else ""),
+            message,
             node,
             site.visit,
             # A shell interprets whatever string reaches it: one step worse than an argv.
             severity=raise_severity(default) if through_shell else None,
+            concealed=concealed,
+            tool=tool and concealed is None,
         )
+        if command and command_fetches(command):
+            # A download by a command counts with the file's other evidence (_finish).
+            self.fetches.append((node.lineno, site.phase))
         self.spawns.append((node.lineno, site.phase))
         streams = (_keyword(node, stream) for stream in ("stdin", "stdout", "stderr"))
         if any(stream is not None and _is_fileno_call(stream) for stream in streams):
@@ -1791,6 +1902,48 @@ class _PythonAnalysis:
             return self._exec_bits(node.left, depth + 1) or self._exec_bits(node.right, depth + 1)
         name = self.qualname(node) or ""
         return name.startswith("stat.S_IX") or name in ("stat.S_IEXEC", "stat.S_IRWXU")
+
+    def _concealing_flags(self, node: ast.Call, *, tool: bool) -> str | None:
+        """How a process call's keyword arguments hide the process: a hidden window, a
+        detached console, both output streams thrown away (tidiness for a build tool)."""
+        for keyword in ("creationflags", "startupinfo"):
+            value = _keyword(node, keyword)
+            if value is None:
+                continue
+            for sub in ast.walk(value):
+                if isinstance(sub, ast.Constant) and isinstance(sub.value, int):
+                    for flag, phrase in CONCEALING_VALUES.items():
+                        if sub.value & flag == flag:
+                            return phrase
+                name = self.qualname(sub) if isinstance(sub, (ast.Name, ast.Attribute)) else None
+                if name in CONCEALING_FLAGS:
+                    return CONCEALING_FLAGS[name]
+        streams = [_keyword(node, stream) for stream in ("stdout", "stderr")]
+        if not tool and all(
+            stream is not None and (self.qualname(stream) or "").endswith("DEVNULL")
+            for stream in streams
+        ):
+            return "its output thrown away (DEVNULL)"
+        return None
+
+    def _decoded_command(self, text: str, layers: str, node: ast.Call, site: _CallSite) -> None:
+        """A command or script hidden under an encoding: report it with what it decodes to,
+        and what the decoded text does, as that code."""
+        decoded = " ".join(text.split())
+        self._add(
+            "decode-exec",
+            f"{site.name}({layers})",
+            f"runs a command hidden with {layers} ({site.name})",
+            node,
+            site.visit,
+            concealed=f"an encoded command ({layers})",
+            snippet=f"[decoded {layers}] {decoded}"[:_SNIPPET_MAX],
+        )
+        self.c.absorb(
+            _analyse_decoded(self.c, text, "shell", site.phase),
+            line=getattr(node, "lineno", 1),
+            layers=layers,
+        )
 
     def _silencing(self, site: _CallSite) -> None:
         name, node, visit = site.name, site.node, site.visit

@@ -38,6 +38,7 @@ from verify._behaviour.census import (
 )
 from verify._behaviour.metadata import DistMetadata, MetadataDiff, diff_metadata, read_metadata
 from verify._behaviour.model import (
+    SEVERITY_ORDER,
     Capability,
     FileProfile,
     Phase,
@@ -71,6 +72,8 @@ _PHASE_RULES = frozenset({"pth-exec", "install-hook", "import-time-thread", "mon
 _TOOL_CREDENTIALS = frozenset(
     {"~/.netrc", "~/.pypirc", "~/.docker/config.json", "~/.kube/config", "~/.npmrc", "~/.pgpass"}
 )
+#: Actions that, taken at install, start-up or import time, are a verdict on their own.
+_ACTIONS = frozenset({"process-spawn", "network-access", "download-exec", "decode-exec"})
 #: Hosts no one needs to be told about.
 _QUIET_HOSTS = frozenset({"localhost", "127.0.0.1", "0.0.0.0", "::1"})  # noqa: S104
 
@@ -206,17 +209,35 @@ def _in_tests(path: str) -> bool:
 
 
 def _rate(capability: Capability, *, has_baseline: bool) -> Severity:
+    """A capability's severity from what it is, when it runs, and how it hides.
+
+    Generic capabilities (a process, a connection) are judged by when they run: an action
+    taken at install time, at interpreter start-up or on import runs for everyone who
+    installs the package, before anyone calls anything, and is rated high even without a
+    baseline, unless it is a build tool run in plain sight. Hiding it (a hidden window, an
+    encoded command, output thrown away) makes it critical. Without a baseline, other generic
+    capabilities stay at medium: a first release has to do something.
+    """
     severity = capability.severity
     if capability.rule == "credential-read" and capability.key in _TOOL_CREDENTIALS:
         severity = Severity.MEDIUM
-    if capability.phase is not Phase.RUNTIME and capability.rule not in _PHASE_RULES:
+    early = capability.phase is not Phase.RUNTIME
+    if early and capability.rule not in _PHASE_RULES:
         severity = raise_severity(severity)
     if not capability.specific and _in_tests(capability.path):
         # Test suites shipped in a package run only when someone runs them; what they do
         # generically (spawn, connect, name odd hosts) is one step less telling.
         severity = raise_severity(severity, -1)
+        early = False
     if not has_baseline and not capability.specific:
         severity = raise_severity(severity, 0, cap=Severity.MEDIUM)
+    if capability.rule in _ACTIONS and not capability.tool:
+        if early:
+            floor = Severity.CRITICAL if capability.concealed else Severity.HIGH
+            severity = max(severity, floor, key=SEVERITY_ORDER.index)
+        elif capability.concealed:
+            # Hidden, but only when called: worth a look, never nothing.
+            severity = max(severity, Severity.MEDIUM, key=SEVERITY_ORDER.index)
     return severity
 
 

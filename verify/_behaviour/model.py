@@ -74,6 +74,12 @@ class Capability:
     specific: bool = False
     #: The offending source, trimmed to one line of at most 200 characters.
     snippet: str | None = None
+    #: How the action hides itself (a hidden window, an encoded command, output thrown
+    #: away), as a phrase for a report; ``None`` when it does nothing to hide.
+    concealed: str | None = None
+    #: A process call whose program is a well-known build or probe tool (a compiler,
+    #: ``cmake``, ``git``, the interpreter), run in plain sight.
+    tool: bool = False
 
 
 @dataclass(frozen=True, slots=True)
