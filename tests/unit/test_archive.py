@@ -165,6 +165,22 @@ def test_wheel_lists_members_and_reads_files(sandbox: Sandbox) -> None:
     sandbox.assert_clean()
 
 
+def test_a_zip_named_as_a_tar_is_read_as_the_zip_it_is(sandbox: Sandbox) -> None:
+    # pip unpacks by content: a zip named .tar.gz installs as a zip, so it is read as one.
+    zipped = build_zip(
+        sandbox.dist / "demo-1.0.zip",
+        [("demo-1.0/setup.py", b"print(1)\n"), ("demo-1.0/PKG-INFO", b"Name: demo\n")],
+    )
+    path = zipped.rename(sandbox.dist / "demo-1.0.tar.gz")
+    with open_archive(path) as archive:
+        assert archive.format == "zip"
+        assert archive.read("setup.py") == b"print(1)\n"
+        finding = only_finding(archive, "archive-disguised")
+        assert finding.severity is Severity.MEDIUM
+        assert "is a zip file" in finding.message
+    sandbox.assert_clean()
+
+
 @pytest.mark.parametrize("suffix", SDIST_SUFFIXES)
 def test_sdist_root_is_stripped(sandbox: Sandbox, suffix: str) -> None:
     path = build_sdist(

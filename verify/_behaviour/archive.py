@@ -318,9 +318,29 @@ def open_archive(path: Path, *, limits: ArchiveLimits = DEFAULT_LIMITS) -> Archi
         raise ArchiveError("not a regular file", path=path)
     if info.st_size == 0:
         raise ArchiveError("empty file", path=path)
+    if archive_format == "tar" and _starts_like_zip(path):
+        # pip unpacks by content (a zip is a zip, whatever its name): so must we.
+        archive = _open_zip(path, "zip", limits)
+        disguised = Finding(
+            "archive-disguised",
+            BEHAVIOUR_RULES["archive-disguised"].severity,
+            f"{path.name} is named as a tar archive but is a zip file; installers unpack it "
+            "as a zip",
+            path=None,
+        )
+        archive.findings = (disguised, *archive.findings)
+        return archive
     if archive_format == "tar":
         return _TarPass(path, compression, limits).run()
     return _open_zip(path, archive_format, limits)
+
+
+def _starts_like_zip(path: Path) -> bool:
+    try:
+        with path.open("rb") as handle:
+            return handle.read(4) in (b"PK\x03\x04", b"PK\x05\x06")
+    except OSError:
+        return False  # the tar reader reports the file as unreadable
 
 
 _SUFFIXES: tuple[tuple[str, str, str], ...] = (

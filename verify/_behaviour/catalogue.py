@@ -47,6 +47,11 @@ BEHAVIOUR_RULES: dict[str, BehaviourRule] = {
             _H,
         ),
         BehaviourRule(
+            "archive-disguised",
+            "An archive's content is not of the kind its name says (a zip named .tar.gz).",
+            _M,
+        ),
+        BehaviourRule(
             "archive-duplicate-entry",
             "The same path appears twice in a zip: installers and scanners may read different "
             "copies.",
