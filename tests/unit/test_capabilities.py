@@ -1551,3 +1551,43 @@ def test_storage_urls_name_no_network_host(url: str) -> None:
     profile = profile_file("pkg/io.py", f'import fsspec\nfsspec.open("{url}")\n'.encode())
     assert profile.hosts == frozenset()
     assert not [c for c in profile.capabilities if c.rule == "suspicious-endpoint"]
+
+
+# --- Hiding what is called ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        "Fernet(b'a2V5a2V5a2V5a2V5a2V5a2V5a2V5a2V5a2V5a2V5a2U=').decrypt(b'gAAAAAB')",
+        "AES.new(key, AES.MODE_CBC, iv).decrypt(blob)",
+        "cipher.decrypt_and_verify(blob, tag)",
+    ],
+)
+def test_executing_decrypted_data_is_decode_exec(call: str) -> None:
+    result = profile(f"from cryptography.fernet import Fernet\nexec({call})\n", "setup.py")
+    cap = one(result, "decode-exec")
+    assert cap.specific
+    assert cap.severity is Severity.CRITICAL
+    assert cap.phase is Phase.INSTALL
+
+
+def test_a_builtin_looked_up_by_a_computed_name_at_install_time_is_obfuscation() -> None:
+    source = "f = getattr(__builtins__, oct.__str__()[-3] + 'hr')\nsetup()\n"
+    cap = one(profile(source, "setup.py"), "obfuscation", "computed-builtin")
+    assert cap.specific
+    assert cap.severity is Severity.HIGH
+
+
+def test_a_builtin_looked_up_by_name_inside_a_function_is_only_worth_a_look() -> None:
+    # Serialisers resolve builtins by the name they read; that is not hiding.
+    source = "import builtins\ndef find(name):\n    return getattr(builtins, name)\n"
+    cap = one(profile(source), "obfuscation", "computed-builtin")
+    assert not cap.specific
+    assert cap.severity is Severity.MEDIUM
+    assert not found(profile("x = getattr(__builtins__, 'len')\n"), "obfuscation")
+
+
+def test_pip_run_in_process_is_a_process_spawn() -> None:
+    cap = one(profile("import pip\npip.main(['install', 'other'])\n", "setup.py"), "process-spawn")
+    assert (cap.key, cap.phase, cap.tool) == ("pip.main", Phase.INSTALL, False)

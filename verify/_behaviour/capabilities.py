@@ -101,6 +101,7 @@ _PARSE_MAX_LINES = 300_000
 _PARSE_MAX_SEMICOLONS = 50_000
 #: Lines of a .pth file parsed one by one when the file as a whole does not parse.
 _PTH_MAX_LINES = 1_000
+_DECRYPT_METHODS = frozenset({"decrypt", "decrypt_and_verify", "decrypt_at_time"})
 _SHELL_CHAIN = re.compile(r"[;&|`\n]|\$\(")
 #: Characters of a command line read for signs of hiding or fetching.
 _COMMAND_MAX = 64 * 1024
@@ -1678,6 +1679,10 @@ class _PythonAnalysis:
         function = self.qualname(node.func) or ""
         if function in patterns.DECODERS:
             return function
+        if isinstance(node.func, ast.Attribute) and node.func.attr in _DECRYPT_METHODS:
+            # Fernet(key).decrypt(token), AES.new(key, mode).decrypt(data): whatever the
+            # cipher, code that decrypts what it then executes is hiding it.
+            return function or f"{node.func.attr}()"
         if function in ("codecs.decode", "codecs.encode"):
             codec = self.const_str(_argument(node, 1, "encoding"))
             if codec and codec.lower().replace("-", "_") in patterns.OBFUSCATING_CODECS:
@@ -1720,6 +1725,7 @@ class _PythonAnalysis:
             self._open,
             self._command_classes,
             self._fold_call,
+            self._computed_builtin,
         ):
             check(site)
 
@@ -1902,6 +1908,26 @@ class _PythonAnalysis:
             return self._exec_bits(node.left, depth + 1) or self._exec_bits(node.right, depth + 1)
         name = self.qualname(node) or ""
         return name.startswith("stat.S_IX") or name in ("stat.S_IEXEC", "stat.S_IRWXU")
+
+    def _computed_builtin(self, site: _CallSite) -> None:
+        """``getattr(__builtins__, <computed>)``: a builtin (``exec``, ``chr``) looked up by
+        a name the code works out at run time, so that no reader or scanner sees it."""
+        node = site.node
+        if site.name != "getattr" or len(node.args) < 2:
+            return
+        if self.qualname(node.args[0]) != "builtins" or self.const_str(node.args[1]) is not None:
+            return
+        self._add(
+            "obfuscation",
+            "computed-builtin",
+            "looks up a builtin by a name computed at run time (getattr(__builtins__, ...))",
+            node,
+            site.visit,
+            # Serialisers resolve builtins by name inside functions; only code that does it
+            # as it loads or installs is hiding what it calls.
+            specific=site.phase is not Phase.RUNTIME,
+            severity=None if site.phase is not Phase.RUNTIME else Severity.MEDIUM,
+        )
 
     def _concealing_flags(self, node: ast.Call, *, tool: bool) -> str | None:
         """How a process call's keyword arguments hide the process: a hidden window, a

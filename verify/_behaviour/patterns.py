@@ -122,7 +122,7 @@ SPECIFIC_RULES: frozenset[str] = frozenset(
 #: Obfuscation that has no innocent use in source code (unlike minification or homoglyphs, which
 #: generated code and non-English identifiers produce).
 SPECIFIC_OBFUSCATION_KEYS: frozenset[str] = frozenset(
-    {"bidi-control", "zero-width", "hidden-after-whitespace"}
+    {"bidi-control", "zero-width", "hidden-after-whitespace", "computed-builtin"}
 )
 
 # --- The prefilter -----------------------------------------------------------------------------
@@ -391,6 +391,10 @@ OBFUSCATING_CODECS: frozenset[str] = frozenset(
 
 PROCESS_CALLS: frozenset[str] = frozenset(
     {
+        # pip in-process: installs (and may build and run) packages nobody verified.
+        "pip.main",
+        "pip._internal.main",
+        "pip._internal.cli.main.main",
         "subprocess.Popen",
         "subprocess.run",
         "subprocess.call",
