@@ -7,6 +7,7 @@ was written anywhere in it and that the temporary directory was removed.
 
 from __future__ import annotations
 
+import gzip
 import io
 import stat
 import struct
@@ -178,6 +179,26 @@ def test_a_zip_named_as_a_tar_is_read_as_the_zip_it_is(sandbox: Sandbox) -> None
         finding = only_finding(archive, "archive-disguised")
         assert finding.severity is Severity.MEDIUM
         assert "is a zip file" in finding.message
+    sandbox.assert_clean()
+
+
+def _raw_tar(members: list[tuple[str, bytes]]) -> bytes:
+    """A tar stream of ``members`` with no end-of-archive marker (the zero blocks)."""
+    out = bytearray()
+    for name, data in members:
+        info = tarfile.TarInfo(name)
+        info.size = len(data)
+        out += info.tobuf(format=tarfile.PAX_FORMAT)
+        out += data + bytes(-len(data) % tarfile.BLOCKSIZE)
+    return bytes(out)
+
+
+def test_a_tar_cut_inside_a_member_is_unreadable(sandbox: Sandbox) -> None:
+    stream = _raw_tar([("demo-1.0/setup.py", b"x" * 5000)])
+    path = sandbox.dist / "demo-1.0.tar.gz"
+    path.write_bytes(gzip.compress(stream[: tarfile.BLOCKSIZE * 4]))
+    with pytest.raises(ArchiveError, match=r"truncated|unexpected end"):
+        open_archive(path)
     sandbox.assert_clean()
 
 
