@@ -1591,3 +1591,26 @@ def test_a_builtin_looked_up_by_name_inside_a_function_is_only_worth_a_look() ->
 def test_pip_run_in_process_is_a_process_spawn() -> None:
     cap = one(profile("import pip\npip.main(['install', 'other'])\n", "setup.py"), "process-spawn")
     assert (cap.key, cap.phase, cap.tool) == ("pip.main", Phase.INSTALL, False)
+
+
+def test_a_function_the_module_calls_as_it_loads_runs_at_import() -> None:
+    source = """\
+        import os, subprocess
+        def helper():
+            os.system("payload")
+        def main():
+            helper()
+        def only_when_called():
+            subprocess.Popen("other")
+        def run_as_script():
+            subprocess.run("third")
+        main()
+        if __name__ == "__main__":
+            run_as_script()
+        """
+    phases = {cap.key: cap.phase for cap in found(profile(source), "process-spawn")}
+    assert phases == {
+        "os.system": Phase.IMPORT,
+        "subprocess.Popen": Phase.RUNTIME,
+        "subprocess.run": Phase.RUNTIME,
+    }

@@ -544,6 +544,53 @@ def _analyse_decoded(parent: _Collector, text: str, kind: str, phase: Phase) -> 
     return collector
 
 
+def _called_on_load(tree: ast.Module) -> frozenset[str]:
+    """Module-level functions that run when the module is loaded: called from module-level
+    code (not under a ``__main__`` guard), directly or through each other. A payload in
+    ``def main(): ...`` followed by ``main()`` runs at import as surely as one written inline.
+    """
+    defined = {
+        node.name: node
+        for node in tree.body
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
+    }
+    if not defined:
+        return frozenset()
+    roots: list[ast.AST] = [
+        node
+        for node in tree.body
+        if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
+        and not (isinstance(node, ast.If) and _is_main_guard(node.test))
+    ]
+    called: set[str] = set()
+    pending = _called_names(roots, defined)
+    while pending:
+        name = pending.pop()
+        if name in called:
+            continue
+        called.add(name)
+        pending |= _called_names(defined[name].body, defined) - called
+    return frozenset(called)
+
+
+def _called_names(nodes: Sequence[ast.AST], defined: Collection[str]) -> set[str]:
+    """Names of ``defined`` functions that ``nodes`` call (outside nested functions), or
+    hand to a thread or a decorator-free callback as a bare name (``Thread(target=f)``)."""
+    found: set[str] = set()
+    stack = list(nodes)
+    budget = _TAINT_BUDGET * 50
+    while stack and budget:
+        budget -= 1
+        node = stack.pop()
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
+            continue
+        if isinstance(node, ast.Call):
+            targets = [node.func, *node.args, *(k.value for k in node.keywords)]
+            found.update(t.id for t in targets if isinstance(t, ast.Name) and t.id in defined)
+        stack.extend(ast.iter_child_nodes(node))
+    return found
+
+
 def _rank(cap: Capability) -> tuple[int, bool, bool, int]:
     # A concealed or non-tool call of the same kind outranks a plain one: it must not hide
     # behind an earlier harmless call with the same key.
@@ -1303,6 +1350,8 @@ class _PythonAnalysis:
         self.encoded_lines: dict[int, bytes] = {}
         self.hidden_found = False
         self.literals: list[_Literal] = []
+        #: Module-level functions that module-level code calls: their bodies run on load.
+        self.run_on_load = _called_on_load(tree) if forced is None else frozenset()
 
     def run(self) -> None:
         """Walk the module, resolve names, judge every node, then weigh combinations."""
@@ -1382,6 +1431,10 @@ class _PythonAnalysis:
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
             self.scopes += 1
             self.parameters[self.scopes] = {arg.arg for arg in _arguments(node.args)}
+            # A function the module itself calls as it loads runs when it loads.
+            body_deferred = not (
+                scope == 0 and not deferred and getattr(node, "name", None) in self.run_on_load
+            )
             # Decorators, defaults and annotations run when the def does; the body later.
             outer: list[ast.AST] = [node.args]
             body: list[ast.AST]
@@ -1392,7 +1445,7 @@ class _PythonAnalysis:
                 outer += [node.returns] if node.returns else []
                 body = list(node.body)
             children = [_Visit(child, node, deferred, scope) for child in outer]
-            return children + [_Visit(child, node, True, self.scopes) for child in body]
+            return children + [_Visit(child, node, body_deferred, self.scopes) for child in body]
         if isinstance(node, ast.ClassDef):
             self.scopes += 1
             head = [*node.decorator_list, *node.bases, *node.keywords]
