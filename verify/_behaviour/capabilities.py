@@ -101,6 +101,10 @@ _PARSE_MAX_LINES = 300_000
 _PARSE_MAX_SEMICOLONS = 50_000
 #: Lines of a .pth file parsed one by one when the file as a whole does not parse.
 _PTH_MAX_LINES = 1_000
+#: A string this long, with an import statement at the start of a line, may be a program.
+_EMBEDDED_MIN = 120
+_EMBEDDED_MAX = 512 * 1024
+_EMBEDDED_IMPORT = re.compile(r"^[ \t]*(?:import|from)[ \t]+[\w.]+", re.MULTILINE)
 _DECRYPT_METHODS = frozenset({"decrypt", "decrypt_and_verify", "decrypt_at_time"})
 _SHELL_CHAIN = re.compile(r"[;&|`\n]|\$\(")
 #: Characters of a command line read for signs of hiding or fetching.
@@ -488,19 +492,23 @@ class _Collector:
     def has(self, rule: str) -> bool:
         return any(cap.rule == rule for cap in self.capabilities)
 
-    def absorb(self, inner: _Collector, *, line: int, layers: str) -> None:
-        """What decoded text does, reported at the line that decodes it: hidden code is
-        rated as the code it is, and concealed for having been hidden."""
+    def absorb(self, inner: _Collector, *, line: int, layers: str | None) -> None:
+        """What decoded or embedded code does, reported at the line that holds it: hidden
+        code is rated as the code it is, and concealed for having been hidden (``layers``:
+        the encodings peeled; ``None`` for a program held in a plain string)."""
+        where = f"hidden under {layers}" if layers else "in Python code held in a string"
+        label = f"[decoded {layers}]" if layers else "[code in a string]"
         for cap in inner.result():
             self.capabilities.append(
                 dataclasses.replace(
                     cap,
                     path=self.path,
                     line=line,
-                    message=f"{cap.message} (hidden under {layers})",
-                    snippet=f"[decoded {layers}] {cap.snippet or ''}"[:_SNIPPET_MAX],
-                    concealed=cap.concealed or f"an encoding ({layers})",
+                    message=f"{cap.message} ({where})",
+                    snippet=f"{label} {cap.snippet or ''}"[:_SNIPPET_MAX],
+                    concealed=cap.concealed or (f"an encoding ({layers})" if layers else None),
                     tool=False,
+                    key=f"{cap.key} ({where})",
                 )
             )
         self.hosts |= inner.hosts
@@ -542,6 +550,16 @@ def _analyse_decoded(parent: _Collector, text: str, kind: str, phase: Phase) -> 
         _analyse_text(collector, kind, phase)
     _add_exfiltration(collector)
     return collector
+
+
+def _looks_like_code(text: str) -> bool:
+    """A string that may be a Python program: long enough, several lines, imports something
+    and small enough to parse cheaply."""
+    return (
+        _EMBEDDED_MIN <= len(text) <= _EMBEDDED_MAX
+        and text.count("\n") >= 2
+        and _EMBEDDED_IMPORT.search(text) is not None
+    )
 
 
 def _called_on_load(tree: ast.Module) -> frozenset[str]:
@@ -1846,6 +1864,11 @@ class _PythonAnalysis:
         tool = is_build_tool(program) and not (
             through_shell and _SHELL_CHAIN.search(command) is not None
         )
+        if tool and program is not None and program.startswith("python"):
+            # The interpreter runs the project's own scripts, named in the call; a script
+            # path computed at run time (one the install just wrote) is another matter.
+            words = argument.elts[1:] if isinstance(argument, (ast.List, ast.Tuple)) else []
+            tool = all(isinstance(word, ast.Constant) for word in words)
         concealed = self._concealing_flags(node, tool=tool) or (
             command_concealment(command, tool=tool) if command else None
         )
@@ -2175,6 +2198,17 @@ class _PythonAnalysis:
             return
         text = value if isinstance(value, str) else value.decode("latin-1")
         self._scan_literal(text, node, visit, raw=value)
+        if isinstance(value, str) and _looks_like_code(value):
+            self._embedded_code(value, node)
+
+    def _embedded_code(self, code: str, node: ast.Constant) -> None:
+        """A Python program held in a string (written to a file and run, or handed to an
+        interpreter): analysed as the code it is. It runs whenever something runs it, so its
+        generic capabilities count as run-time ones; what is malicious on its own stays so."""
+        inner = _analyse_decoded(self.c, code, "python", Phase.RUNTIME)
+        if inner.findings:  # does not parse after all: text, not a program
+            return
+        self.c.absorb(inner, line=getattr(node, "lineno", 1), layers=None)
 
     def _scan_literal(
         self, text: str, node: ast.AST, visit: _Visit, raw: str | bytes | None = None
