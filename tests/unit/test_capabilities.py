@@ -1692,3 +1692,22 @@ def test_running_a_file_that_was_not_downloaded_is_no_dropper() -> None:
             subprocess.run(["cmake", "--build", "."])
         """
     assert not found(profile(source), "download-exec")
+
+
+def test_printable_text_spelled_as_escapes_is_obfuscation() -> None:
+    source = r"""_e = eval("\145\166\x61\x6c"); _i = _e("\x5f\x5f\x69\x6d\x70\x6f\x72\x74\x5f\x5f")
+"""
+    cap = one(profile(source), "obfuscation", "escaped-text")
+    assert (cap.specific, cap.severity, cap.phase) == (True, Severity.HIGH, Phase.IMPORT)
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        r'MAGIC = b"\x00\x01\x02\x03\x04\x05\x06\x07\x08\x09\x0a"' "\n",
+        r'RED = "\x1b[31m" + "text"' "\n",
+        r'SHORT = "\x41\x42"' "\n",
+    ],
+)
+def test_binary_data_and_control_codes_are_not_escaped_text(source: str) -> None:
+    assert not found(profile(source), "obfuscation")

@@ -105,6 +105,10 @@ _PTH_MAX_LINES = 1_000
 _EMBEDDED_MIN = 120
 _EMBEDDED_MAX = 512 * 1024
 _EMBEDDED_IMPORT = re.compile(r"^[ \t]*(?:import|from)[ \t]+[\w.]+", re.MULTILINE)
+#: Escapes (``\\x41``, ``\\101``) of printable ASCII: this many in one literal, making up
+#: most of it, is text spelled so that it cannot be read or searched.
+_ESCAPED_MIN = 8
+_PRINTABLE_ESCAPE = re.compile(rb"\\(?:x[2-7][0-9a-fA-F]|0[4-7][0-7]|1[0-7][0-7])")
 _DECRYPT_METHODS = frozenset({"decrypt", "decrypt_and_verify", "decrypt_at_time"})
 _SHELL_CHAIN = re.compile(r"[;&|`\n]|\$\(")
 #: Characters of a command line read for signs of hiding or fetching.
@@ -1374,6 +1378,7 @@ class _PythonAnalysis:
         #: Paths the file writes to, and what process calls run: a download written to a
         #: file that is then run is a dropper whatever the file is called.
         self.written: set[str] = set()
+        self.escaped_found = False
         self.launched: list[tuple[int, Phase, str, str]] = []
         self.statements: Counter[int] = Counter()
         self.encoded_lines: dict[int, bytes] = {}
@@ -2222,6 +2227,35 @@ class _PythonAnalysis:
         self._scan_literal(text, node, visit, raw=value)
         if isinstance(value, str) and _looks_like_code(value):
             self._embedded_code(value, node)
+        if not self.escaped_found and len(value) >= _ESCAPED_MIN:
+            self._escaped_text(node, len(value), visit)
+
+    def _escaped_text(self, node: ast.Constant, size: int, visit: _Visit) -> None:
+        """Ordinary printable text written as ``\\x65\\x76\\x61\\x6c`` escapes: obfuscators
+        spell ``eval`` and module names that way so that no search finds them."""
+        line = getattr(node, "lineno", 0)
+        if line != getattr(node, "end_lineno", None) or not 1 <= line <= len(self.c.source.lines):
+            return
+        raw = self.c.source.lines[line - 1]
+        if "\\" not in raw:
+            return
+        encoded = raw.encode("utf-8", errors="replace")
+        start, end = getattr(node, "col_offset", 0), getattr(node, "end_col_offset", None)
+        segment = encoded[start:end]
+        escapes = len(_PRINTABLE_ESCAPE.findall(segment))
+        if escapes < _ESCAPED_MIN or escapes * 2 < size:
+            return
+        self.escaped_found = True
+        early = self._phase(visit) is not Phase.RUNTIME
+        self._add(
+            "obfuscation",
+            "escaped-text",
+            f"spells printable text as {escapes} escape sequences",
+            node,
+            visit,
+            specific=early,
+            severity=None if early else Severity.MEDIUM,
+        )
 
     def _embedded_code(self, code: str, node: ast.Constant) -> None:
         """A Python program held in a string (written to a file and run, or handed to an
