@@ -6,8 +6,10 @@ flags a name that is *not* itself popular but is close to one that is, by a hand
 explainable rules, and says which rule matched so a person can judge the finding.
 
 Popular names come from a list of the most downloaded projects, shipped as package data
-(``verify/_data/top-pypi-names.txt``, most downloaded first). Lookups are indexed so checking a
-whole dependency tree costs milliseconds: no rule compares a name against all 15,000 others.
+(``verify/_data/top-pypi-names.txt``, most downloaded first). Loading them costs only reading the
+list: what lookups need beyond the ranks is built on the first lookup, in milliseconds. No rule
+compares a name against all 15,000 others, so checking a whole dependency tree costs
+milliseconds too.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from __future__ import annotations
 import difflib
 import functools
 import importlib.resources
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Final, final
 
@@ -44,6 +46,9 @@ SHORT_NAME_TOP: Final = 1000
 #: The shorter side of a prefix/suffix match must be at least this long, for the same reason
 #: (``py`` + ``re`` is not a squat of anything).
 AFFIX_MIN_BASE: Final = 3
+# Two names within edit distance 2 differ in at most this many kinds of character (see
+# PopularNames._matches).
+_TWO_EDIT_MAX_CHARSET_DIFFERENCE: Final = 4
 
 # Homoglyphs folded into a name's "skeleton". Only these, on purpose: each is a look-alike
 # in common fonts, and every extra fold merges more unrelated names.
@@ -99,6 +104,20 @@ class TyposquatSuspicion:
     message: str
 
 
+@dataclass(frozen=True, slots=True)
+class _Index:
+    """What resemblance lookups need beyond the ranks, built on the first lookup."""
+
+    #: Skeleton -> ranks of the names that fold to it.
+    skeletons: dict[str, list[int]]
+    #: (length, first half) and (length, second half less its first character) -> ranks of
+    #: the names of at least EDIT_MIN_LENGTH characters (see :func:`_halves`).
+    heads: dict[tuple[int, str], list[int]]
+    tails: dict[tuple[int, str], list[int]]
+    #: Length -> (character-set mask, rank) of the names checked at edit distance 2, best first.
+    two_edit_names: dict[int, list[tuple[int, int]]]
+
+
 @final
 class PopularNames:
     """Popular project names with their download ranks, indexed for resemblance lookups.
@@ -107,7 +126,7 @@ class PopularNames:
     first). Names are PEP 503 normalized; a name listed twice keeps its first (best) rank.
     """
 
-    __slots__ = ("_by_rank", "_deletes1", "_deletes2", "_ranks", "_skeletons")
+    __slots__ = ("_by_rank", "_index", "_ranks")
 
     def __init__(self, names: Iterable[str]) -> None:
         ranks: dict[NormalizedName, int] = {}
@@ -116,24 +135,12 @@ class PopularNames:
             if name and name not in ranks:
                 ranks[name] = len(ranks) + 1
         self._ranks = ranks
-        # _by_rank[rank - 1] is the name; the indexes below store ranks, which are small ints
+        # _by_rank[rank - 1] is the name; the index stores ranks, which are small ints
         # (cheaper than strings) and sort by popularity for free.
         self._by_rank = list(ranks)
-        self._skeletons: dict[str, list[int]] = {}
-        # Symmetric-delete indexes: every string reachable by deleting up to k characters.
-        # Two names within edit distance k share such a string (each substitution, insertion
-        # or transposition is undone by one deletion on each side), so a lookup finds every
-        # candidate without scanning; candidates are then confirmed with the real distance.
-        self._deletes1: dict[str, list[int]] = {}
-        self._deletes2: dict[str, list[int]] = {}
-        for name, rank in ranks.items():
-            self._skeletons.setdefault(_skeleton(name), []).append(rank)
-            if len(name) >= EDIT_MIN_LENGTH:
-                for variant in _deletions(name, 1):
-                    self._deletes1.setdefault(variant, []).append(rank)
-            if rank <= DISTANCE_TWO_TOP and len(name) >= DISTANCE_TWO_MIN_LENGTH:
-                for variant in _deletions(name, 2):
-                    self._deletes2.setdefault(variant, []).append(rank)
+        # Built on the first resemblance lookup: rank() and `in` need only the ranks, and
+        # most trees only ever ask those (every name popular).
+        self._index: _Index | None = None
 
     @classmethod
     def load(cls) -> PopularNames:
@@ -162,33 +169,47 @@ class PopularNames:
     def _name(self, rank: int) -> NormalizedName:
         return self._by_rank[rank - 1]
 
+    def _lookup_index(self) -> _Index:
+        # Two threads may both build it on first use; both build the same thing, and
+        # assigning an attribute is atomic, so no lock is needed.
+        index = self._index
+        if index is None:
+            index = self._index = _build_index(self._by_rank)
+        return index
+
     def _matches(self, name: str, top: int) -> Iterator[tuple[int, str, str]]:
         """(rank, technique, detail) for every popular name ranked <= ``top`` near ``name``."""
-        for rank in self._skeletons.get(_skeleton(name), ()):
+        index = self._lookup_index()
+        for rank in index.skeletons.get(_skeleton(name), ()):
             if rank <= top and self._name(rank) != name:
                 yield (rank, *_glyph_technique(name, self._name(rank)))
 
         if len(name) >= EDIT_MIN_LENGTH:
             edit_top = top if len(name) >= SHORT_NAME_LENGTH else min(top, SHORT_NAME_TOP)
-            seen: set[int] = set()
-            for variant in _deletions(name, 1):
-                for rank in self._deletes1.get(variant, ()):
-                    if rank > edit_top or rank in seen:
-                        continue
-                    seen.add(rank)
-                    other = self._name(rank)
-                    if other != name and _distance_within(name, other, 1) == 1:
-                        yield (rank, *_one_edit(name, other))
+            candidates: set[int] = set()
+            for length in (len(name) - 1, len(name), len(name) + 1):
+                if length >= EDIT_MIN_LENGTH:
+                    head, tail = _halves(name, length)
+                    candidates.update(index.heads.get((length, head), ()))
+                    candidates.update(index.tails.get((length, tail), ()))
+            for rank in candidates:
+                other = self._name(rank)
+                if rank <= edit_top and _one_edit_apart(name, other):
+                    yield (rank, *_one_edit(name, other))
 
         if len(name) >= DISTANCE_TWO_MIN_LENGTH:
             limit = min(top, DISTANCE_TWO_TOP)
-            seen = set()
-            for variant in _deletions(name, 2):
-                for rank in self._deletes2.get(variant, ()):
-                    if rank > limit or rank in seen:
-                        continue
-                    seen.add(rank)
-                    if _distance_within(name, self._name(rank), 2) == 2:
+            mask = _charset_mask(name)
+            for length in range(len(name) - 2, len(name) + 3):
+                for other_mask, rank in index.two_edit_names.get(length, ()):
+                    if rank > limit:
+                        break  # best first: the rest rank lower still
+                    # Each edit adds or removes at most one kind of character on each side
+                    # (a swap none), so two edits leave at most four in the difference: a
+                    # cheap test that skips the real distance for nearly every name.
+                    if (mask ^ other_mask).bit_count() <= _TWO_EDIT_MAX_CHARSET_DIFFERENCE and (
+                        _distance_within(name, self._name(rank), 2) == 2
+                    ):
                         yield rank, "two edits", "two characters differ"
 
         # Short names are common words: "clean" next to "pyclean" says little unless the
@@ -200,6 +221,36 @@ class PopularNames:
                 yield affix_rank, "prefix/suffix", detail
 
 
+def _build_index(by_rank: Sequence[str]) -> _Index:
+    skeletons: dict[str, list[int]] = {}
+    heads: dict[tuple[int, str], list[int]] = {}
+    tails: dict[tuple[int, str], list[int]] = {}
+    two_edit_names: dict[int, list[tuple[int, int]]] = {}
+    for rank, (name, skeleton) in enumerate(zip(by_rank, _fold_all(by_rank), strict=True), start=1):
+        skeletons.setdefault(skeleton, []).append(rank)
+        length = len(name)
+        if length >= EDIT_MIN_LENGTH:
+            head, tail = _halves(name, length)
+            heads.setdefault((length, head), []).append(rank)
+            tails.setdefault((length, tail), []).append(rank)
+        if rank <= DISTANCE_TWO_TOP and length >= DISTANCE_TWO_MIN_LENGTH:
+            two_edit_names.setdefault(length, []).append((_charset_mask(name), rank))
+    return _Index(skeletons=skeletons, heads=heads, tails=tails, two_edit_names=two_edit_names)
+
+
+def _halves(word: str, length: int) -> tuple[str, str]:
+    """The keys under which a name of ``length`` characters one edit from ``word`` is indexed.
+
+    A name of ``length`` characters is indexed by its first ``length // 2`` characters and by
+    its last ``length - length // 2 - 1``: the two never both contain the one or two characters
+    a single edit touches (a swap across the middle leaves the shorter second part alone). So
+    a name one edit from ``word`` keeps one of them, and ``word`` has it at its start or end.
+    """
+    half = length // 2
+    rest = length - half - 1
+    return word[:half], word[len(word) - rest :]
+
+
 @functools.cache
 def _packaged_lines() -> tuple[str, ...]:
     resource = importlib.resources.files("verify") / "_data" / "top-pypi-names.txt"
@@ -209,9 +260,9 @@ def _packaged_lines() -> tuple[str, ...]:
 
 @functools.cache
 def popular_name_set() -> frozenset[NormalizedName]:
-    """The shipped popular names as a plain set: cheap, for the common case where every
-    package of a tree is popular and the similarity index need not be built."""
-    return frozenset(canonicalize_name(line) for line in _packaged_lines())
+    """The shipped popular names as a plain set, for the common case where every package of
+    a tree is popular and no resemblance need be looked up."""
+    return frozenset(_load_packaged())
 
 
 @functools.cache
@@ -274,8 +325,9 @@ def _best_match(
         other = _normalize(raw)
         if other == name:
             continue
-        # A popular tree name was already compared above, with its rank.
-        other_rank = popular.rank(other)
+        # A popular tree name was already compared above, with its rank. (``other`` is
+        # normalized already: look it up as it is.)
+        other_rank = popular._ranks.get(other)
         if other_rank is not None and other_rank <= top:
             continue
         match = _tree_match(name, other)
@@ -303,11 +355,7 @@ def _tree_match(name: str, other: str) -> tuple[str, str] | None:
     """
     if _skeleton(name) == _skeleton(other):
         return _glyph_technique(name, other)
-    if (
-        min(len(name), len(other)) >= EDIT_MIN_LENGTH
-        and abs(len(name) - len(other)) <= 1
-        and _distance_within(name, other, 1) == 1
-    ):
+    if min(len(name), len(other)) >= EDIT_MIN_LENGTH and _one_edit_apart(name, other):
         return _one_edit(name, other)
     return None
 
@@ -321,6 +369,12 @@ def _normalize(name: str) -> NormalizedName:
 @functools.lru_cache(maxsize=4096)
 def _skeleton(name: str) -> str:
     """``name`` without separators and with look-alike characters folded to one spelling."""
+    return _fold(name)
+
+
+def _fold(name: str) -> str:
+    # Uncached: building the index folds every popular name once, which would only churn
+    # the cache that tree names and queries use.
     folded = name.replace("-", "")
     # Multi-character glyphs first: folding "i" to "l" cannot create an "rn" or "vv".
     for glyph, letter in _MULTI_GLYPHS:
@@ -328,14 +382,43 @@ def _skeleton(name: str) -> str:
     return folded.translate(_GLYPHS)
 
 
-def _deletions(word: str, depth: int) -> set[str]:
-    """``word`` and every string made by deleting up to ``depth`` characters from it."""
-    found = {word}
-    frontier = {word}
-    for _ in range(depth):
-        frontier = {w[:i] + w[i + 1 :] for w in frontier for i in range(len(w))}
-        found |= frontier
-    return found
+def _fold_all(names: Sequence[str]) -> list[str]:
+    """``[_fold(name) for name in names]``, folded as one text: a few string operations
+    instead of several per name."""
+    folded = _fold("\n".join(names)).split("\n")
+    # Folding never adds, removes or joins across a line break; a name with one in it
+    # (only possible through from_names) would shift the rest, so it is folded one by one.
+    if len(folded) != len(names):
+        return [_fold(name) for name in names]
+    return folded
+
+
+def _one_edit_apart(a: str, b: str) -> bool:
+    """Whether ``a`` and ``b`` are exactly one deletion, insertion, substitution or swap of
+    neighbours apart (what ``_distance_within(a, b, 1) == 1`` says, in string comparisons)."""
+    if abs(len(a) - len(b)) > 1 or a == b:
+        return False
+    i = 0
+    shorter = min(len(a), len(b))
+    while i < shorter and a[i] == b[i]:
+        i += 1
+    if len(a) > len(b):
+        return a[i + 1 :] == b[i:]
+    if len(a) < len(b):
+        return a[i:] == b[i + 1 :]
+    return a[i + 1 :] == b[i + 1 :] or (
+        a[i + 2 :] == b[i + 2 :]
+        and a[i : i + 1] == b[i + 1 : i + 2]
+        and a[i + 1 : i + 2] == b[i : i + 1]
+    )
+
+
+def _charset_mask(word: str) -> int:
+    """One bit per kind of character in ``word``."""
+    mask = 0
+    for char in set(word):
+        mask |= 1 << ord(char)
+    return mask
 
 
 def _distance_within(a: str, b: str, limit: int) -> int | None:
