@@ -9,19 +9,13 @@ from __future__ import annotations
 
 import argparse
 import enum
-import logging
 import sys
 from collections.abc import Sequence
-
-from rich.console import Console
-from rich.logging import RichHandler
 
 from verify import __version__
 from verify.errors import VerifyError
 
 __all__ = ["ExitCode", "console_main", "main"]
-
-logger = logging.getLogger("verify")
 
 
 class ExitCode(enum.IntEnum):
@@ -76,6 +70,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _configure_logging(verbosity: int, quiet: bool) -> None:
+    # Imported here: --version and --help exit before logging is configured.
+    import logging
+
+    from rich.console import Console
+    from rich.logging import RichHandler
+
+    logger = logging.getLogger("verify")
     level = logging.WARNING
     if quiet:
         level = logging.ERROR
@@ -108,6 +109,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(list(argv) if argv is not None else None)
     _configure_logging(getattr(args, "verbose", 0), getattr(args, "quiet", False))
+    # rich is imported once a command runs: --version and --help exit before.
+    from rich.console import Console
+
     stderr = Console(stderr=True, highlight=False, soft_wrap=True)
     try:
         code: int = args.handler(args)

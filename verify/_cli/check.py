@@ -6,16 +6,13 @@ import argparse
 import contextlib
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from rich.console import Console
-
+from verify._cli.defaults import DEFAULT_JOBS, DEFAULT_RETRIES, DEFAULT_TIMEOUT
 from verify._cli.output import add_output_arguments, emit_report, exit_code_for
-from verify._cli.progress import DownloadProgress
-from verify._fetch.fetch import DEFAULT_JOBS
-from verify._index.session import DEFAULT_RETRIES, DEFAULT_TIMEOUT
-from verify._resolve.pip_report import TargetEnvironment
-from verify.check import CheckSettings, run_check, sort_inputs
+
+if TYPE_CHECKING:
+    from verify.check import CheckSettings
 
 __all__ = ["register", "settings_from_args", "verification_options"]
 
@@ -63,6 +60,11 @@ def register(commands: Any) -> None:
 
 def settings_from_args(args: argparse.Namespace) -> CheckSettings:
     """Build the library's settings from parsed arguments."""
+    # Imported here, as in every command: building the parser (for every command, --help
+    # and --version) must not pay for the library.
+    from verify._resolve.pip_report import TargetEnvironment
+    from verify.check import CheckSettings, sort_inputs
+
     inputs = sort_inputs(args.inputs)
     return CheckSettings(
         requirements=inputs.requirements,
@@ -110,6 +112,11 @@ def verification_options(args: argparse.Namespace) -> dict[str, Any]:
 
 def run(args: argparse.Namespace) -> int:
     """Run ``check`` and print its report."""
+    from rich.console import Console
+
+    from verify._cli.progress import DownloadProgress
+    from verify.check import run_check
+
     settings = settings_from_args(args)
     stderr = Console(stderr=True)
     show_progress = stderr.is_terminal and not args.quiet

@@ -7,17 +7,13 @@ import contextlib
 import io
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from rich.console import Console
-
-from verify._cli.progress import DownloadProgress
-from verify._fetch.fetch import DEFAULT_JOBS
-from verify._format.diff import render_diff_json, render_diff_text
-from verify._index.session import DEFAULT_RETRIES, DEFAULT_TIMEOUT
-from verify.compare import DiffResult, DiffSettings, run_diff
+from verify._cli.defaults import DEFAULT_RETRIES, DEFAULT_TIMEOUT
 from verify.errors import UsageError
-from verify.models import Decision
+
+if TYPE_CHECKING:
+    from verify.compare import DiffResult, DiffSettings
 
 __all__ = ["register"]
 
@@ -52,6 +48,9 @@ def register(commands: Any) -> None:
 
 def settings_from_args(args: argparse.Namespace) -> DiffSettings:
     """The library's settings from parsed arguments."""
+    # Imported here: building the parser must not pay for the library (see check.py).
+    from verify.compare import DiffSettings
+
     values: list[str] = args.args
     common: dict[str, Any] = {
         "index_url": args.index_url,
@@ -62,7 +61,6 @@ def settings_from_args(args: argparse.Namespace) -> DiffSettings:
         "cache_dir": args.cache_dir,
         "timeout": args.timeout,
         "retries": max(0, args.retries),
-        "jobs": DEFAULT_JOBS,
     }
     if len(values) == 3:
         return DiffSettings(name=values[0], old=values[1], new=values[2], **common)
@@ -72,6 +70,10 @@ def settings_from_args(args: argparse.Namespace) -> DiffSettings:
 
 
 def _write(result: DiffResult, args: argparse.Namespace) -> None:
+    from rich.console import Console
+
+    from verify._format.diff import render_diff_json, render_diff_text
+
     if args.format == "json":
         text = render_diff_json(result)
         if args.output is None:
@@ -98,6 +100,12 @@ def _write(result: DiffResult, args: argparse.Namespace) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Run ``diff`` and print it; the exit code follows the policy's decision."""
+    from rich.console import Console
+
+    from verify._cli.progress import DownloadProgress
+    from verify.compare import run_diff
+    from verify.models import Decision
+
     settings = settings_from_args(args)
     stderr = Console(stderr=True)
     with contextlib.ExitStack() as stack:

@@ -3,22 +3,17 @@
 from __future__ import annotations
 
 import argparse
-import dataclasses
-import logging
 import re
-import signal
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin, urlsplit
 
 from verify._cli.check import add_verification_arguments
+from verify._cli.defaults import DEFAULT_TRUST_STORE
 from verify._cli.screen import add_screen_arguments, screen_settings
-from verify._index.urls import redact
 from verify._upload import DEFAULT_MAX_UPLOAD
 from verify.errors import UsageError
-from verify.screen import with_public_indexes
-from verify.trust_store import DEFAULT_TRUST_STORE
 
 if TYPE_CHECKING:
     from verify._upload.app import Screener
@@ -114,6 +109,8 @@ def _listen(value: str) -> tuple[str, int]:
 
 
 def _configure_decision_log() -> None:
+    import logging
+
     # The decision lines are the gate's output: shown whatever the verbosity.
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("%(message)s"))
@@ -127,11 +124,16 @@ def run(args: argparse.Namespace) -> int:
     """Run the gate until interrupted."""
     # Imported here: the server and its framework cost start-up time every other command
     # would pay.
+    import dataclasses
+    import signal
+
     from verify._index.session import HttpSession
+    from verify._index.urls import redact
     from verify._upload.app import GateConfig, LocalScreener, UploadGate
     from verify._upload.quarantine import Quarantine
     from verify._upload.server import serve
     from verify.policy import load_policy
+    from verify.screen import with_public_indexes
 
     upstream = args.upstream if args.upstream.endswith("/") else args.upstream + "/"
     if urlsplit(upstream).scheme not in ("http", "https"):

@@ -4,12 +4,9 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import dataclasses
 import sys
 from pathlib import Path
-from typing import Any
-
-from rich.console import Console
+from typing import TYPE_CHECKING, Any
 
 from verify._cli.check import (
     add_index_arguments,
@@ -18,11 +15,13 @@ from verify._cli.check import (
     settings_from_args,
 )
 from verify._cli.output import add_output_arguments, emit_report, exit_code_for
-from verify._cli.progress import DownloadProgress
-from verify._format.text import render_reasons, render_text
 from verify.errors import UsageError
-from verify.install import InstallOutcome, InstallSettings, run_install, target_environment
-from verify.models import Decision, ProvenanceStatus, Report
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from verify.install import InstallOutcome, InstallSettings
+    from verify.models import Report
 
 __all__ = ["register"]
 
@@ -125,6 +124,11 @@ def _where(args: argparse.Namespace) -> tuple[str, ...]:
 
 def settings_from_install_args(args: argparse.Namespace) -> InstallSettings:
     """The library's settings from parsed ``install`` arguments."""
+    # Imported here: building the parser must not pay for the library (see check.py).
+    import dataclasses
+
+    from verify.install import InstallSettings, target_environment
+
     _refuse_unsupported(args)
     check = settings_from_args(args)
     where = _where(args)
@@ -148,6 +152,8 @@ def settings_from_install_args(args: argparse.Namespace) -> InstallSettings:
 
 
 def _summary(outcome: InstallOutcome) -> str:
+    from verify.models import Decision, ProvenanceStatus
+
     report = outcome.report
     attested = sum(1 for p in report.packages if p.provenance.status is ProvenanceStatus.VERIFIED)
     warnings = sum(1 for p in report.packages for r in p.reasons if r.decision is Decision.WARN)
@@ -158,6 +164,8 @@ def _summary(outcome: InstallOutcome) -> str:
 
 
 def _confirm(console: Console) -> Any:
+    from verify._format.text import render_text
+
     def ask(report: Report) -> bool:
         render_text(report, console)
         console.print("Proceed? [y/N] ", end="")
@@ -172,6 +180,12 @@ def _confirm(console: Console) -> Any:
 
 def run(args: argparse.Namespace) -> int:
     """Run ``install``: decide, then install or say why not."""
+    from rich.console import Console
+
+    from verify._cli.progress import DownloadProgress
+    from verify._format.text import render_reasons
+    from verify.install import run_install
+
     settings = settings_from_install_args(args)
     stderr = Console(stderr=True, highlight=False)
     interactive = sys.stdin.isatty() and stderr.is_terminal and not args.yes

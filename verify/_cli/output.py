@@ -8,19 +8,12 @@ import io
 import os
 import sys
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
-from rich.console import Console
-from typing_extensions import assert_never
-
-from verify._format.github import append_step_summary, workflow_commands
-from verify._format.json import render_json
-from verify._format.markdown import render_markdown
-from verify._format.sarif import render_sarif
-from verify._format.text import render_text
-from verify._resolve.lockfiles import lock_kind
 from verify.errors import UsageError
-from verify.models import Report
+
+if TYPE_CHECKING:
+    from verify.models import Report
 
 __all__ = ["OutputFormat", "add_output_arguments", "emit_report", "exit_code_for"]
 
@@ -60,6 +53,8 @@ def add_output_arguments(parser: argparse.ArgumentParser) -> None:
 
 def _input_file(args: argparse.Namespace) -> str | None:
     """The one lock or requirements file a report is about, if there is one."""
+    from verify._resolve.lockfiles import lock_kind
+
     files = [str(p) for p in getattr(args, "requirement", [])]
     files += [i for i in getattr(args, "inputs", []) if lock_kind(Path(i)) is not None]
     return files[0] if len(files) == 1 else None
@@ -74,6 +69,16 @@ def _render(
     stream: TextIO,
     artifact: str | None = None,
 ) -> None:
+    # The renderers are imported when a report is written: the parser, built for every
+    # command, only needs the format names.
+    from rich.console import Console
+    from typing_extensions import assert_never
+
+    from verify._format.json import render_json
+    from verify._format.markdown import render_markdown
+    from verify._format.sarif import render_sarif
+    from verify._format.text import render_text
+
     if output_format is OutputFormat.JSON:
         stream.write(render_json(report))
     elif output_format is OutputFormat.SARIF:
@@ -121,6 +126,9 @@ def emit_report(
 def annotate(report: Report, *, stream: TextIO) -> None:
     """GitHub workflow commands for the most severe findings, and the markdown summary
     appended to ``$GITHUB_STEP_SUMMARY`` (when the runner provides one)."""
+    from verify._format.github import append_step_summary, workflow_commands
+    from verify._format.markdown import render_markdown
+
     for command in workflow_commands(report):
         stream.write(command + "\n")
     summary = os.environ.get("GITHUB_STEP_SUMMARY")

@@ -3,17 +3,9 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 from typing import Any
-
-from packaging.utils import canonicalize_name
-from rich.console import Console
-from rich.table import Table
-
-from verify.policy import load_policy
-from verify.policy.describe import describe_policy, effective_rules
 
 __all__ = ["register"]
 
@@ -46,6 +38,11 @@ def register(commands: Any) -> None:
 
 def run_check(args: argparse.Namespace) -> int:
     """Validate each file; the first invalid one raises PolicyError (exit 2)."""
+    # Imported here: building the parser must not pay for the library (see check.py).
+    from rich.console import Console
+
+    from verify.policy import load_policy
+
     console = Console(highlight=False, soft_wrap=True)
     for path in args.files:
         policy = load_policy(path)
@@ -56,6 +53,15 @@ def run_check(args: argparse.Namespace) -> int:
 
 def run_show(args: argparse.Namespace) -> int:
     """Print the effective policy."""
+    import json
+
+    from packaging.utils import canonicalize_name
+    from rich.console import Console
+    from rich.table import Table
+
+    from verify.policy import load_policy
+    from verify.policy.describe import describe_policy, effective_rules
+
     policy = load_policy(args.policy)
     package = canonicalize_name(args.package) if args.package else None
     if args.format == "json":

@@ -3,24 +3,19 @@
 from __future__ import annotations
 
 import argparse
-import base64
-import getpass
-import json
 import os
 import sys
-from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from rich.console import Console
-from rich.table import Table
-from rich.text import Text
-
-from verify._index.session import DEFAULT_RETRIES, DEFAULT_TIMEOUT, HttpSession
-from verify._index.urls import redact
-from verify._upload.quarantine import Quarantine, QuarantineEntry
+from verify._cli.defaults import DEFAULT_RETRIES, DEFAULT_TIMEOUT
 from verify.errors import UsageError
+
+if TYPE_CHECKING:
+    from datetime import datetime
+
+    from verify._upload.quarantine import Quarantine, QuarantineEntry
 
 __all__ = ["register"]
 
@@ -110,6 +105,10 @@ def register(commands: Any) -> None:
 
 
 def _open(args: argparse.Namespace) -> Quarantine:
+    # Imported here, as rich and the network below: building the parser must not pay for
+    # them (see check.py).
+    from verify._upload.quarantine import Quarantine
+
     root: Path | None = args.quarantine
     if root is None:
         value = os.environ.get(QUARANTINE_ENV, "")
@@ -144,6 +143,12 @@ def _shorten(text: str, width: int) -> str:
 
 def run_list(args: argparse.Namespace) -> int:
     """Print the quarantined uploads, newest first."""
+    import json
+
+    from rich.console import Console
+    from rich.table import Table
+    from rich.text import Text
+
     quarantine = _open(args)
     entries = quarantine.list()
     if args.format == "json":
@@ -213,6 +218,9 @@ def run_show(args: argparse.Namespace) -> int:
 
 
 def _authorization(args: argparse.Namespace) -> str | None:
+    import base64
+    import getpass
+
     password = os.environ.get(PASSWORD_ENV)
     url = urlsplit(args.upstream)
     if args.username is None:
@@ -241,6 +249,8 @@ def _authorization(args: argparse.Namespace) -> str | None:
 
 
 def _check_upstream(url: str) -> None:
+    from verify._index.urls import redact
+
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise UsageError(
@@ -251,6 +261,9 @@ def _check_upstream(url: str) -> None:
 
 def run_release(args: argparse.Namespace) -> int:
     """Forward an entry to the upstream index and record the release."""
+    from verify._index.session import HttpSession
+    from verify._index.urls import redact
+
     quarantine = _open(args)
     _check_upstream(args.upstream)
     authorization = _authorization(args)

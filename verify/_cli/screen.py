@@ -6,14 +6,13 @@ import argparse
 import contextlib
 import sys
 from pathlib import Path
-from typing import Any
-
-from rich.console import Console
+from typing import TYPE_CHECKING, Any
 
 from verify._cli.check import add_verification_arguments, verification_options
 from verify._cli.output import add_output_arguments, emit_report, exit_code_for
-from verify._cli.progress import DownloadProgress
-from verify.screen import ScreenSettings, run_screen
+
+if TYPE_CHECKING:
+    from verify.screen import ScreenSettings
 
 __all__ = ["register", "screen_settings"]
 
@@ -69,6 +68,9 @@ def add_screen_arguments(parser: argparse.ArgumentParser) -> None:
 
 def screen_settings(args: argparse.Namespace, files: tuple[Path, ...]) -> ScreenSettings:
     """The library's settings from parsed ``screen`` or ``gate`` arguments."""
+    # Imported here: building the parser must not pay for the library (see check.py).
+    from verify.screen import ScreenSettings
+
     public: tuple[str, ...] | None = None
     if args.no_public_check:
         public = ()
@@ -84,6 +86,11 @@ def screen_settings(args: argparse.Namespace, files: tuple[Path, ...]) -> Screen
 
 def run(args: argparse.Namespace) -> int:
     """Run ``screen`` and print its report."""
+    from rich.console import Console
+
+    from verify._cli.progress import DownloadProgress
+    from verify.screen import run_screen
+
     settings = screen_settings(args, tuple(args.files))
     stderr = Console(stderr=True)
     show_progress = stderr.is_terminal and not args.quiet

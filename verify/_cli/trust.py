@@ -3,17 +3,15 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from rich.console import Console
-from rich.table import Table
-
-from verify._provenance.identity import ExpectedIdentity
+from verify._cli.defaults import DEFAULT_TRUST_STORE
 from verify.errors import UsageError
-from verify.trust_store import DEFAULT_TRUST_STORE, TrustStore, current_user
+
+if TYPE_CHECKING:
+    from verify._provenance.identity import ExpectedIdentity
 
 __all__ = ["register"]
 
@@ -63,6 +61,10 @@ def register(commands: Any) -> None:
 
 
 def _identity(args: argparse.Namespace, origin: str) -> ExpectedIdentity:
+    # Imported here, as the store below: building the parser must not pay for the library
+    # (see check.py).
+    from verify._provenance.identity import ExpectedIdentity
+
     table = {"kind": args.kind, "repository": args.repository}
     if args.workflow:
         table["workflow"] = args.workflow
@@ -76,6 +78,13 @@ def _identity(args: argparse.Namespace, origin: str) -> ExpectedIdentity:
 
 def run_list(args: argparse.Namespace) -> int:
     """Print the store."""
+    import json
+
+    from rich.console import Console
+    from rich.table import Table
+
+    from verify.trust_store import TrustStore
+
     store = TrustStore.load(args.trust_store)
     if args.format == "json":
         rows = {
@@ -104,6 +113,10 @@ def run_list(args: argparse.Namespace) -> int:
 
 def run_pin(args: argparse.Namespace) -> int:
     """Record a publisher chosen by a person."""
+    from rich.console import Console
+
+    from verify.trust_store import TrustStore
+
     store = TrustStore.load(args.trust_store)
     identity = _identity(args, "pinned")
     store.pin(args.name, identity)
@@ -114,6 +127,10 @@ def run_pin(args: argparse.Namespace) -> int:
 
 def run_forget(args: argparse.Namespace) -> int:
     """Drop a package from the store."""
+    from rich.console import Console
+
+    from verify.trust_store import TrustStore
+
     store = TrustStore.load(args.trust_store)
     if not store.forget(args.name):
         raise UsageError(f"{args.name} is not in {store.path}")
@@ -126,6 +143,10 @@ def run_forget(args: argparse.Namespace) -> int:
 
 def run_accept(args: argparse.Namespace) -> int:
     """Replace a package's trusted publisher and record the change."""
+    from rich.console import Console
+
+    from verify.trust_store import TrustStore, current_user
+
     store = TrustStore.load(args.trust_store)
     identity = _identity(args, "accepted")
     change = store.accept(args.name, identity, reason=args.reason, by=current_user())

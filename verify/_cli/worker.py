@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import argparse
-import logging
 from typing import Any
 
 from verify._cli.check import add_verification_arguments
 from verify._cli.screen import add_screen_arguments, screen_settings
 from verify.errors import UsageError
-from verify.screen import with_public_indexes
 
 __all__ = ["register"]
 
@@ -63,7 +61,10 @@ def register(commands: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Run a worker until it is told to stop; 0 after a clean shutdown."""
+    import logging
+
     from verify._upload.queue import run_worker
+    from verify.screen import with_public_indexes
 
     if args.concurrency < 1:
         raise UsageError("--concurrency must be at least 1")
