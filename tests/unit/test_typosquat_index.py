@@ -58,6 +58,8 @@ def test_loading_builds_only_the_ranks() -> None:
     assert fresh._index is None  # what resemblance needs is built on the first lookup ...
     assert typosquat.typosquat_suspicion("reqeusts", popular=fresh) is not None
     assert fresh._index is not None  # ... and kept
+    # One name needs the names one letter shorter, as long, or one letter longer.
+    assert sorted(fresh._index.halves) == [7, 8, 9]
 
 
 def test_popular_name_set_is_the_shipped_names(popular: PopularNames) -> None:

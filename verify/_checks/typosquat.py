@@ -110,12 +110,23 @@ class _Index:
 
     #: Skeleton -> ranks of the names that fold to it.
     skeletons: dict[str, list[int]]
-    #: (length, first half) and (length, second half less its first character) -> ranks of
-    #: the names of at least EDIT_MIN_LENGTH characters (see :func:`_halves`).
-    heads: dict[tuple[int, str], list[int]]
-    tails: dict[tuple[int, str], list[int]]
+    #: Length -> ranks of the names that long.
+    by_length: dict[int, list[int]]
     #: Length -> (character-set mask, rank) of the names checked at edit distance 2, best first.
     two_edit_names: dict[int, list[tuple[int, int]]]
+    #: Length -> the names that long by their halves, filled in for a length when a lookup
+    #: first needs it: one name needs three lengths, a tree a handful, out of dozens.
+    halves: dict[int, _Halves]
+
+
+@dataclass(frozen=True, slots=True)
+class _Halves:
+    """Names of one length (at least EDIT_MIN_LENGTH) by the two keys :func:`_halves` gives."""
+
+    #: First half -> ranks.
+    heads: dict[str, list[int]]
+    #: Second half less its first character -> ranks.
+    tails: dict[str, list[int]]
 
 
 @final
@@ -129,15 +140,12 @@ class PopularNames:
     __slots__ = ("_by_rank", "_index", "_ranks")
 
     def __init__(self, names: Iterable[str]) -> None:
-        ranks: dict[NormalizedName, int] = {}
-        for raw in names:
-            name = canonicalize_name(raw.strip())
-            if name and name not in ranks:
-                ranks[name] = len(ranks) + 1
-        self._ranks = ranks
+        # dict.fromkeys keeps the first of each name, in order.
+        unique = dict.fromkeys(canonicalize_name(raw.strip()) for raw in names)
         # _by_rank[rank - 1] is the name; the index stores ranks, which are small ints
         # (cheaper than strings) and sort by popularity for free.
-        self._by_rank = list(ranks)
+        self._by_rank = [name for name in unique if name]
+        self._ranks = {name: rank for rank, name in enumerate(self._by_rank, start=1)}
         # Built on the first resemblance lookup: rank() and `in` need only the ranks, and
         # most trees only ever ask those (every name popular).
         self._index: _Index | None = None
@@ -177,6 +185,15 @@ class PopularNames:
             index = self._index = _build_index(self._by_rank)
         return index
 
+    def _halves_of_length(self, index: _Index, length: int) -> _Halves:
+        # Built once per length; a race builds the same thing twice, as for the index.
+        halves = index.halves.get(length)
+        if halves is None:
+            halves = index.halves[length] = _index_halves(
+                self._by_rank, index.by_length.get(length, []), length
+            )
+        return halves
+
     def _matches(self, name: str, top: int) -> Iterator[tuple[int, str, str]]:
         """(rank, technique, detail) for every popular name ranked <= ``top`` near ``name``."""
         index = self._lookup_index()
@@ -189,9 +206,10 @@ class PopularNames:
             candidates: set[int] = set()
             for length in (len(name) - 1, len(name), len(name) + 1):
                 if length >= EDIT_MIN_LENGTH:
+                    halves = self._halves_of_length(index, length)
                     head, tail = _halves(name, length)
-                    candidates.update(index.heads.get((length, head), ()))
-                    candidates.update(index.tails.get((length, tail), ()))
+                    candidates.update(halves.heads.get(head, ()))
+                    candidates.update(halves.tails.get(tail, ()))
             for rank in candidates:
                 other = self._name(rank)
                 if rank <= edit_top and _one_edit_apart(name, other):
@@ -223,19 +241,30 @@ class PopularNames:
 
 def _build_index(by_rank: Sequence[str]) -> _Index:
     skeletons: dict[str, list[int]] = {}
-    heads: dict[tuple[int, str], list[int]] = {}
-    tails: dict[tuple[int, str], list[int]] = {}
+    by_length: dict[int, list[int]] = {}
     two_edit_names: dict[int, list[tuple[int, int]]] = {}
     for rank, (name, skeleton) in enumerate(zip(by_rank, _fold_all(by_rank), strict=True), start=1):
         skeletons.setdefault(skeleton, []).append(rank)
         length = len(name)
-        if length >= EDIT_MIN_LENGTH:
-            head, tail = _halves(name, length)
-            heads.setdefault((length, head), []).append(rank)
-            tails.setdefault((length, tail), []).append(rank)
+        by_length.setdefault(length, []).append(rank)
         if rank <= DISTANCE_TWO_TOP and length >= DISTANCE_TWO_MIN_LENGTH:
             two_edit_names.setdefault(length, []).append((_charset_mask(name), rank))
-    return _Index(skeletons=skeletons, heads=heads, tails=tails, two_edit_names=two_edit_names)
+    return _Index(
+        skeletons=skeletons, by_length=by_length, two_edit_names=two_edit_names, halves={}
+    )
+
+
+def _index_halves(by_rank: Sequence[str], ranks: Iterable[int], length: int) -> _Halves:
+    """The names of ``ranks``, all ``length`` characters long, by their halves."""
+    half = length // 2
+    heads: dict[str, list[int]] = {}
+    tails: dict[str, list[int]] = {}
+    for rank in ranks:
+        name = by_rank[rank - 1]
+        # What _halves(name, length) gives, without a call per name.
+        heads.setdefault(name[:half], []).append(rank)
+        tails.setdefault(name[half + 1 :], []).append(rank)
+    return _Halves(heads=heads, tails=tails)
 
 
 def _halves(word: str, length: int) -> tuple[str, str]:
