@@ -18,9 +18,20 @@ from verify.models import Severity
 PUBLIC_IP = "203.0.113.7"
 
 
-def profile(source: str, path: str = "pkg/mod.py", **kwargs: bool | None) -> FileProfile:
+def profile(
+    source: str,
+    path: str = "pkg/mod.py",
+    *,
+    install_time: bool | None = None,
+    loads_at_install: bool = False,
+) -> FileProfile:
     """Profile dedented ``source`` as the file at ``path``."""
-    return profile_file(path, textwrap.dedent(source).encode(), **kwargs)
+    return profile_file(
+        path,
+        textwrap.dedent(source).encode(),
+        install_time=install_time,
+        loads_at_install=loads_at_install,
+    )
 
 
 def found(result: FileProfile, rule: str) -> list[Capability]:
@@ -1711,3 +1722,17 @@ def test_printable_text_spelled_as_escapes_is_obfuscation() -> None:
 )
 def test_binary_data_and_control_codes_are_not_escaped_text(source: str) -> None:
     assert not found(profile(source), "obfuscation")
+
+
+def test_a_module_the_build_imports_runs_its_module_level_code_at_install_time() -> None:
+    source = """\
+        import subprocess
+        subprocess.run("payload", shell=True)
+        def build_wheel(directory):
+            subprocess.run(["cmake", "--build", "."])
+        """
+    caps = found(profile(source, "_build/backend.py", loads_at_install=True), "process-spawn")
+    assert sorted((cap.line, cap.phase) for cap in caps) == [
+        (2, Phase.INSTALL),
+        (4, Phase.RUNTIME),
+    ]

@@ -80,7 +80,7 @@ from verify._behaviour.model import (
 )
 from verify.models import Finding, Severity
 
-__all__ = ["needs_analysis", "profile_file"]
+__all__ = ["is_setup_script", "needs_analysis", "profile_file"]
 
 #: Line number to the phase code on that line runs in.
 _PhaseAt = Callable[[int], Phase]
@@ -255,12 +255,16 @@ def _is_python_path(path: str, data: bytes) -> bool:
     return patterns.PYTHON_SHEBANG.match(data[:256]) is not None
 
 
-def profile_file(path: str, data: bytes, *, install_time: bool | None = None) -> FileProfile:
+def profile_file(
+    path: str, data: bytes, *, install_time: bool | None = None, loads_at_install: bool = False
+) -> FileProfile:
     """What the file at ``path`` (inside a distribution) is and can do.
 
-    ``install_time`` says the file runs while pip builds or installs the package (an in-tree
-    build backend); ``None`` infers it, true only for a top-level ``setup.py``. Never raises:
-    source that cannot be parsed is scanned as text and reported as ``unparsable-source``.
+    ``install_time`` says the whole file runs while pip builds or installs the package;
+    ``None`` infers it, true only for a top-level ``setup.py``. ``loads_at_install`` says the
+    build imports the module (an in-tree backend, a module ``setup.py`` imports): what runs as
+    it loads runs at install time, its functions only when called. Never raises: source that
+    cannot be parsed is scanned as text and reported as ``unparsable-source``.
     """
     kind = _kind(path, data)
     entropy = _entropy(data)
@@ -275,12 +279,14 @@ def profile_file(path: str, data: bytes, *, install_time: bool | None = None) ->
         max_line=max(map(len, text.splitlines()), default=0),
     )
     if install_time is None:
-        install_time = _is_setup_script(path)
+        install_time = is_setup_script(path)
     # Install-time files bypass the prefilter: there are one or two per distribution and they
     # run with the installing user's rights, so the parse is always worth it.
-    if not (install_time or needs_analysis(path, data)):
+    if not (install_time or loads_at_install or needs_analysis(path, data)):
         return profile
     collector = _Collector(path, _Source(text), documentation=_is_documentation(kind, path))
+    if loads_at_install:
+        collector.load_phase = Phase.INSTALL
     if kind == "python":
         phase = Phase.INSTALL if install_time else None
         _analyse_python(collector, text, forced=phase)
@@ -381,7 +387,8 @@ def _decode_python(data: bytes) -> str:
         return data.decode("utf-8", errors="replace")
 
 
-def _is_setup_script(path: str) -> bool:
+def is_setup_script(path: str) -> bool:
+    """Whether ``path`` is a distribution's top-level ``setup.py`` (which pip runs whole)."""
     parts = [part for part in path.split("/") if part not in ("", ".")]
     if parts == ["setup.py"]:
         return True
@@ -445,6 +452,9 @@ class _Collector:
         self.documentation = documentation
         #: How many decoded layers deep this text was found (0: the file itself).
         self.depth = depth
+        #: When module-level code runs: on import, or at install time for a module the
+        #: build itself imports.
+        self.load_phase = Phase.IMPORT
         self.capabilities: list[Capability] = []
         self.hosts: set[str] = set()
         self.findings: list[Finding] = []
@@ -1029,7 +1039,7 @@ def _text_phases(c: _Collector, forced: Phase | None) -> _PhaseAt:
     def phase_at(line: int) -> Phase:
         lines = c.source.lines
         text = lines[line - 1] if 1 <= line <= len(lines) else ""
-        return Phase.RUNTIME if text[:1] in (" ", "\t") else Phase.IMPORT
+        return Phase.RUNTIME if text[:1] in (" ", "\t") else c.load_phase
 
     return phase_at
 
@@ -1674,7 +1684,7 @@ class _PythonAnalysis:
     def _phase(self, visit: _Visit) -> Phase:
         if self.forced is not None:
             return self.forced
-        return Phase.RUNTIME if visit.deferred else Phase.IMPORT
+        return Phase.RUNTIME if visit.deferred else self.c.load_phase
 
     def _add(
         self,
@@ -2477,7 +2487,7 @@ class _PythonAnalysis:
                 f"has a {length:,}-character line of {self.statements[line]} statements "
                 "(minified code)",
                 line,
-                self.forced or Phase.IMPORT,
+                self.forced or self.c.load_phase,
                 # Generated and golfed code exist; minification alone is not an attack.
                 severity=Severity.MEDIUM,
             )

@@ -25,7 +25,7 @@ from pathlib import Path
 from packaging.utils import canonicalize_name
 
 from verify._behaviour.archive import DEFAULT_LIMITS, Archive, ArchiveLimits, open_archive
-from verify._behaviour.capabilities import profile_file
+from verify._behaviour.capabilities import is_setup_script, profile_file
 from verify._behaviour.catalogue import BEHAVIOUR_RULES
 from verify._behaviour.census import (
     NATIVE_SUFFIXES,
@@ -45,6 +45,7 @@ from verify._behaviour.model import (
     raise_severity,
     severity_at_least,
 )
+from verify._behaviour.reach import Reach, Role, reach_archive
 from verify._checks.typosquat import PopularNames
 from verify._resolve.select import file_version
 from verify.errors import ArchiveError
@@ -143,7 +144,8 @@ class _Side:
         self.profiles: dict[str, FileProfile] = {}
         self.read_bytes: dict[str, bytes] = {}
         self.errors: list[Finding] = []
-        self.install_dirs: tuple[str, ...] = ()
+        #: What each file does when the distribution is installed (``None``: all installed).
+        self.reach: Reach | None = None
 
     def profile(self, path: str, *, keep: bool = False) -> FileProfile | None:
         if path in self.profiles:
@@ -155,10 +157,26 @@ class _Side:
             return None
         if keep:
             self.read_bytes[path] = data
-        install_time = True if any(path.startswith(d) for d in self.install_dirs) else None
-        profile = profile_file(path, data, install_time=install_time)
+        role = self.role(path)
+        profile = profile_file(
+            path,
+            data,
+            # setup.py runs whole; other build-time modules are imported by the build.
+            loads_at_install=role is Role.INSTALL and not is_setup_script(path),
+        )
         self.profiles[path] = profile
         return profile
+
+    def role(self, path: str) -> Role:
+        return self.reach.role(path) if self.reach is not None else Role.INSTALLED
+
+    def rated_role(self, path: str) -> Role:
+        """The role a finding in ``path`` is rated by: :meth:`role`, except that ``setup.py``
+        is never inert. A PEP 517 backend other than setuptools does not run it, but
+        ``python setup.py install`` and older installers do, and that is whom it targets."""
+        if is_setup_script(path):
+            return Role.INSTALL
+        return self.role(path)
 
     def capabilities(self) -> Iterable[Capability]:
         for profile in self.profiles.values():
@@ -186,16 +204,6 @@ def _host_known(host: str, known: set[str]) -> bool:
     return bare in known or any(bare.endswith("." + k) for k in known)
 
 
-def _install_dirs(meta: DistMetadata | None, archive: Archive) -> tuple[str, ...]:
-    if meta is None or archive.format == "wheel":
-        return ()
-    dirs = []
-    for entry in meta.backend_path:
-        entry = posixpath.normpath(entry.strip("/"))
-        dirs.append("" if entry in ("", ".") else entry + "/")
-    return tuple(dirs)
-
-
 def _read_metadata(archive: Archive) -> tuple[DistMetadata | None, tuple[Finding, ...]]:
     return read_metadata([m.path for m in archive.files()], archive.read)
 
@@ -208,7 +216,7 @@ def _in_tests(path: str) -> bool:
     )
 
 
-def _rate(capability: Capability, *, has_baseline: bool) -> Severity:
+def _rate(capability: Capability, *, has_baseline: bool, role: Role = Role.INSTALLED) -> Severity:
     """A capability's severity from what it is, when it runs, and how it hides.
 
     Generic capabilities (a process, a connection) are judged by when they run: an action
@@ -221,10 +229,18 @@ def _rate(capability: Capability, *, has_baseline: bool) -> Severity:
     severity = capability.severity
     if capability.rule == "credential-read" and capability.key in _TOOL_CREDENTIALS:
         severity = Severity.MEDIUM
+    if role is Role.INERT:
+        # Shipped but neither installed nor run by installing (an sdist's tests, docs, CI
+        # files): what it does runs only if someone runs it by hand. One step lower, and
+        # generic capabilities two; never below medium for what is malicious on its own.
+        steps = -1 if capability.specific else -2
+        lowered = raise_severity(severity, steps)
+        floor = Severity.MEDIUM if capability.specific else Severity.INFO
+        return max(lowered, floor, key=SEVERITY_ORDER.index)
     early = capability.phase is not Phase.RUNTIME
     if early and capability.rule not in _PHASE_RULES:
         severity = raise_severity(severity)
-    if not capability.specific and _in_tests(capability.path):
+    if not capability.specific and role is not Role.INSTALL and _in_tests(capability.path):
         # Test suites shipped in a package run only when someone runs them; what they do
         # generically (spawn, connect, name odd hosts) is one step less telling.
         severity = raise_severity(severity, -1)
@@ -430,10 +446,10 @@ def _diff(
     findings.extend(metadata.findings)
 
     new_side = _Side(new_archive, new_record)
-    new_side.install_dirs = _install_dirs(new_meta, new_archive)
+    new_side.reach = reach_archive(new_archive, new_meta)
     old_side = _Side(old_archive, old_record) if old_archive else None
-    if old_side is not None:
-        old_side.install_dirs = _install_dirs(old_meta, old_archive)  # type: ignore[arg-type]
+    if old_side is not None and old_archive is not None:
+        old_side.reach = reach_archive(old_archive, old_meta)
     for path in (*files.added, *files.changed):
         new_side.profile(path, keep=new_archive.format == "wheel")
     if old_side is not None:
@@ -452,12 +468,17 @@ def _diff(
     if (
         has_baseline
         and files.unchanged
-        and any(severity_at_least(_rate(c, has_baseline=True), Severity.MEDIUM) for c in fresh)
+        and any(
+            severity_at_least(
+                _rate(c, has_baseline=True, role=new_side.rated_role(c.path)), Severity.MEDIUM
+            )
+            for c in fresh
+        )
     ):
         # Something new looks serious: read the files both sides share to learn whether the
         # package already did the same elsewhere (then it is context, not news).
         shared = _Side(new_archive, new_record)
-        shared.install_dirs = new_side.install_dirs
+        shared.reach = new_side.reach
         for path in files.unchanged:
             shared.profile(path)
         known |= {(c.rule, c.key) for c in shared.capabilities()}
@@ -474,9 +495,10 @@ def _diff(
                 seen.add(identity)
                 context.append(_capability_finding(capability, Severity.LOW))
             continue
-        findings.append(
-            _capability_finding(capability, _rate(capability, has_baseline=has_baseline))
+        severity = _rate(
+            capability, has_baseline=has_baseline, role=new_side.rated_role(capability.path)
         )
+        findings.append(_capability_finding(capability, severity))
 
     project_hosts = _project_hosts(new_meta, old_meta)
     new_hosts: list[str] = []
