@@ -3,6 +3,11 @@
 Only this package prints, configures logging or exits. Exit codes are the same for every
 command: 0 allowed (warnings allowed), 1 denied by policy, 2 usage or invalid input,
 3 verification could not complete.
+
+Every run builds the whole parser, so its modules import only the standard library at the top
+(tests/unit/test_cli_startup.py checks it); each command imports the library, rich and the
+renderers in the function that runs it, so ``--version`` and ``--help`` cost little more than
+starting Python and argparse.
 """
 
 from __future__ import annotations
