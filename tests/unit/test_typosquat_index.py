@@ -51,15 +51,20 @@ def _found(popular: PopularNames, query: str, techniques: set[str]) -> set[str]:
     }
 
 
+def _built(popular: PopularNames) -> typosquat._Index | None:
+    return popular._index
+
+
 def test_loading_builds_only_the_ranks() -> None:
     fresh = PopularNames.from_names(typosquat._packaged_lines())
     assert fresh.rank("requests") == 6
     assert "reqeusts" not in fresh
-    assert fresh._index is None  # what resemblance needs is built on the first lookup ...
+    assert _built(fresh) is None  # what resemblance needs is built on the first lookup ...
     assert typosquat.typosquat_suspicion("reqeusts", popular=fresh) is not None
-    assert fresh._index is not None  # ... and kept
+    index = _built(fresh)
+    assert index is not None  # ... and kept
     # One name needs the names one letter shorter, as long, or one letter longer.
-    assert sorted(fresh._index.halves) == [7, 8, 9]
+    assert sorted(index.halves) == [7, 8, 9]
 
 
 def test_popular_name_set_is_the_shipped_names(popular: PopularNames) -> None:
