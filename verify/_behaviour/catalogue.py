@@ -127,8 +127,9 @@ BEHAVIOUR_RULES: dict[str, BehaviourRule] = {
         ),
         BehaviourRule(
             "decode-exec",
-            "exec/eval/compile (or a dynamic import) of decoded or decompressed data (base64, "
-            "zlib, marshal, hex, rot13, chr-joins).",
+            "exec/eval/compile, a process call (or a dynamic import) of decoded, decompressed or "
+            "decrypted data (base64, zlib, marshal, hex, rot13, chr-joins, Fernet/AES, PowerShell "
+            "-EncodedCommand).",
             _C,
         ),
         BehaviourRule(
@@ -186,7 +187,8 @@ BEHAVIOUR_RULES: dict[str, BehaviourRule] = {
         BehaviourRule(
             "obfuscation",
             "Obfuscated code: bidi or zero-width characters, homoglyph identifiers, code hidden "
-            "after long runs of spaces, minified lines.",
+            "after long runs of spaces, minified lines, builtins looked up by computed names, "
+            "printable text spelled as escape sequences.",
             _H,
         ),
         BehaviourRule(
