@@ -295,8 +295,11 @@ class Finding:
     message: str
     path: str | None = None
     line: int | None = None
-    #: The offending source line, trimmed (behaviour findings).
+    #: The offending source line, trimmed (behaviour findings); decoded when the code was
+    #: hidden under an encoding (``[decoded base64] ...``).
     snippet: str | None = None
+    #: One sentence on why the finding is dangerous (behaviour findings).
+    why: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import io
 import json
 import re
 from pathlib import Path
@@ -12,6 +13,7 @@ import jsonschema
 import pytest
 from packaging.utils import NormalizedName, canonicalize_name
 from packaging.version import Version
+from rich.console import Console
 
 from verify._format.github import (
     append_step_summary,
@@ -19,6 +21,7 @@ from verify._format.github import (
     escape_property,
     workflow_commands,
 )
+from verify._format.json import render_json
 from verify._format.markdown import (
     COMMENT_LIMIT,
     DEFAULT_MARKER,
@@ -26,6 +29,7 @@ from verify._format.markdown import (
     render_markdown,
 )
 from verify._format.sarif import FINGERPRINT_KEY, render_sarif, report_to_sarif
+from verify._format.text import render_text
 from verify.models import (
     BehaviourSummary,
     Decision,
@@ -98,6 +102,7 @@ DECODE = Finding(
     path="evil/__init__.py",
     line=7,
     snippet="exec(base64.b64decode(PAYLOAD))",
+    why="Dangerous because it runs code it keeps encoded, out of sight of readers and scanners.",
 )
 NETWORK = Finding(
     "network-access",
@@ -347,7 +352,22 @@ def test_sarif_evidence_from_the_finding() -> None:
     assert result["properties"]["evidence"]["severity"] == "critical"
     assert "exec(base64.b64decode(PAYLOAD))" in result["message"]["text"]
     assert result["message"]["text"].startswith("evil 2.0: ")
+    assert result["message"]["text"].endswith(f"\n{DECODE.why}")
+    assert result["properties"]["evidence"]["why"] == DECODE.why
     assert "evidence" not in _by_rule(_sarif(make_report()))["hash-mismatch"]["properties"]
+
+
+def test_text_and_json_carry_the_code_and_why_for_serious_findings() -> None:
+    stream = io.StringIO()
+    render_text(make_report(), Console(file=stream, width=200, no_color=True))
+    lines = stream.getvalue().splitlines()
+    [index] = [i for i, line in enumerate(lines) if "[decode-exec]" in line]
+    assert lines[index + 1].strip() == DECODE.snippet
+    assert lines[index + 2].strip() == DECODE.why
+    document = json.loads(render_json(make_report()))
+    findings = [f for p in document["packages"] for f in p["findings"]]
+    [decode] = [f for f in findings if f["rule"] == "decode-exec"]
+    assert (decode["snippet"], decode["why"]) == (DECODE.snippet, DECODE.why)
 
 
 def _fingerprints(report: Report) -> dict[str, str]:

@@ -26,7 +26,7 @@ __all__ = ["ANALYSER_VERSION", "DiffCache"]
 logger = logging.getLogger(__name__)
 
 #: Bumped whenever the analysis changes what it finds, so old results are not reused.
-ANALYSER_VERSION = "3"
+ANALYSER_VERSION = "4"
 
 
 def _finding(finding: Finding) -> dict[str, Any]:
@@ -37,6 +37,7 @@ def _finding(finding: Finding) -> dict[str, Any]:
         "path": finding.path,
         "line": finding.line,
         "snippet": finding.snippet,
+        "why": finding.why,
     }
 
 
@@ -48,6 +49,7 @@ def _load_finding(data: dict[str, Any]) -> Finding:
         path=data.get("path"),
         line=data.get("line"),
         snippet=data.get("snippet"),
+        why=data.get("why"),
     )
 
 

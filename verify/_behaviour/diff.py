@@ -36,6 +36,7 @@ from verify._behaviour.census import (
     language_of,
     read_record,
 )
+from verify._behaviour.explain import explain, explain_rule
 from verify._behaviour.metadata import DistMetadata, MetadataDiff, diff_metadata, read_metadata
 from verify._behaviour.model import (
     SEVERITY_ORDER,
@@ -112,7 +113,13 @@ class BehaviourDiff:
 def _finding(
     rule: str, message: str, path: str | None, *, severity: Severity | None = None
 ) -> Finding:
-    return Finding(rule, severity or BEHAVIOUR_RULES[rule].severity, message, path=path)
+    return Finding(
+        rule,
+        severity or BEHAVIOUR_RULES[rule].severity,
+        message,
+        path=path,
+        why=explain_rule(rule),
+    )
 
 
 def _capability_finding(capability: Capability, severity: Severity) -> Finding:
@@ -132,6 +139,7 @@ def _capability_finding(capability: Capability, severity: Severity) -> Finding:
         path=capability.path,
         line=capability.line,
         snippet=capability.snippet,
+        why=explain(capability),
     )
 
 

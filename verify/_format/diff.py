@@ -94,6 +94,8 @@ def _finding(console: Console, finding: Finding) -> None:
     console.print(line)
     if finding.snippet:
         console.print(Text(f"           {finding.snippet}", style="dim"))
+    if finding.why:
+        console.print(Text(f"           {finding.why}", style="dim italic"))
 
 
 def render_diff_text(result: DiffResult, console: Console) -> None:

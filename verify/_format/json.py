@@ -96,6 +96,7 @@ def finding_to_dict(finding: Finding) -> dict[str, Any]:
         "line": finding.line,
         "message": finding.message,
         "snippet": finding.snippet,
+        "why": finding.why,
     }
 
 

@@ -199,6 +199,8 @@ class _Document:
             if finding.snippet:
                 evidence += f" {_code(finding.snippet, limit=_SNIPPET_CHARS)}"
             lines.append(evidence)
+            if finding.why:
+                lines.append(f"  - {_text(finding.why)}")
         return lines
 
     def _group(self, group: _Group, shown: int) -> list[str]:

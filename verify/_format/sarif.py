@@ -304,6 +304,8 @@ def _message(item: ReviewItem) -> str:
     evidence = item.evidence
     if evidence is not None and item.finding is not None and item.finding.snippet:
         text += f"\nEvidence: {evidence}"
+    if item.finding is not None and item.finding.why:
+        text += f"\n{item.finding.why}"
     return text
 
 
@@ -326,6 +328,7 @@ def _result(
             "line": item.finding.line,
             "message": item.finding.message,
             "snippet": item.finding.snippet,
+            "why": item.finding.why,
         }
     return {
         "ruleId": item.reason.rule,

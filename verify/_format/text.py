@@ -10,7 +10,8 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
-from verify.models import Decision, HashStatus, PackageResult, Report
+from verify._format.sarif import review_items
+from verify.models import Decision, HashStatus, PackageResult, Report, Severity
 
 __all__ = ["render_reasons", "render_text"]
 
@@ -80,19 +81,24 @@ def _table(report: Report, *, with_files: bool) -> Table:
 
 def _reasons(report: Report) -> list[RenderableType]:
     lines: list[RenderableType] = []
-    for package in report.packages:
-        for reason in package.reasons:
-            if reason.decision is Decision.ALLOW:
-                continue
-            marker = "deny" if reason.decision is Decision.DENY else "warn"
-            text = Text()
-            text.append(f"{marker:>4} ", style=_DECISION_STYLE[reason.decision])
-            text.append(f"{package.name} {package.version or ''}".rstrip(), style="bold")
-            text.append(f" [{reason.rule}] ", style="cyan")
-            text.append(reason.message)
-            if package.source is not None:
-                text.append(f" ({package.source})", style="dim")
-            lines.append(text)
+    for item in review_items(report):
+        package, reason = item.package, item.reason
+        marker = "deny" if reason.decision is Decision.DENY else "warn"
+        text = Text()
+        text.append(f"{marker:>4} ", style=_DECISION_STYLE[reason.decision])
+        text.append(f"{package.name} {package.version or ''}".rstrip(), style="bold")
+        text.append(f" [{reason.rule}] ", style="cyan")
+        text.append(reason.message)
+        if package.source is not None:
+            text.append(f" ({package.source})", style="dim")
+        lines.append(text)
+        finding = item.finding
+        if finding is not None and finding.severity in (Severity.HIGH, Severity.CRITICAL):
+            # The code, decoded when it was hidden, and why it matters.
+            if finding.snippet:
+                lines.append(Text(f"       {finding.snippet}", style="dim"))
+            if finding.why:
+                lines.append(Text(f"       {finding.why}", style="dim italic"))
     return lines
 
 
