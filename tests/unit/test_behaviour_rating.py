@@ -76,3 +76,12 @@ def test_setup_py_beside_another_backend_is_still_rated_as_install_time_code(
         {"pyproject.toml": pyproject, "setup.py": _SPAWN, "demo/__init__.py": ""},
     )
     assert _at(findings, "setup.py", "process-spawn") is Severity.HIGH
+
+
+def test_code_computed_and_executed_while_pip_installs_is_high(tmp_path: Path) -> None:
+    setup = _SETUP + "code = ''.join(reversed(PARTS))\nexec(code)\n"
+    module = "code = ''.join(reversed(PARTS))\nexec(code)\n"
+    findings = _first_upload(tmp_path, {"setup.py": setup, "demo/__init__.py": module})
+    assert _at(findings, "setup.py", "dynamic-exec") is Severity.HIGH
+    # On import, computed code is how some libraries build classes: worth a look only.
+    assert _at(findings, "demo/__init__.py", "dynamic-exec") is Severity.MEDIUM

@@ -1783,3 +1783,35 @@ def test_a_powershell_encoded_command_is_decoded() -> None:
 def test_encoded_data_that_is_not_code_adds_nothing() -> None:
     literal = base64.b64encode(b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 2).decode()
     assert rules(profile(f"ICON = '{literal}'\n")) <= {"high-entropy-string"}
+
+
+def test_code_computed_at_run_time_and_executed_is_dynamic_exec() -> None:
+    source = """\
+        key, data, code = "k3y", "\\x01\\x02", ""
+        for i in range(len(data)):
+            code += chr(ord(data[i]) ^ ord(key[i % len(key)]))
+        eval(compile(code, "<string>", "exec"))
+        """
+    cap = one(profile(source, "setup.py"), "dynamic-exec")
+    assert (cap.key, cap.phase, cap.line) == ("eval", Phase.INSTALL, 4)
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "exec(open('pkg/version.py').read())\n",
+        "import pathlib\nexec(pathlib.Path('pkg/about.py').read_text())\n",
+        "with open('v.py') as f:\n    src = f.read()\nexec(compile(src, 'v.py', 'exec'))\n",
+        "exec('x = 1')\n",
+    ],
+)
+def test_executing_a_file_of_the_package_or_a_literal_is_not_dynamic_exec(source: str) -> None:
+    assert not found(profile(source, "setup.py"), "dynamic-exec")
+
+
+def test_a_local_lambda_that_decodes_is_followed() -> None:
+    source = (
+        "_ = lambda s: __import__('zlib').decompress(__import__('base64').b64decode(s[::-1]))\n"
+        "exec((_)(b'=ABC'))\n"
+    )
+    assert found(profile(source, "setup.py"), "decode-exec")

@@ -115,6 +115,9 @@ _COMMAND_WORDS = re.compile(
     r"\b(?:powershell|pwsh|cmd(?:\.exe)?\s+/c|curl|wget|bash|sh\s+-c|chmod|Invoke-\w+|iex)\b",
     re.IGNORECASE,
 )
+#: Methods that read a file's text; attributes that hold a function's own code.
+_READ_METHODS = frozenset({"read", "read_text", "read_bytes", "readlines", "get_data"})
+_CODE_ATTRIBUTES = frozenset({"__code__", "func_code", "co_code"})
 _DECRYPT_METHODS = frozenset({"decrypt", "decrypt_and_verify", "decrypt_at_time"})
 _SHELL_CHAIN = re.compile(r"[;&|`\n]|\$\(")
 #: Characters of a command line read for signs of hiding or fetching.
@@ -1752,8 +1755,20 @@ class _PythonAnalysis:
             decoded = decoded or self._decoder(current, where)
             if fetched is None and isinstance(current, ast.Call):
                 fetched = patterns.NETWORK_CALLS.get(self.qualname(current.func) or "")
+            if isinstance(current, ast.Call) and isinstance(current.func, ast.Name):
+                # ``_ = lambda s: zlib.decompress(b64decode(s[::-1])); exec(_(b"..."))``:
+                # what a local lambda does to its argument is part of the data's origin.
+                queue.extend(
+                    (value.body, where)
+                    for value in self._definitions_of(current.func.id, where)
+                    if isinstance(value, ast.Lambda)
+                )
             queue.extend((child, where) for child in ast.iter_child_nodes(current))
         return decoded, fetched
+
+    def _definitions_of(self, name: str, scope: int) -> list[ast.expr]:
+        """The expressions assigned to ``name`` in ``scope``, else at module level."""
+        return self.assigned.get((scope, name)) or self.assigned.get((0, name)) or []
 
     def _definitions(
         self, name: str, scope: int, seen: set[tuple[int, str]]
@@ -1902,9 +1917,52 @@ class _PythonAnalysis:
                 node,
                 site.visit,
             )
+        if (
+            name in patterns.CODE_SINKS
+            and decoded is None
+            and fetched is None
+            and unfolded is None
+            and self.const_str(payload) is None
+            and not self._reads_a_file(payload, site.visit.scope)
+        ):
+            self._add(
+                "dynamic-exec",
+                name,
+                f"executes code computed at run time ({name})",
+                node,
+                site.visit,
+            )
+            self.quiet_sinks.update(
+                id(sub) for sub in ast.walk(payload) if isinstance(sub, ast.Call)
+            )
         if decoded is not None or fetched is not None:
             calls = (sub for sub in ast.walk(payload) if isinstance(sub, ast.Call))
             self.quiet_sinks.update(id(call) for call in calls)
+
+    def _reads_a_file(self, node: ast.expr, scope: int) -> bool:
+        """Whether code handed to exec comes from reading a file or is the code object of a
+        function (``exec(open("pkg/version.py").read())``, ``exec(compile(src, path,
+        "exec"))`` of a read file, ``exec(func.__code__)``): ordinary in build scripts."""
+        queue: deque[ast.AST] = deque([node])
+        seen: set[tuple[int, str]] = set()
+        budget = _TAINT_BUDGET
+        while queue and budget:
+            budget -= 1
+            current = queue.popleft()
+            if isinstance(current, ast.Name):
+                queue.extend(value for value, _ in self._definitions(current.id, scope, seen))
+                continue
+            if isinstance(current, ast.Attribute) and current.attr in _CODE_ATTRIBUTES:
+                return True
+            if isinstance(current, ast.Call):
+                callee = self.qualname(current.func) or ""
+                method = current.func.attr if isinstance(current.func, ast.Attribute) else ""
+                if callee in patterns.OPEN_CALLS or method in _READ_METHODS:
+                    return True
+            if isinstance(current, (ast.Lambda, ast.FunctionDef, ast.AsyncFunctionDef)):
+                continue
+            queue.extend(ast.iter_child_nodes(current))
+        return False
 
     def _fold(self, node: ast.expr, scope: int) -> Decoded | None:
         """The value an expression of literals and decoders folds to, never running it."""

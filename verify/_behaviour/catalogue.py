@@ -136,6 +136,11 @@ BEHAVIOUR_RULES: dict[str, BehaviourRule] = {
             "dynamic-import", "A module imported by a computed name (importlib, __import__).", _M
         ),
         BehaviourRule(
+            "dynamic-exec",
+            "exec/eval/compile of code computed at run time (not a literal, not a file read).",
+            _M,
+        ),
+        BehaviourRule(
             "process-spawn", "Starts processes (subprocess, os.system, os.exec*, pty).", _M
         ),
         BehaviourRule(

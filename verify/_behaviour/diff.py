@@ -76,6 +76,9 @@ _TOOL_CREDENTIALS = frozenset(
 )
 #: Actions that, taken at install, start-up or import time, are a verdict on their own.
 _ACTIONS = frozenset({"process-spawn", "network-access", "download-exec", "decode-exec"})
+#: Actions that, taken while pip installs or at start-up, are a verdict on their own: code
+#: run or imported by a name computed then (on import they are also how plugins load).
+_INSTALL_ACTIONS = frozenset({"dynamic-exec", "dynamic-import"})
 #: Hosts no one needs to be told about.
 _QUIET_HOSTS = frozenset({"localhost", "127.0.0.1", "0.0.0.0", "::1"})  # noqa: S104
 
@@ -262,6 +265,12 @@ def _rate(capability: Capability, *, has_baseline: bool, role: Role = Role.INSTA
         elif capability.concealed:
             # Hidden, but only when called: worth a look, never nothing.
             severity = max(severity, Severity.MEDIUM, key=SEVERITY_ORDER.index)
+    if (
+        capability.rule in _INSTALL_ACTIONS
+        and early
+        and capability.phase in (Phase.INSTALL, Phase.STARTUP)
+    ):
+        severity = max(severity, Severity.HIGH, key=SEVERITY_ORDER.index)
     return severity
 
 

@@ -29,6 +29,8 @@ _DANGER: dict[str, str] = {
     "serve payloads",
     "install-hook": "it runs the package's own code during pip install",
     "dynamic-import": "it imports code by a name computed at run time, which hides what it loads",
+    "dynamic-exec": "it runs code that exists only once the program has computed it, which no "
+    "reader of the source can see",
     "ld-preload": "it injects a library into every program started afterwards",
     "environment-dump": "it reads the whole environment, where tokens and keys live",
     "high-entropy-string": "it carries an encoded blob whose content a reader cannot see",
