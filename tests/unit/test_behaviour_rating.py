@@ -85,3 +85,28 @@ def test_code_computed_and_executed_while_pip_installs_is_high(tmp_path: Path) -
     assert _at(findings, "setup.py", "dynamic-exec") is Severity.HIGH
     # On import, computed code is how some libraries build classes: worth a look only.
     assert _at(findings, "demo/__init__.py", "dynamic-exec") is Severity.MEDIUM
+
+
+def test_a_client_created_on_import_is_not_a_download(tmp_path: Path) -> None:
+    setup_only = (
+        "import socket, requests\n"
+        "SESSION = requests.Session()\n"
+        "def _has_ipv6():\n"
+        "    return socket.socket(socket.AF_INET6)\n"
+        "HAS_IPV6 = _has_ipv6()\n"
+    )
+    fetching = "import requests\nCONFIG = requests.get('https://a.example/config.json')\n"
+    findings = _first_upload(
+        tmp_path,
+        {"setup.py": _SETUP, "demo/__init__.py": setup_only, "demo/config.py": fetching},
+    )
+    severities = {
+        (f.path, f.message.split("(")[1].split(")")[0]): f.severity
+        for f in findings
+        if f.rule == "network-access"
+    }
+    assert severities == {
+        ("demo/__init__.py", "requests.Session"): Severity.MEDIUM,
+        ("demo/__init__.py", "socket.socket"): Severity.MEDIUM,
+        ("demo/config.py", "requests.get"): Severity.HIGH,
+    }

@@ -1603,7 +1603,7 @@ def test_a_builtin_looked_up_by_name_inside_a_function_is_only_worth_a_look() ->
 
 def test_pip_run_in_process_is_a_process_spawn() -> None:
     cap = one(profile("import pip\npip.main(['install', 'other'])\n", "setup.py"), "process-spawn")
-    assert (cap.key, cap.phase, cap.tool) == ("pip.main", Phase.INSTALL, False)
+    assert (cap.key, cap.phase, cap.routine) == ("pip.main", Phase.INSTALL, False)
 
 
 def test_a_function_the_module_calls_as_it_loads_runs_at_import() -> None:
@@ -1665,7 +1665,7 @@ def test_the_interpreter_running_a_script_computed_at_run_time_is_not_a_build_to
         subprocess.check_call(["python3", "tools/gen.py"])
         subprocess.Popen(["python3", os.path.expanduser("~") + "/x.py"])
         """
-    tools = {cap.line: cap.tool for cap in found(profile(source, "setup.py"), "process-spawn")}
+    tools = {cap.line: cap.routine for cap in found(profile(source, "setup.py"), "process-spawn")}
     assert tools == {2: True, 3: False}
 
 

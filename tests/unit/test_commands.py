@@ -96,7 +96,7 @@ def test_build_tools(program: str | None, tool: bool) -> None:
 
 def _spawn(source: str, path: str = "setup.py") -> list[tuple[str | None, bool]]:
     profile = profile_file(path, textwrap.dedent(source).encode())
-    return [(c.concealed, c.tool) for c in profile.capabilities if c.rule == "process-spawn"]
+    return [(c.concealed, c.routine) for c in profile.capabilities if c.rule == "process-spawn"]
 
 
 @pytest.mark.parametrize(

@@ -115,6 +115,31 @@ _COMMAND_WORDS = re.compile(
     r"\b(?:powershell|pwsh|cmd(?:\.exe)?\s+/c|curl|wget|bash|sh\s+-c|chmod|Invoke-\w+|iex)\b",
     re.IGNORECASE,
 )
+#: Network calls that create a client, a socket or a request object, or look up a name,
+#: without sending anything.
+_NETWORK_SETUP = frozenset(
+    {
+        "socket.socket",
+        "socket.getaddrinfo",
+        "socket.gethostbyname",
+        "socket.create_server",
+        "urllib.request.Request",
+        "urllib.request.build_opener",
+        "requests.Session",
+        "requests.session",
+        "requests.Request",
+        "httpx.Client",
+        "httpx.AsyncClient",
+        "httpx.Request",
+        "aiohttp.ClientSession",
+        "aiohttp.TCPConnector",
+        "urllib3.PoolManager",
+        "urllib3.HTTPConnectionPool",
+        "urllib3.HTTPSConnectionPool",
+        "http.client.HTTPConnection",
+        "http.client.HTTPSConnection",
+    }
+)
 #: Methods that read a file's text; attributes that hold a function's own code.
 _READ_METHODS = frozenset({"read", "read_text", "read_bytes", "readlines", "get_data"})
 _CODE_ATTRIBUTES = frozenset({"__code__", "func_code", "co_code"})
@@ -480,7 +505,7 @@ class _Collector:
         specific: bool | None = None,
         column: int | None = None,
         concealed: str | None = None,
-        tool: bool = False,
+        routine: bool = False,
         snippet: str | None = None,
     ) -> None:
         if severity is None:
@@ -508,7 +533,7 @@ class _Collector:
                 specific=specific,
                 snippet=snippet or self.source.snippet(line, column),
                 concealed=concealed,
-                tool=tool,
+                routine=routine,
             )
         )
 
@@ -530,7 +555,7 @@ class _Collector:
                     message=f"{cap.message} ({where})",
                     snippet=f"{label} {cap.snippet or ''}"[:_SNIPPET_MAX],
                     concealed=cap.concealed or (f"an encoding ({layers})" if layers else None),
-                    tool=False,
+                    routine=False,
                     key=f"{cap.key} ({where})",
                 )
             )
@@ -652,7 +677,7 @@ def _rank(cap: Capability) -> tuple[int, bool, bool, int]:
     return (
         SEVERITY_ORDER.index(cap.severity),
         cap.concealed is not None,
-        not cap.tool,
+        not cap.routine,
         -(cap.line or 0),
     )
 
@@ -1715,7 +1740,7 @@ class _PythonAnalysis:
         severity: Severity | None = None,
         specific: bool | None = None,
         concealed: str | None = None,
-        tool: bool = False,
+        routine: bool = False,
         snippet: str | None = None,
     ) -> None:
         line = getattr(node, "lineno", 1)
@@ -1730,7 +1755,7 @@ class _PythonAnalysis:
             specific=specific,
             column=column,
             concealed=concealed,
-            tool=tool,
+            routine=routine,
             snippet=snippet,
         )
 
@@ -2017,7 +2042,7 @@ class _PythonAnalysis:
             # A shell interprets whatever string reaches it: one step worse than an argv.
             severity=raise_severity(default) if through_shell else None,
             concealed=concealed,
-            tool=tool and concealed is None,
+            routine=tool and concealed is None,
         )
         if command and command_fetches(command):
             # A download by a command counts with the file's other evidence (_finish).
@@ -2046,7 +2071,16 @@ class _PythonAnalysis:
         if network is None:
             return
         message = f"opens network connections with {network} ({site.name})"
-        self._add("network-access", network, message, site.node, site.visit)
+        self._add(
+            "network-access",
+            network,
+            message,
+            site.node,
+            site.visit,
+            # A client or socket created as a module loads (an IPv6 probe, a shared session)
+            # transfers nothing yet; the calls that do are judged where they are.
+            routine=site.name in _NETWORK_SETUP,
+        )
         self.fetches.append((site.node.lineno, site.phase))
         self.sockets = self.sockets or network == "socket"
         if site.name.endswith("urlretrieve"):

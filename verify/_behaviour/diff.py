@@ -258,7 +258,7 @@ def _rate(capability: Capability, *, has_baseline: bool, role: Role = Role.INSTA
         early = False
     if not has_baseline and not capability.specific:
         severity = raise_severity(severity, 0, cap=Severity.MEDIUM)
-    if capability.rule in _ACTIONS and not capability.tool:
+    if capability.rule in _ACTIONS and not capability.routine:
         if early:
             floor = Severity.CRITICAL if capability.concealed else Severity.HIGH
             severity = max(severity, floor, key=SEVERITY_ORDER.index)

@@ -77,9 +77,10 @@ class Capability:
     #: How the action hides itself (a hidden window, an encoded command, output thrown
     #: away), as a phrase for a report; ``None`` when it does nothing to hide.
     concealed: str | None = None
-    #: A process call whose program is a well-known build or probe tool (a compiler,
-    #: ``cmake``, ``git``, the interpreter), run in plain sight.
-    tool: bool = False
+    #: Routine, not the action itself: a process call whose program is a well-known build
+    #: or probe tool (a compiler, ``cmake``, ``git``, the interpreter) run in plain sight, or
+    #: a network client or socket created but not used to transfer anything.
+    routine: bool = False
 
 
 @dataclass(frozen=True, slots=True)
