@@ -1,8 +1,8 @@
 """verify._behaviour.scanning: each fast scanner returns exactly what the code it replaces does.
 
 Differential tests: hand-written hostile inputs and a few thousand generated ones go through the
-old expressions of :mod:`verify._behaviour.capabilities` and the new functions, and the results
-must be equal (entropy to the last bit).
+old code (kept in ``tests/helpers/reference_scanners.py``) and the new functions, and the
+results must be equal (entropy to the last bit).
 """
 
 from __future__ import annotations
@@ -14,7 +14,8 @@ from typing import TypeVar
 
 import pytest
 
-from verify._behaviour import capabilities, patterns, scanning
+from tests.helpers import reference_scanners as reference
+from verify._behaviour import patterns, scanning
 
 T = TypeVar("T")
 
@@ -24,27 +25,27 @@ def seeded(seed: int) -> random.Random:
     return random.Random(seed)  # noqa: S311
 
 
-# --- The old code, as capabilities runs it -----------------------------------------------------
+# --- The old code, as capabilities ran it -----------------------------------------------------
 
 
 def old_urls(text: str) -> list[tuple[int, str, str]]:
-    return [(m.start(), m["host"], m["path"] or "") for m in capabilities._URL.finditer(text)]
+    return [(m.start(), m["host"], m["path"] or "") for m in reference.URL.finditer(text)]
 
 
 def old_host_ports(text: str) -> list[tuple[int, str]]:
-    return [(m.start(), m.group(1)) for m in capabilities._HOST_PORT.finditer(text)]
+    return [(m.start(), m.group(1)) for m in reference.HOST_PORT.finditer(text)]
 
 
 def old_line_starts(text: str) -> list[int]:
-    return capabilities._Source(text)._line_starts()
+    return reference.line_starts(text)
 
 
 def old_split_lines(text: str) -> list[str]:
-    return capabilities._LINE_BREAK.split(text)
+    return reference.LINE_BREAK.split(text)
 
 
 def old_encoded_runs(text: str) -> list[tuple[int, str]]:
-    return [(m.start(), m.group()) for m in capabilities._ENCODED_RUN.finditer(text)]
+    return [(m.start(), m.group()) for m in reference.ENCODED_RUN.finditer(text)]
 
 
 def old_anchors(text: str) -> frozenset[str]:
@@ -177,11 +178,11 @@ def test_urls_in_a_large_input() -> None:
     assert found == old_urls(text)
 
 
-def test_url_expression_is_the_one_capabilities_uses() -> None:
-    assert scanning.URL.pattern == capabilities._URL.pattern
-    assert scanning.URL.flags == capabilities._URL.flags
-    assert scanning.HOST_PORT.pattern == capabilities._HOST_PORT.pattern
-    assert scanning.HOST_PORT.flags == capabilities._HOST_PORT.flags
+def test_url_expressions_are_the_reference_ones() -> None:
+    assert scanning.URL.pattern == reference.URL.pattern
+    assert scanning.URL.flags == reference.URL.flags
+    assert scanning.HOST_PORT.pattern == reference.HOST_PORT.pattern
+    assert scanning.HOST_PORT.flags == reference.HOST_PORT.flags
 
 
 # --- host:port ---------------------------------------------------------------------------------
@@ -278,7 +279,7 @@ def generated_files(seed: int, count: int) -> Iterator[tuple[str, bytes]]:
 def test_needs_analysis_matches_the_old_prefilter() -> None:
     outcomes = set()
     for path, data in generated_files(5, 4000):
-        expected = capabilities.needs_analysis(path, data)
+        expected = reference.needs_analysis(path, data)
         assert scanning.needs_analysis(path, data) == expected, (path, data[:300])
         outcomes.add(expected)
     assert outcomes == {True, False}  # both answers were exercised
@@ -290,7 +291,7 @@ def test_needs_analysis_matches_the_old_prefilter_on_each_trigger(
     fragment: bytes, path: str
 ) -> None:
     for data in (fragment, b"x = 1\n" * 3 + fragment + b"\ny = 2\n"):
-        assert scanning.needs_analysis(path, data) == capabilities.needs_analysis(path, data)
+        assert scanning.needs_analysis(path, data) == reference.needs_analysis(path, data)
 
 
 def test_every_trigger_expression_is_gated_or_run_by_re2() -> None:
@@ -364,9 +365,9 @@ def test_entropy_is_bit_for_bit_the_same(size: int) -> None:
     alphabets = [bytes(range(256)), b"abc \n", b"0123456789abcdef", b"x"]
     for alphabet in alphabets:
         data = bytes(rng.choice(alphabet) for _ in range(size))
-        assert scanning.entropy(data) == capabilities._entropy(data)
+        assert scanning.entropy(data) == reference.entropy(data)
         text = data.decode("latin-1") + ("\u4e2d" if size else "")
-        assert scanning.entropy(text) == capabilities._entropy(text)
+        assert scanning.entropy(text) == reference.entropy(text)
 
 
 def test_line_starts_and_lines_use_pythons_line_breaks() -> None:
@@ -433,11 +434,11 @@ def test_scanners_are_many_times_faster_on_json() -> None:
         "anchors": (10, lambda: old_anchors(text), lambda: scanning.anchors_in(text)),
         "prefilter": (
             5,
-            lambda: capabilities.needs_analysis("data.json", data),
+            lambda: reference.needs_analysis("data.json", data),
             lambda: scanning.needs_analysis("data.json", data),
         ),
     }
-    assert not capabilities.needs_analysis("data.json", data)
+    assert not reference.needs_analysis("data.json", data)
     assert len(old_urls(text)) > 500
     for name, (bar, old, new) in pairs.items():
         assert old() == new(), name

@@ -51,7 +51,6 @@ import bisect
 import dataclasses
 import io
 import ipaddress
-import math
 import re
 import tokenize
 import unicodedata
@@ -62,7 +61,7 @@ from dataclasses import dataclass
 from itertools import accumulate
 from typing import Literal, NamedTuple
 
-from verify._behaviour import patterns
+from verify._behaviour import patterns, scanning
 from verify._behaviour.catalogue import BEHAVIOUR_RULES
 from verify._behaviour.commands import (
     CONCEALING_FLAGS,
@@ -150,32 +149,11 @@ _COMMAND_MAX = 64 * 1024
 #: Decoded payloads analysed inside decoded payloads, at most this deep.
 _DECODED_MAX_DEPTH = 3
 
-# Python's own line breaks (``str.splitlines`` also splits on form feeds and U+2028, which
-# would shift line numbers against the ones ``ast`` reports).
-_LINE_BREAK = re.compile(r"\r\n|\r|\n")
 _PTH_EXEC = re.compile(r"[ \t]*import[ \t]")
 _PTH_EXEC_BYTES = re.compile(rb"(?:^|[\r\n])[ \t]*import[ \t]")
 _PTH_MODULE = re.compile(r"[ \t]*import[ \t]+([\w.]+)")
 _SDIST_ROOT = re.compile(r"[A-Za-z0-9._+]+-\d[\w.+!-]*")
 
-_URL = re.compile(
-    # file:// (and awscli's fileb://) name local paths, and storage schemes (fsspec's
-    # memory://, s3://, zip:: chains) name buckets and files: none of their "hosts" is a
-    # network host ("memory://archive.zip" is not the .zip TLD).
-    r"\b(?!(?:fileb?|memory|mem|zip|tar|jar|data|blob|s3a?|gs|gcs|az|abfss?|adl|hdfs|dbfs"
-    r"|sqlite|local|simplecache|filecache|blockcache|oci)://)[a-z][a-z0-9+.-]{0,30}://"
-    r"(?:[^\s/?#@\"'<>\\]{0,256}@)?"
-    r"(?P<host>\[[0-9a-f:.]{2,45}\]|[^\s/?#:@\"'<>\\`{}()|,;\[\]]{1,253})"
-    r"(?::\d{1,5})?"
-    r"(?P<path>/[^\s\"'<>\\`]{0,200})?",
-    re.IGNORECASE,
-)
-_HOST_PORT = re.compile(
-    r"(?<![\w.:/@-])((?:\d{1,3}\.){3}\d{1,3}|(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+"
-    r"[a-z]{2,63}):\d{2,5}(?![\w.:])",
-    re.IGNORECASE,
-)
-#: bash's /dev/tcp/HOST/PORT pseudo-files.
 _DEV_TCP = re.compile(r"/dev/(?:tcp|udp)/([^/\s]+)/\d+")
 _HOSTNAME = re.compile(
     r"(?:[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9])?\.)+(?:[a-z]{2,63}|xn--[a-z0-9-]{1,59})"
@@ -189,7 +167,6 @@ _FILE_SUFFIXES = frozenset(
 _HEX = re.compile(r"[0-9a-fA-F]+")
 _BASE64 = re.compile(r"[A-Za-z0-9+/_-]+={0,2}")
 _WHITESPACE = re.compile(r"\s+")
-_ENCODED_RUN = re.compile(rf"[A-Za-z0-9+/=_-]{{{patterns.ENCODED_MIN_LENGTH},}}")
 _BLANK_RUN = re.compile(rf"(?<=\S)[ \t]{{{patterns.HIDDEN_RUN},}}")
 _BIDI = re.compile(f"[{patterns.BIDI_CHARS}]")
 _ZERO_WIDTH = re.compile(f"[{patterns.ZERO_WIDTH_CHARS}]")
@@ -253,34 +230,9 @@ def needs_analysis(path: str, data: bytes) -> bool:
     file gets only its kind, entropy and longest line. A ``.pth`` file needs analysis exactly
     when it has a line the site module executes.
     """
-    if path.lower().endswith(".pth"):
-        return _PTH_EXEC_BYTES.search(data) is not None
-    if not data.isascii() and (
-        patterns.SUSPICIOUS_UTF8.search(data) is not None or not _is_utf8(data)
-    ):
-        return True  # look-alike or invisible characters, or a legacy encoding
-    if any(token in data for token in patterns.TRIGGER_TOKENS):
-        return True
-    if any(pattern.search(data) is not None for pattern in patterns.TRIGGER_PATTERNS):
-        return True
-    # The builtin compile(), not re.compile(): a count is cheaper than a regex with lookbehind.
-    if data.count(b"compile(") > data.count(b".compile("):
-        return True
-    if b"ignore" in data and patterns.IGNORE_WARNINGS.search(data) is not None:
-        return True
-    # A long run of blanks (spaces and tabs in any mix), found with a substring search.
-    if b"\x00" * patterns.HIDDEN_RUN in data.translate(_BLANKS_TO_NUL):
-        return True
-    lowered = data.lower()
-    if any(token in lowered for token in patterns.TRIGGER_TOKENS_ANYCASE):
-        return True
-    if _is_python_path(path, data):
-        # Python hosts come only from literals that start with a URL (see _scan_strings).
-        if patterns.QUOTED_URL.search(data) is not None:
-            return True
-    elif b"://" in data:
-        return True
-    return max(map(len, data.split(b"\n")), default=0) >= patterns.LONG_LINE
+    # One pass of compiled automata over the bytes (verify._behaviour.scanning), equal to
+    # testing each trigger in turn.
+    return scanning.needs_analysis(path, data)
 
 
 def _is_python_path(path: str, data: bytes) -> bool:
@@ -391,25 +343,11 @@ def _is_utf8(data: bytes) -> bool:
 
 #: Entropy is estimated from at most this many symbols, in evenly spaced slices: counting
 #: every byte of a large file costs more than everything else the profile does.
-_ENTROPY_SAMPLE = 64 * 1024
-_ENTROPY_SLICES = 8
 
 
 def _entropy(data: bytes | str) -> float:
     """Shannon entropy in bits per symbol (estimated from slices of large inputs)."""
-    if not data:
-        return 0.0
-    if len(data) > _ENTROPY_SAMPLE:
-        size = _ENTROPY_SAMPLE // _ENTROPY_SLICES
-        step = (len(data) - size) // (_ENTROPY_SLICES - 1)
-        starts = [i * step for i in range(_ENTROPY_SLICES)]
-        if isinstance(data, bytes):
-            data = b"".join(data[i : i + size] for i in starts)
-        else:
-            data = "".join(data[i : i + size] for i in starts)
-    total = len(data)
-    counts: Counter[int | str] = Counter(data)
-    return max(0.0, -sum(n / total * math.log2(n / total) for n in counts.values()))
+    return scanning.entropy(data)
 
 
 def _decode_python(data: bytes) -> str:
@@ -445,12 +383,12 @@ class _Source:
 
     def __init__(self, text: str) -> None:
         self.text = text
-        self.lines = _LINE_BREAK.split(text)
+        self.lines = scanning.split_lines(text)
         self._starts: list[int] | None = None
 
     def _line_starts(self) -> list[int]:
         if self._starts is None:
-            self._starts = [0, *(match.end() for match in _LINE_BREAK.finditer(self.text))]
+            self._starts = scanning.line_starts(self.text)
         return self._starts
 
     def line_at(self, offset: int) -> int:
@@ -734,8 +672,7 @@ def _scan_patterns(
     """Run the patterns of ``table`` whose anchors ``text`` contains (``anchors``, when the
     caller already knows which it has)."""
     if anchors is None:
-        lowered = text.lower()
-        candidates = [pattern for pattern in table if pattern.may_match(lowered)]
+        candidates = scanning.candidate_patterns(text, table)
     else:
         candidates = [
             pattern
@@ -772,12 +709,14 @@ def _scan_strings(
     _scan_patterns(c, text, patterns.STRING_PATTERNS, locate, phase_at, anchors=anchors)
     if ":" not in text and "/dev/" not in text:
         return
-    endpoints = [(m.start(), m["host"], m["path"] or "") for m in _URL.finditer(text)]
+    # The scanners find "://" and ":port" first and match only there (the expressions,
+    # tried at every position of a large data file, were most of the analysis's time).
+    endpoints = scanning.find_urls(text)
     endpoints += [(m.start(), m.group(1), "") for m in _DEV_TCP.finditer(text)]
     endpoints += [
-        (m.start(), m.group(1), "")
-        for m in _HOST_PORT.finditer(text)
-        if m.group(1).rsplit(".", 1)[-1].lower() not in _FILE_SUFFIXES
+        (start, host, "")
+        for start, host in scanning.find_host_ports(text)
+        if host.rsplit(".", 1)[-1].lower() not in _FILE_SUFFIXES
     ]
     for start, host, path in endpoints:
         if hosts == "literal":
@@ -842,8 +781,8 @@ def _scan_literals(c: _Collector, literals: Sequence[_Literal]) -> None:
                 at = lowered.find(
                     anchor, starts[index + 1] if index + 1 < len(starts) else len(lowered)
                 )
-        for match in _HOST_PORT.finditer(joined):
-            found.setdefault(bisect.bisect_right(starts, match.start()) - 1, set())
+        for start, _host in scanning.find_host_ports(joined):
+            found.setdefault(bisect.bisect_right(starts, start) - 1, set())
     for index in sorted(found):
         literal = literals[index]
         _scan_strings(
@@ -1029,10 +968,10 @@ def _scan_layout(c: _Collector, phase_at: _PhaseAt, *, minified: bool) -> None:
 
 
 def _scan_encoded_runs(c: _Collector, text: str, phase_at: _PhaseAt) -> None:
-    for match in _ENCODED_RUN.finditer(text):
-        if _encoded_kind(match.group()) is not None:
-            line = c.source.line_at(match.start())
-            _add_encoded(c, match.group(), line, phase_at(line))
+    for start, run in scanning.encoded_runs(text):
+        if _encoded_kind(run) is not None:
+            line = c.source.line_at(start)
+            _add_encoded(c, run, line, phase_at(line))
             return
 
 
