@@ -7,9 +7,12 @@ results must be equal (entropy to the last bit).
 
 from __future__ import annotations
 
+import importlib.util
 import random
+import sys
 import time
 from collections.abc import Callable, Iterator, Sequence
+from types import ModuleType
 from typing import TypeVar
 
 import pytest
@@ -444,3 +447,33 @@ def test_scanners_are_many_times_faster_on_json() -> None:
         assert old() == new(), name
         ratio = best_of(3, old) / best_of(3, new)
         assert ratio >= bar, f"{name}: only {ratio:.1f} times faster"
+
+
+# --- Without RE2 (no wheel for the running Python) ---------------------------------------------
+
+
+@pytest.fixture
+def without_re2(monkeypatch: pytest.MonkeyPatch) -> ModuleType:
+    """A fresh copy of ``scanning`` loaded as if google-re2 were not installed."""
+    monkeypatch.setitem(sys.modules, "re2", None)  # makes ``import re2`` raise ImportError
+    spec = importlib.util.find_spec("verify._behaviour.scanning")
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    assert module.re2 is None
+    return module
+
+
+def test_without_re2_the_prefilter_gives_the_same_answers(without_re2: ModuleType) -> None:
+    outcomes = set()
+    for path, data in generated_files(11, 1500):
+        expected = reference.needs_analysis(path, data)
+        assert without_re2.needs_analysis(path, data) == expected, (path, data[:300])
+        outcomes.add(expected)
+    assert outcomes == {True, False}
+
+
+def test_without_re2_the_anchors_are_the_same(without_re2: ModuleType) -> None:
+    for text in generated(12, anchor_fragments(), 1000):
+        assert without_re2.anchors_in(text) == old_anchors(text), text

@@ -18,8 +18,12 @@ from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from itertools import accumulate, count
 from operator import add
+from typing import Protocol, cast
 
-import re2  # type: ignore[import-untyped]
+try:
+    import re2  # type: ignore[import-untyped]
+except ImportError:  # pragma: no cover - google-re2 has no wheel for this Python yet
+    re2 = None
 
 from verify._behaviour import patterns
 
@@ -157,12 +161,48 @@ def _run_start(text: str, end: int) -> int:
 #: ASCII letters, exactly as ``bytes.lower`` does. Its automaton has no lookaround, so it runs
 #: the literal triggers (and the trigger expressions that are plain regular languages) in one
 #: linear pass, where Python's engine would try every alternative at every position.
-_RE2_OPTIONS = re2.Options()
-_RE2_OPTIONS.encoding = re2.Options.Encoding.LATIN1
-_RE2_OPTIONS.never_capture = True
-# Room for the automata's state caches: out of memory, a regex falls back to a slower engine,
-# but a set would report nothing found.
-_RE2_OPTIONS.max_mem = 64 << 20
+if re2 is not None:
+    _RE2_OPTIONS = re2.Options()
+    _RE2_OPTIONS.encoding = re2.Options.Encoding.LATIN1
+    _RE2_OPTIONS.max_mem = 64 << 20
+
+
+class _Searcher(Protocol):
+    def search(self, data: bytes) -> object | None: ...
+
+
+def _escape(literal: bytes) -> bytes:
+    return bytes(re2.escape(literal)) if re2 is not None else re.escape(literal)
+
+
+def _compile(pattern: bytes) -> _Searcher:
+    """RE2 where it is installed; Python's engine (the same matches, slower) elsewhere."""
+    if re2 is not None:
+        return cast(_Searcher, re2.compile(pattern, _RE2_OPTIONS))
+    return re.compile(pattern)
+
+
+class _SearchSet:
+    """Which of several expressions occur in some data: one RE2 set pass, or one search each
+    where RE2 is not installed."""
+
+    def __init__(self, expressions: Sequence[bytes]) -> None:
+        self._expressions = tuple(expressions)
+        self._set = None
+        self._each: tuple[re.Pattern[bytes], ...] = ()
+        if re2 is not None:
+            self._set = re2.Set.SearchSet(_RE2_OPTIONS)
+            for expression in self._expressions:
+                self._set.Add(expression)
+            self._set.Compile()
+        else:
+            self._each = tuple(re.compile(expression) for expression in self._expressions)
+
+    def matches(self, data: bytes) -> list[int]:
+        if self._set is not None:
+            return list(self._set.Match(data) or ())
+        return [index for index, regex in enumerate(self._each) if regex.search(data)]
+
 
 _PTH_EXEC_BYTES = re.compile(rb"(?:^|[\r\n])[ \t]*import[ \t]")
 #: Expressions of ``patterns`` (by their text) that mean the same to RE2 as to Python's engine:
@@ -194,13 +234,13 @@ def _runs_in_re2(pattern: re.Pattern[bytes]) -> bool:
     return pattern.pattern in _RE2_EXACT and pattern.flags == 0
 
 
-def _re2_any(parts: Sequence[bytes]) -> re2._Regexp:
-    return re2.compile(b"|".join(parts), _RE2_OPTIONS)
+def _re2_any(parts: Sequence[bytes]) -> _Searcher:
+    return _compile(b"|".join(parts))
 
 
 _TRIGGER_PARTS = [
-    *(re2.escape(token) for token in patterns.TRIGGER_TOKENS),
-    b"(?i:" + b"|".join(re2.escape(token) for token in patterns.TRIGGER_TOKENS_ANYCASE) + b")",
+    *(_escape(token) for token in patterns.TRIGGER_TOKENS),
+    b"(?i:" + b"|".join(_escape(token) for token in patterns.TRIGGER_TOKENS_ANYCASE) + b")",
     *(pattern.pattern for pattern in patterns.TRIGGER_PATTERNS if _runs_in_re2(pattern)),
 ]
 #: Python's hosts come from a URL opening a string literal, other files' from any URL.
@@ -210,7 +250,7 @@ _PYTHON_TRIGGERS = _re2_any(
     else _TRIGGER_PARTS
 )
 _QUOTED_URL_SLOW = None if _runs_in_re2(patterns.QUOTED_URL) else patterns.QUOTED_URL
-_TEXT_TRIGGERS = _re2_any([*_TRIGGER_PARTS, re2.escape(b"://")])
+_TEXT_TRIGGERS = _re2_any([*_TRIGGER_PARTS, _escape(b"://")])
 #: The trigger expressions left to Python's engine, each with the literal that gates it.
 _GATED: tuple[tuple[bytes | None, re.Pattern[bytes]], ...] = tuple(
     (_TRIGGER_GATES.get(pattern.pattern), pattern)
@@ -220,19 +260,16 @@ _GATED: tuple[tuple[bytes | None, re.Pattern[bytes]], ...] = tuple(
 _GATE_LITERALS: tuple[bytes, ...] = tuple(
     dict.fromkeys([*(gate for gate, _ in _GATED if gate is not None), _COMPILE_CALL, _IGNORE])
 )
-_GATE_SET = re2.Set.SearchSet(_RE2_OPTIONS)
-for _literal in _GATE_LITERALS:
-    _GATE_SET.Add(re2.escape(_literal))
-_GATE_SET.Compile()
+_GATE_SET = _SearchSet([_escape(literal) for literal in _GATE_LITERALS])
 #: Look-alike and invisible characters (searched only in data that is not ASCII).
-_SUSPICIOUS_UTF8: re2._Regexp | re.Pattern[bytes] = (
-    re2.compile(patterns.SUSPICIOUS_UTF8.pattern, _RE2_OPTIONS)
+_SUSPICIOUS_UTF8: _Searcher = (
+    _compile(patterns.SUSPICIOUS_UTF8.pattern)
     if _runs_in_re2(patterns.SUSPICIOUS_UTF8)
     else patterns.SUSPICIOUS_UTF8
 )
 #: A line long enough to hold a blob (RE2's automaton counts; Python's engine would restart
 #: the count at every position).
-_LONG_LINE = re2.compile(b"[^\n]{%d}" % patterns.LONG_LINE, _RE2_OPTIONS)
+_LONG_LINE = _compile(b"[^\n]{%d}" % patterns.LONG_LINE)
 #: Maps spaces and tabs to NUL and every other byte to 0x01: a long blank run is then found
 #: with a substring search.
 _BLANKS_TO_NUL = bytes(0 if byte in b" \t" else 1 for byte in range(256))
@@ -257,7 +294,7 @@ def needs_analysis(path: str, data: bytes) -> bool:
         return True
     if _LONG_LINE.search(data) is not None or _BLANK_RUN in data.translate(_BLANKS_TO_NUL):
         return True
-    present = {_GATE_LITERALS[index] for index in _GATE_SET.Match(data) or ()}
+    present = {_GATE_LITERALS[index] for index in _GATE_SET.matches(data)}
     for gate, pattern in _GATED:
         if (gate is None or gate in present) and pattern.search(data) is not None:
             return True
@@ -299,10 +336,9 @@ class _AnchorIndex:
         self.fast = tuple(a for a in self.anchors if a and a.isascii() and a == a.lower())
         # Any other anchor is looked up in the lower-cased text, as may_match does.
         self.slow = tuple(a for a in self.anchors if a not in self.fast)
-        self.automaton = re2.Set.SearchSet(_RE2_OPTIONS)
-        for anchor in self.fast:
-            self.automaton.Add(b"(?i:" + re2.escape(anchor.encode("ascii")) + b")")
-        self.automaton.Compile()
+        self.automaton = _SearchSet(
+            [b"(?i:" + _escape(anchor.encode("ascii")) + b")" for anchor in self.fast]
+        )
 
     def present(self, text: str) -> frozenset[str]:
         """Exactly the anchors ``a`` with ``a in text.lower()``."""
@@ -311,8 +347,8 @@ class _AnchorIndex:
             return frozenset(anchor for anchor in self.anchors if anchor in lowered)
         # UTF-8 keeps every ASCII character and turns every other one into bytes above 0x7F,
         # which an ASCII anchor cannot match.
-        hits = self.automaton.Match(text.encode("utf-8", "surrogatepass"))
-        return frozenset(self.fast[index] for index in hits or ())
+        hits = self.automaton.matches(text.encode("utf-8", "surrogatepass"))
+        return frozenset(self.fast[index] for index in hits)
 
 
 _TABLES = (
