@@ -235,12 +235,6 @@ def needs_analysis(path: str, data: bytes) -> bool:
     return scanning.needs_analysis(path, data)
 
 
-def _is_python_path(path: str, data: bytes) -> bool:
-    if path.lower().endswith((".py", ".pyw")):
-        return True
-    return patterns.PYTHON_SHEBANG.match(data[:256]) is not None
-
-
 def profile_file(
     path: str, data: bytes, *, install_time: bool | None = None, loads_at_install: bool = False
 ) -> FileProfile:
@@ -302,7 +296,7 @@ def _kind(path: str, data: bytes) -> str:
         return "native"
     if extension in _KIND_BY_EXTENSION:
         return _KIND_BY_EXTENSION[extension]
-    if b"\x00" in data or not _is_utf8(data):
+    if b"\x00" in data or not scanning.is_utf8(data):
         return "data"
     if data.startswith(b"#!"):
         first_line = data[:256].split(b"\n", 1)[0]
@@ -329,16 +323,8 @@ def _is_native(data: bytes) -> bool:
             if data[offset : offset + 4] == b"PE\x00\x00":
                 return True
         # A DOS executable without a PE header: binary unless it is text that starts "MZ".
-        return not _is_utf8(data)
+        return not scanning.is_utf8(data)
     return False
-
-
-def _is_utf8(data: bytes) -> bool:
-    try:
-        data.decode("utf-8")
-    except UnicodeDecodeError:
-        return False
-    return True
 
 
 #: Entropy is estimated from at most this many symbols, in evenly spaced slices: counting

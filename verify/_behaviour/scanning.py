@@ -37,6 +37,7 @@ __all__ = [
     "entropy",
     "find_host_ports",
     "find_urls",
+    "is_utf8",
     "line_starts",
     "needs_analysis",
     "split_lines",
@@ -285,7 +286,7 @@ def needs_analysis(path: str, data: bytes) -> bool:
     """
     if path.lower().endswith(".pth"):
         return _PTH_EXEC_BYTES.search(data) is not None
-    if not data.isascii() and (_SUSPICIOUS_UTF8.search(data) is not None or not _is_utf8(data)):
+    if not data.isascii() and (_SUSPICIOUS_UTF8.search(data) is not None or not is_utf8(data)):
         return True
     python = _is_python_path(path, data)
     if (_PYTHON_TRIGGERS if python else _TEXT_TRIGGERS).search(data) is not None:
@@ -310,7 +311,8 @@ def _is_python_path(path: str, data: bytes) -> bool:
     return patterns.PYTHON_SHEBANG.match(data[:256]) is not None
 
 
-def _is_utf8(data: bytes) -> bool:
+def is_utf8(data: bytes) -> bool:
+    """Whether ``data`` is valid UTF-8."""
     try:
         data.decode("utf-8")
     except UnicodeDecodeError:
