@@ -5,12 +5,12 @@ that case does not affect. The string patterns open with ``\\b`` or a case-blind
 tries them at every position of a text, tens of nanoseconds each: most of the time spent on a
 multi-megabyte data file. Here the strings a match can start with (up to four characters, in
 every case) are read off the parsed expression; RE2 finds them in the text's UTF-8 form, in one
-linear pass, and the expression itself is matched only there. Where they cannot be worked out
-to a first character, a guard expression is compiled instead that opens with the possible first
-characters (spelled out case by case, so that the engine does skip) and asserts, without
-consuming, that the expression matches there. Either way every position where the expression
-matches is found; keeping those that do not overlap the previous match, and matching there,
-gives exactly what ``finditer`` gives.
+linear pass, and the expression itself is matched only there. Where RE2 is not installed, or
+there are too many such strings, a guard expression is compiled instead that opens with the
+possible first characters (spelled out case by case, so that the engine does skip) and
+asserts, without consuming, that the expression matches there. Either way every position where
+the expression matches is found; keeping those that do not overlap the previous match, and
+matching there, gives exactly what ``finditer`` gives.
 """
 
 from __future__ import annotations
@@ -22,7 +22,10 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import re2  # type: ignore[import-untyped]
+try:
+    import re2  # type: ignore[import-untyped]
+except ImportError:  # pragma: no cover - google-re2 has no wheel for this Python yet
+    re2 = None
 
 __all__ = ["Text", "finditer", "first_characters", "match_prefixes"]
 
@@ -206,9 +209,10 @@ _RE2_DEPTHS = (4,)
 #: rest of the text is left to the expression's own finditer (each start costs a call).
 _DENSE_AFTER = 64
 _DENSE_SPACING = 128
-_RE2_OPTIONS = re2.Options()
-_RE2_OPTIONS.encoding = re2.Options.Encoding.LATIN1
-_RE2_OPTIONS.never_capture = True
+if re2 is not None:
+    _RE2_OPTIONS = re2.Options()
+    _RE2_OPTIONS.encoding = re2.Options.Encoding.LATIN1
+    _RE2_OPTIONS.never_capture = True
 
 
 def _plan(regex: re.Pattern[str]) -> _Plan:
@@ -266,13 +270,16 @@ def _guard(regex: re.Pattern[str]) -> re.Pattern[str] | None:
 
 
 def _starts(regex: re.Pattern[str]) -> Any:
-    """RE2 for the strings a match of ``regex`` can start with, in UTF-8, or ``None``.
+    """RE2 for the strings a match of ``regex`` can start with, in UTF-8, or ``None`` (also
+    where google-re2 is not installed: the guard serves instead).
 
     When the expression opens with ``\\b`` (or a lookbehind refusing word characters), the
     strings that start with an ASCII word character are searched after RE2's ``\\b``: it
     holds wherever Python's does there (the character before is not a word character, and
     RE2 counts no byte of a non-ASCII character as one), so no start is lost.
     """
+    if re2 is None:
+        return None
     for depth in _RE2_DEPTHS:
         prefixes = match_prefixes(regex, depth)
         if prefixes is None:
