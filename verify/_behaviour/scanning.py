@@ -379,19 +379,33 @@ def anchors_in(text: str) -> frozenset[str]:
     return _ALL.present(text)
 
 
+#: Tables (by identity; each held here so that its id stays its own) whose every anchor the
+#: index holds.
+_COVERED: dict[int, tuple[Sequence[patterns.StringPattern], bool]] = {}
+_ALL_ANCHOR_SET = frozenset(ALL_ANCHORS)
+
+
+def _covered(table: Sequence[patterns.StringPattern]) -> bool:
+    known = _COVERED.get(id(table))
+    if known is None or known[0] is not table:
+        covered = all(a in _ALL_ANCHOR_SET for pattern in table for a in pattern.anchors)
+        known = _COVERED[id(table)] = (table, covered)
+    return known[1]
+
+
 def candidate_patterns(
     text: str, table: Sequence[patterns.StringPattern]
 ) -> list[patterns.StringPattern]:
     """Exactly ``[p for p in table if p.may_match(text.lower())]``: the patterns of ``table``
     whose anchors ``text`` holds (or that have none), found in one pass over ``text``."""
-    if not all(anchor in _ALL.anchors for pattern in table for anchor in pattern.anchors):
+    if not _covered(table):
         lowered = text.lower()
         return [pattern for pattern in table if pattern.may_match(lowered)]
     present = _ALL.present(text)
     return [
         pattern
         for pattern in table
-        if not pattern.anchors or any(anchor in present for anchor in pattern.anchors)
+        if not pattern.anchors or not present.isdisjoint(pattern.anchors)
     ]
 
 
