@@ -11,7 +11,6 @@ from __future__ import annotations
 import contextlib
 import getpass
 import os
-import sys
 import tempfile
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
@@ -22,13 +21,9 @@ from typing import Any
 import tomli_w
 from packaging.utils import NormalizedName, canonicalize_name
 
+from verify._documents import parse_toml
 from verify._provenance.identity import ExpectedIdentity, PublisherIdentity
 from verify.errors import InvalidInputError
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - Python 3.10
-    import tomli as tomllib
 
 __all__ = ["DEFAULT_TRUST_STORE", "Change", "TrustEntry", "TrustStore", "current_user"]
 
@@ -86,15 +81,12 @@ class TrustStore:
             return cls(path)
         except (OSError, UnicodeDecodeError) as exc:
             raise InvalidInputError(f"cannot read the trust store: {exc}", path=path) from exc
+        hint = "fix the file, or remove the broken entry with `pip-verify trust forget`"
+        document = parse_toml(text, path, hint=hint)
         try:
-            document = tomllib.loads(text)
             return cls(path, _entries(document))
-        except (tomllib.TOMLDecodeError, ValueError, TypeError) as exc:
-            raise InvalidInputError(
-                f"invalid trust store: {exc}",
-                path=path,
-                hint="fix the file, or remove the broken entry with `pip-verify trust forget`",
-            ) from exc
+        except (ValueError, TypeError) as exc:
+            raise InvalidInputError(f"invalid trust store: {exc}", path=path, hint=hint) from exc
 
     def get(self, name: str) -> TrustEntry | None:
         """The entry for ``name``, if any."""

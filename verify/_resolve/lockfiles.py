@@ -44,7 +44,6 @@ __all__ = ["LockKind", "LockedPackage", "lock_kind", "read_lock"]
 MAX_SNIFF_BYTES = 64 * 1024 * 1024
 
 _ARCHIVE_SUFFIXES = (".whl", ".tar.gz", ".zip", ".tar.bz2", ".tgz", ".tar")
-_TOML_LINE_RE = re.compile(r"\(at line (\d+), column \d+\)")
 _HEX_RE = re.compile(r"^[0-9a-f]+$")
 _FRACTION_RE = re.compile(r"(?<=\d\d:\d\d:\d\d)\.(\d+)")
 
@@ -129,7 +128,8 @@ def _sniff(path: Path) -> LockKind | None:
     if text.lstrip().startswith("{"):
         try:
             document = json.loads(text)
-        except ValueError:
+        # Too deep to parse is not a lock file either: reading it by name reports why.
+        except (ValueError, RecursionError, MemoryError):
             return None
         if (
             isinstance(document, dict)
@@ -140,7 +140,7 @@ def _sniff(path: Path) -> LockKind | None:
         return None
     try:
         data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError:
+    except (tomllib.TOMLDecodeError, RecursionError, MemoryError):
         return None
     if "lock-version" in data:
         return LockKind.PYLOCK
@@ -159,22 +159,6 @@ def _sniff(path: Path) -> LockKind | None:
 
 # --------------------------------------------------------------------------------------------
 # Helpers shared by the readers
-
-
-def load_toml(text: str, path: Path, *, hint: str) -> dict[str, Any]:
-    """Parse ``text``; a syntax error names the line it is on."""
-    try:
-        return tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        message = str(exc)
-        found = _TOML_LINE_RE.search(message)
-        line: int | None = getattr(exc, "lineno", None)  # Python 3.14+
-        if line is None and found is not None:
-            line = int(found.group(1))
-        reason = _TOML_LINE_RE.sub("", message).strip()
-        raise InvalidInputError(
-            f"invalid TOML: {reason}", path=path, line=line, hint=hint
-        ) from None
 
 
 def table_header_lines(text: str, key: str) -> list[int]:

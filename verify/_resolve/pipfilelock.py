@@ -38,6 +38,7 @@ from typing import Any
 from packaging.utils import NormalizedName
 from packaging.version import Version
 
+from verify._documents import parse_json
 from verify._resolve.lockfiles import (
     LockKind,
     fail,
@@ -51,7 +52,6 @@ from verify._resolve.lockfiles import (
     url_filename,
 )
 from verify._resolve.pylock import LockedPackage, read_lock_text
-from verify.errors import InvalidInputError
 from verify.models import Candidate, LockedFile, SourceLocation
 
 __all__ = ["read_pipfile_lock"]
@@ -78,15 +78,7 @@ def read_pipfile_lock(path: Path) -> tuple[LockedPackage, ...]:
         Pipfile.lock, or has a malformed entry (the error names the line of its key).
     """
     text = read_lock_text(path, encoding_hint="Pipfile.lock files are UTF-8")
-    try:
-        document = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise InvalidInputError(
-            f"invalid JSON: {exc.msg}",
-            path=path,
-            line=exc.lineno,
-            hint="fix the lock file's syntax, or run `pipenv lock` again",
-        ) from None
+    document = parse_json(text, path, hint="fix the lock file's syntax, or run `pipenv lock` again")
     lines = _key_lines(text)
     top = SourceLocation(str(path))
     if not isinstance(document, dict):

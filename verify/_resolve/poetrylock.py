@@ -31,12 +31,12 @@ from typing import Any
 from packaging.utils import NormalizedName
 from packaging.version import InvalidVersion, Version
 
+from verify._documents import parse_toml
 from verify._resolve.lockfiles import (
     LockKind,
     fail,
     is_url,
     key_line,
-    load_toml,
     lock_index_url,
     normalized_name,
     optional_str,
@@ -67,7 +67,7 @@ def read_poetry_lock(path: Path) -> tuple[LockedPackage, ...]:
         ``lock-version``, or has a malformed entry (the error names its ``[[package]]`` line).
     """
     text = read_lock_text(path, encoding_hint="poetry.lock files are UTF-8")
-    data = load_toml(text, path, hint="fix the lock file's syntax, or run `poetry lock` again")
+    data = parse_toml(text, path, hint="fix the lock file's syntax, or run `poetry lock` again")
     top = SourceLocation(str(path))
     metadata = optional_table(data, "metadata", top, "poetry.lock")
     if metadata is None:

@@ -8,7 +8,6 @@ digests, and a reason for the entries that have no files to verify (VCS and dire
 from __future__ import annotations
 
 import re
-import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,14 +26,10 @@ from packaging.pylock import (
 )
 from packaging.utils import NormalizedName
 
+from verify._documents import parse_toml
 from verify._provenance.identity import ExpectedIdentity
 from verify.errors import InvalidInputError
 from verify.models import Candidate, LockedFile, SourceLocation
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - exercised on Python 3.10 only
-    import tomli as tomllib
 
 __all__ = ["LockedPackage", "is_pylock_path", "read_lock_text", "read_pylock"]
 
@@ -43,7 +38,6 @@ _PYLOCK_NAME_RE = re.compile(r"^pylock\.[^.]+\.toml$")
 _PACKAGES_HEADER_RE = re.compile(
     r"""^[ \t]*\[\[[ \t]*(?:packages|"packages"|'packages')[ \t]*\]\][ \t]*(?:#.*)?$"""
 )
-_TOML_LINE_RE = re.compile(r"\(at line (\d+), column \d+\)")
 _CONTEXT_PACKAGE_RE = re.compile(r"^packages\[(\d+)\]")
 _HEX_RE = re.compile(r"^[0-9a-f]+$")
 #: Hex digest lengths of the algorithms whose length we can check.
@@ -77,18 +71,7 @@ def read_pylock(path: Path) -> tuple[LockedPackage, ...]:
         PEP 751 lock file (the error names the line of the offending package when it can).
     """
     text = read_lock_text(path)
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        message = str(exc)
-        found = _TOML_LINE_RE.search(message)
-        line: int | None = getattr(exc, "lineno", None)  # Python 3.14+
-        if line is None and found is not None:
-            line = int(found.group(1))
-        reason = _TOML_LINE_RE.sub("", message).strip()
-        raise InvalidInputError(
-            f"invalid TOML: {reason}", path=path, line=line, hint="fix the lock file's syntax"
-        ) from None
+    data = parse_toml(text, path, hint="fix the lock file's syntax")
     headers = _package_header_lines(text)
     try:
         lock = Pylock.from_dict(data)

@@ -31,13 +31,13 @@ from urllib.parse import urlsplit
 
 from packaging.version import Version
 
+from verify._documents import parse_toml
 from verify._index.urls import file_url_path
 from verify._resolve.lockfiles import (
     LockKind,
     fail,
     is_url,
     key_line,
-    load_toml,
     lock_index_url,
     optional_int,
     optional_str,
@@ -78,7 +78,7 @@ def read_uv_lock(path: Path) -> tuple[LockedPackage, ...]:
         uv.lock, or has a malformed entry (the error names the line of its ``[[package]]``).
     """
     text = read_lock_text(path, encoding_hint="uv.lock files are UTF-8")
-    data = load_toml(text, path, hint="fix the lock file's syntax, or run `uv lock` again")
+    data = parse_toml(text, path, hint="fix the lock file's syntax, or run `uv lock` again")
     version = data.get("version")
     if not isinstance(version, int) or isinstance(version, bool):
         raise InvalidInputError(

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import difflib
 import re
-import sys
 from datetime import date, datetime
 from importlib import resources
 from pathlib import Path
-from typing import Any
 
+from verify._documents import parse_toml
 from verify._index.urls import normalize_index_url
 from verify.errors import PolicyError, UsageError
 from verify.models import Decision
@@ -21,11 +20,6 @@ from verify.policy.model import (
     RuleSettings,
 )
 from verify.policy.rules import RULES, ParamSpec
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - Python 3.10
-    import tomli as tomllib
 
 __all__ = [
     "BUILTIN_POLICIES",
@@ -397,13 +391,7 @@ def parse_policy(
 ) -> Policy:
     """Validate policy TOML; raise :class:`~verify.errors.PolicyError` naming file, line and key."""
     where: Path | str = path if path is not None else origin
-    try:
-        document: dict[str, Any] = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        match = re.search(r"line (\d+)", str(exc))
-        raise PolicyError(
-            f"invalid TOML: {exc}", path=where, line=int(match.group(1)) if match else None
-        ) from exc
+    document = parse_toml(text, where, error=PolicyError)
     for key in document:
         if key not in _TOP_KEYS:
             raise PolicyError(_unknown("key", key, _TOP_KEYS), path=where, line=_line_of(text, key))
