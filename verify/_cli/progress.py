@@ -6,6 +6,7 @@ import threading
 from types import TracebackType
 
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import (
     BarColumn,
     DownloadColumn,
@@ -15,6 +16,8 @@ from rich.progress import (
     TimeRemainingColumn,
     TransferSpeedColumn,
 )
+
+from verify._format.untrusted import one_line
 
 __all__ = ["DownloadProgress"]
 
@@ -63,7 +66,8 @@ class DownloadProgress:
             self._progress.update(
                 self._task,
                 total=(task.total or 0) + (total or 0),
-                description=f"downloading {filename}",
+                # The description is rich markup, and the name comes from the index.
+                description=f"downloading {escape(one_line(filename))}",
             )
 
     def file_advanced(self, filename: str, nbytes: int) -> None:

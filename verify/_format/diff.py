@@ -15,6 +15,7 @@ from rich.text import Text
 
 from verify import __version__
 from verify._format.json import finding_to_dict
+from verify._format.untrusted import one_line
 from verify.compare import DiffResult
 from verify.models import Decision, Finding, Severity
 
@@ -78,7 +79,7 @@ def render_diff_json(result: DiffResult) -> str:
 
 def _files(console: Console, marker: str, style: str, paths: tuple[str, ...]) -> None:
     for path in paths[:_SHOWN_FILES]:
-        console.print(Text(f"{marker} {path}", style=style))
+        console.print(Text(f"{marker} {one_line(path)}", style=style))
     if len(paths) > _SHOWN_FILES:
         console.print(Text(f"{marker} ... and {len(paths) - _SHOWN_FILES} more", style="dim"))
 
@@ -86,23 +87,25 @@ def _files(console: Console, marker: str, style: str, paths: tuple[str, ...]) ->
 def _finding(console: Console, finding: Finding) -> None:
     line = Text()
     line.append(f"{finding.severity.value:>8} ", style=_SEVERITY_STYLE[finding.severity])
-    line.append(f"[{finding.rule}] ", style="bold")
+    line.append(f"[{one_line(finding.rule)}] ", style="bold")
     where = (finding.path or "") + (f":{finding.line}" if finding.line else "")
     if where:
-        line.append(f"{where}: ", style="cyan")
-    line.append(finding.message)
+        line.append(f"{one_line(where)}: ", style="cyan")
+    # Messages embed paths and metadata from the package.
+    line.append(one_line(finding.message))
     console.print(line)
     if finding.snippet:
-        console.print(Text(f"           {finding.snippet}", style="dim"))
+        console.print(Text(f"           {one_line(finding.snippet)}", style="dim"))
     if finding.why:
-        console.print(Text(f"           {finding.why}", style="dim italic"))
+        console.print(Text(f"           {one_line(finding.why)}", style="dim italic"))
 
 
 def render_diff_text(result: DiffResult, console: Console) -> None:
     """The diff for people: files, metadata, then findings with their evidence."""
     diff = result.diff
     console.print(
-        f"[bold]{escape(diff.filename)}[/]  baseline: {escape(diff.baseline_reason)}",
+        f"[bold]{escape(one_line(diff.filename))}[/]  "
+        f"baseline: {escape(one_line(diff.baseline_reason))}",
         highlight=False,
     )
     files = diff.files
@@ -119,10 +122,10 @@ def render_diff_text(result: DiffResult, console: Console) -> None:
         console.print("\n[bold]metadata[/]")
         for change in diff.metadata.changes:
             console.print(
-                Text(f"  {change.field}: ")
-                + Text(str(change.old), style="red")
+                Text(f"  {one_line(change.field)}: ")
+                + Text(one_line(str(change.old)), style="red")
                 + Text(" -> ")
-                + Text(str(change.new), style="green")
+                + Text(one_line(str(change.new)), style="green")
             )
     console.print(f"\n[bold]new behaviour[/] ({len(diff.findings)})")
     if not diff.findings:

@@ -7,7 +7,8 @@ ends with a notice saying how many more are in the summary; :func:`append_step_s
 appends the markdown summary without ever letting the file outgrow the limit.
 
 Every value is escaped the way the runner unescapes it, so a hostile message can neither
-end the command early nor start a new one.
+end the command early nor start a new one; other control and bidirectional characters are
+made visible, since the annotation shows them to people.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import re
 from pathlib import Path
 
 from verify._format.sarif import ReviewItem, review_items
+from verify._format.untrusted import with_line_breaks
 from verify.models import Decision, Report
 
 __all__ = [
@@ -41,7 +43,9 @@ _BACKSLASH = "\\"
 
 
 def escape_data(value: str) -> str:
-    """A workflow command's message: ``%``, CR and LF escaped as the runner expects."""
+    """A workflow command's message: ``%``, CR and LF escaped as the runner expects, and
+    any other control or bidirectional character shown as its escape (``\\x1b``)."""
+    value = with_line_breaks(value)
     return value.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
 
 

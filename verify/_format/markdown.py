@@ -23,6 +23,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from verify._format.sarif import ReviewItem, review_items
+from verify._format.untrusted import UNSAFE_CHARACTERS
 from verify.models import Decision, PackageResult, ProvenanceStatus, Report
 
 __all__ = ["COMMENT_LIMIT", "DEFAULT_MARKER", "marker_comment", "render_markdown"]
@@ -40,16 +41,15 @@ _SNIPPET_CHARS = 200
 _LISTED_NOTES = 20
 
 _DECISION_WORD = {Decision.ALLOW: "allow", Decision.WARN: "warn", Decision.DENY: "deny"}
-# C0/C1 controls (newlines included), line/paragraph separators, and the bidirectional
-# overrides and isolates that make text read differently from how it is stored.
-_UNSAFE_CHARS = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
 # Characters that start markdown syntax anywhere in a line (GFM, plus GitHub's $ math).
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]|~$])")
 _BACKTICKS = re.compile(r"`+")
 
 
 def _clean(value: str) -> str:
-    return _UNSAFE_CHARS.sub(lambda m: " " if m.group() in "\r\n\t" else "\ufffd", value)
+    # Line breaks and tabs become spaces and every other unsafe character U+FFFD, which
+    # renders as a visible mark; the JSON report has the exact value for whoever needs it.
+    return UNSAFE_CHARACTERS.sub(lambda m: " " if m.group() in "\r\n\t" else "\ufffd", value)
 
 
 def _text(value: str) -> str:

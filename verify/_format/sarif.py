@@ -46,6 +46,7 @@ from urllib.parse import quote
 
 from verify import __version__
 from verify._behaviour.catalogue import BEHAVIOUR_RULES
+from verify._format.untrusted import one_line
 from verify.models import Decision, Finding, PackageResult, Reason, Report, Severity
 from verify.policy.rules import RULES, RuleInfo
 
@@ -298,14 +299,16 @@ def _rule(rule_id: str, level: str) -> dict[str, Any]:
 
 
 def _message(item: ReviewItem) -> str:
-    text = f"{item.label}: {item.reason.message}"
+    # Code scanning shows the text to people: package values have their controls made
+    # visible, and the only line breaks are the ones between our parts.
+    text = f"{one_line(item.label)}: {one_line(item.reason.message)}"
     if item.reason.unchecked:
         text += " (the rule could not be evaluated; its on-error decision applies)"
     evidence = item.evidence
     if evidence is not None and item.finding is not None and item.finding.snippet:
-        text += f"\nEvidence: {evidence}"
+        text += f"\nEvidence: {one_line(evidence)}"
     if item.finding is not None and item.finding.why:
-        text += f"\n{item.finding.why}"
+        text += f"\n{one_line(item.finding.why)}"
     return text
 
 
@@ -372,11 +375,11 @@ def report_to_sarif(
     if tool_uri:
         driver["informationUri"] = tool_uri
     notifications: list[dict[str, Any]] = [
-        {"level": "error", "message": {"text": f"[{error.kind}] {error.message}"}}
+        {"level": "error", "message": {"text": one_line(f"[{error.kind}] {error.message}")}}
         for error in report.errors
     ]
     notifications += [
-        {"level": "warning", "message": {"text": warning}} for warning in report.warnings
+        {"level": "warning", "message": {"text": one_line(warning)}} for warning in report.warnings
     ]
     invocation: dict[str, Any] = {"executionSuccessful": not report.errors}
     if notifications:

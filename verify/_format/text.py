@@ -11,6 +11,7 @@ from rich.table import Table
 from rich.text import Text
 
 from verify._format.sarif import review_items
+from verify._format.untrusted import one_line
 from verify.models import Decision, HashStatus, PackageResult, Report, Severity
 
 __all__ = ["render_reasons", "render_text"]
@@ -54,6 +55,11 @@ def _host(url: str | None) -> str:
     return parts.netloc or url
 
 
+def _cell(value: str) -> str:
+    # Table cells are rich markup: escape that too, after the terminal escapes.
+    return escape(one_line(value))
+
+
 def _table(report: Report, *, with_files: bool) -> Table:
     table = Table(show_edge=False, pad_edge=False, header_style="bold")
     table.add_column("package")
@@ -66,15 +72,15 @@ def _table(report: Report, *, with_files: bool) -> Table:
     table.add_column("index", overflow="fold")
     for package in report.packages:
         cells: list[RenderableType] = [
-            escape(package.name),
-            escape(str(package.version) if package.version else "-"),
+            _cell(package.name),
+            _cell(str(package.version) if package.version else "-"),
             Text(package.decision.value, style=_DECISION_STYLE[package.decision]),
             _hashes(package),
             Text(package.provenance.status.value, style="dim"),
         ]
         if with_files:
-            cells.append(escape(", ".join(file.filename for file in package.files) or "-"))
-        cells.append(escape(_host(package.index)))
+            cells.append(_cell(", ".join(file.filename for file in package.files) or "-"))
+        cells.append(_cell(_host(package.index)))
         table.add_row(*cells)
     return table
 
@@ -86,19 +92,21 @@ def _reasons(report: Report) -> list[RenderableType]:
         marker = "deny" if reason.decision is Decision.DENY else "warn"
         text = Text()
         text.append(f"{marker:>4} ", style=_DECISION_STYLE[reason.decision])
-        text.append(f"{package.name} {package.version or ''}".rstrip(), style="bold")
-        text.append(f" [{reason.rule}] ", style="cyan")
-        text.append(reason.message)
+        label = f"{package.name} {package.version or ''}".rstrip()
+        text.append(one_line(label), style="bold")
+        text.append(f" [{one_line(reason.rule)}] ", style="cyan")
+        # Messages embed paths and names from the package.
+        text.append(one_line(reason.message))
         if package.source is not None:
-            text.append(f" ({package.source})", style="dim")
+            text.append(f" ({one_line(str(package.source))})", style="dim")
         lines.append(text)
         finding = item.finding
         if finding is not None and finding.severity in (Severity.HIGH, Severity.CRITICAL):
             # The code, decoded when it was hidden, and why it matters.
             if finding.snippet:
-                lines.append(Text(f"       {finding.snippet}", style="dim"))
+                lines.append(Text(f"       {one_line(finding.snippet)}", style="dim"))
             if finding.why:
-                lines.append(Text(f"       {finding.why}", style="dim italic"))
+                lines.append(Text(f"       {one_line(finding.why)}", style="dim italic"))
     return lines
 
 
@@ -140,7 +148,8 @@ def render_text(report: Report, console: Console) -> None:
             where = f" ({change.source})" if change.source is not None else ""
             parts.append(
                 Text.assemble(
-                    (f"{change.kind.value:>10} ", "cyan"), f"{change.name} {versions}{where}"
+                    (f"{change.kind.value:>10} ", "cyan"),
+                    one_line(f"{change.name} {versions}{where}"),
                 )
             )
     reasons = _reasons(report)
@@ -148,10 +157,12 @@ def render_text(report: Report, console: Console) -> None:
         parts.append(Text(""))
         parts.extend(reasons)
     parts.extend(
-        Text.assemble(("error ", "bold red"), f"[{error.kind}] ", error.message)
+        Text.assemble(("error ", "bold red"), one_line(f"[{error.kind}] {error.message}"))
         for error in report.errors
     )
-    parts.extend(Text.assemble(("warning ", "yellow"), warning) for warning in report.warnings)
+    parts.extend(
+        Text.assemble(("warning ", "yellow"), one_line(warning)) for warning in report.warnings
+    )
     parts.append(Text(""))
     parts.append(_summary(report))
     console.print(Group(*parts))
