@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
-import shutil
+import stat
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO, Protocol
 
 from verify._fetch.store import ContentStore, hash_file
-from verify._index.session import HttpSession
+from verify._index.session import MAX_FILE_BYTES, HttpSession
 from verify._index.urls import file_url_path, redact
 from verify.errors import CacheError, IncompleteError, OfflineError, UsageError
 from verify.models import ExpectedDigest
@@ -177,13 +177,34 @@ class Fetcher:
     def _copy_local(
         self, source: Path, request: FetchRequest, algorithms: tuple[str, ...], repaired: bool
     ) -> FetchResult:
+        # A local copy is bounded like a download: by the size the index or lock announced,
+        # else by the download cap. Only regular files are read: a device (/dev/zero) or a
+        # FIFO would never end, or never start.
+        limit = request.size if request.size is not None else MAX_FILE_BYTES
         hashers = {name: hashlib.new(name) for name in algorithms}
         try:
-            with source.open("rb") as origin, self.store.incoming() as (tmp, stream):
-                sink = _HashingWriter(stream, hashers)
-                shutil.copyfileobj(origin, sink, _CHUNK)
-                stream.close()
-                return self._settle(request, tmp, hashers, sink.written, repaired)
+            with _open_regular(source) as origin:
+                size = os.fstat(origin.fileno()).st_size
+                if size > limit:
+                    return _too_large(request, source, limit, repaired)
+                with self.store.incoming() as (tmp, stream):
+                    sink = _HashingWriter(stream, hashers)
+                    # The file may grow while it is read: never read past the limit.
+                    while sink.written <= limit and (
+                        chunk := origin.read(min(_CHUNK, limit + 1 - sink.written))
+                    ):
+                        sink.write(chunk)
+                    if sink.written > limit:
+                        return _too_large(request, source, limit, repaired)
+                    stream.close()
+                    return self._settle(request, tmp, hashers, sink.written, repaired)
+        except _NotRegularFile:
+            return FetchResult(
+                request,
+                error=f"cannot read {source}: not a regular file",
+                error_kind="input",
+                repaired=repaired,
+            )
         except OSError as exc:
             return FetchResult(
                 request,
@@ -222,6 +243,38 @@ class _HashingWriter:
             hasher.update(data)
         self.written += len(data)
         return self._stream.write(data)
+
+
+class _NotRegularFile(Exception):
+    """A local source is a device, FIFO, socket or directory."""
+
+
+def _open_regular(source: Path) -> BinaryIO:
+    """``source`` opened for reading, if it is a regular file.
+
+    Checked before opening, because opening some devices has effects of its own, and again
+    on the open descriptor, because the path may have been swapped in between.
+    ``O_NONBLOCK`` keeps a FIFO swapped in from blocking the open until a writer appears.
+    """
+    if not stat.S_ISREG(source.stat().st_mode):
+        raise _NotRegularFile(source)
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0)
+    descriptor = os.open(source, flags | getattr(os, "O_BINARY", 0))
+    try:
+        if not stat.S_ISREG(os.fstat(descriptor).st_mode):
+            raise _NotRegularFile(source)
+        return os.fdopen(descriptor, "rb")
+    except BaseException:
+        os.close(descriptor)
+        raise
+
+
+def _too_large(request: FetchRequest, source: Path, limit: int, repaired: bool) -> FetchResult:
+    if request.size is not None:
+        error = f"{source} is larger than the {limit} bytes announced for {request.filename}"
+    else:
+        error = f"{source} is over the {limit}-byte limit"
+    return FetchResult(request, error=error, error_kind="input", repaired=repaired)
 
 
 def _algorithms(expected: Sequence[ExpectedDigest]) -> tuple[str, ...]:

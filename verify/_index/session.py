@@ -30,6 +30,7 @@ from verify.errors import NetworkError, OfflineError
 __all__ = [
     "DEFAULT_RETRIES",
     "DEFAULT_TIMEOUT",
+    "MAX_FILE_BYTES",
     "MAX_PAGE_BYTES",
     "HttpSession",
     "PageResponse",

@@ -38,6 +38,9 @@ _DIGEST_LENGTHS = {"md5": 32, "sha1": 40, "sha224": 56, "sha256": 64, "sha384": 
 
 _HEX = re.compile(r"[0-9a-f]+")
 
+_WEB_SCHEMES = ("http", "https")
+_WEB_PREFIXES = ("https://", "http://")
+
 
 class _Malformed(ValueError):
     """A JSON page violates PEP 691; the message says where."""
@@ -164,9 +167,31 @@ def _lazy_json_files(entries: list[Any], page_url: str, index_url: str) -> Index
 
 
 def _absolute(page_url: str, href: str) -> str:
-    if href.startswith(("https://", "http://")):
+    if href.startswith(_WEB_PREFIXES):
         return href  # the common case; urljoin is slow enough to matter on large pages
     return urljoin(page_url, href)
+
+
+def _is_remote(page_url: str) -> bool:
+    """Whether ``page_url`` came from an http(s) index (not a ``file://`` one)."""
+    return page_url[:8].lower().startswith(_WEB_PREFIXES)
+
+
+def _check_link(url: str, *, remote: bool, page_url: str, what: str) -> str:
+    """``url`` (absolute), unless an http(s) page links it to another scheme.
+
+    A ``file:`` link on a remote page would make pip-verify read, hash and report a local
+    file of the attacker's choosing (or read ``/dev/zero`` forever); links to local files are
+    taken only from ``file://`` indexes and local inputs. The page is refused rather than the
+    link skipped, so that a hostile index fails the check instead of quietly shrinking it.
+    """
+    if not remote or url.startswith(_WEB_PREFIXES) or urlsplit(url).scheme in _WEB_SCHEMES:
+        return url
+    raise IndexResponseError(
+        f"{redact(page_url)} links {what} to {redact(url)[:200]}, which is not http(s)",
+        hint="an http(s) index may link only to http(s) files; local files are read only "
+        "from file:// indexes and from paths given on the command line or in lock files",
+    )
 
 
 def _json_file(raw: object, position: int, page_url: str, index_url: str) -> IndexFile:
@@ -178,7 +203,10 @@ def _json_file(raw: object, position: int, page_url: str, index_url: str) -> Ind
     for value in raw_hashes.values():
         _expect(value, str, f"{where}.hashes", "expected string digests")
     filename = _check_filename(filename, page_url)
-    url, fragment_hashes = _split_hash_fragment(_absolute(page_url, href))
+    remote = _is_remote(page_url)
+    url, fragment_hashes = _split_hash_fragment(
+        _check_link(_absolute(page_url, href), remote=remote, page_url=page_url, what=filename)
+    )
     if fragment_hashes:
         raw_hashes = {**fragment_hashes, **raw_hashes}
     hashes = _clean_hashes(raw_hashes, f"{redact(page_url)} ({filename})")
@@ -200,7 +228,14 @@ def _json_file(raw: object, position: int, page_url: str, index_url: str) -> Ind
         yanked=yanked is not False,
         yanked_reason=yanked if isinstance(yanked, str) and yanked else None,
         requires_python=_optional_str(entry, "requires-python", where),
-        provenance_url=urljoin(page_url, provenance) if provenance else None,
+        provenance_url=_check_link(
+            urljoin(page_url, provenance),
+            remote=remote,
+            page_url=page_url,
+            what=f"the provenance of {filename}",
+        )
+        if provenance
+        else None,
         provenance_listed="provenance" in entry,
         core_metadata=metadata is not None and metadata is not False,
     )
@@ -255,6 +290,7 @@ def parse_html_page(
     api_version = collector.meta.get("pypi:repository-version")
     _check_version(api_version, page_url)
     base = urljoin(page_url, collector.base) if collector.base else page_url
+    remote = _is_remote(page_url)
     files = []
     for anchor in collector.anchors:
         href = anchor.get("href")
@@ -265,6 +301,7 @@ def parse_html_page(
         if not filename:
             continue
         filename = _check_filename(filename, page_url)
+        _check_link(url, remote=remote, page_url=page_url, what=filename)
         hashes = _clean_hashes(fragment_hashes, f"{page_url} ({filename})")
         yanked_attr = anchor.get("data-yanked")
         metadata_attr = anchor.get("data-core-metadata", anchor.get("data-dist-info-metadata"))
@@ -278,7 +315,14 @@ def parse_html_page(
                 yanked="data-yanked" in anchor,
                 yanked_reason=yanked_attr or None,
                 requires_python=anchor.get("data-requires-python") or None,
-                provenance_url=urljoin(base, provenance) if provenance else None,
+                provenance_url=_check_link(
+                    urljoin(base, provenance),
+                    remote=remote,
+                    page_url=page_url,
+                    what=f"the provenance of {filename}",
+                )
+                if provenance
+                else None,
                 provenance_listed=provenance is not None,
                 core_metadata=metadata_attr is not None and metadata_attr != "false",
             )
