@@ -26,7 +26,7 @@ __all__ = ["ANALYSER_VERSION", "DiffCache"]
 logger = logging.getLogger(__name__)
 
 #: Bumped whenever the analysis changes what it finds, so old results are not reused.
-ANALYSER_VERSION = "4"
+ANALYSER_VERSION = "5"
 
 
 def _finding(finding: Finding) -> dict[str, Any]:

@@ -54,7 +54,6 @@ import ipaddress
 import re
 import tokenize
 import unicodedata
-import warnings
 from collections import Counter, deque
 from collections.abc import Callable, Collection, Iterator, Sequence
 from dataclasses import dataclass
@@ -62,6 +61,7 @@ from itertools import accumulate
 from typing import Literal, NamedTuple
 
 from verify._behaviour import patterns, scanning
+from verify._behaviour.aliases import resolve_aliases
 from verify._behaviour.catalogue import BEHAVIOUR_RULES
 from verify._behaviour.commands import (
     CONCEALING_FLAGS,
@@ -78,6 +78,7 @@ from verify._behaviour.model import (
     Phase,
     raise_severity,
 )
+from verify._behaviour.pyparse import parse_source
 from verify.models import Finding, Severity
 
 __all__ = ["is_setup_script", "needs_analysis", "profile_file"]
@@ -981,20 +982,8 @@ def _analyse_text(c: _Collector, kind: str, phase: Phase) -> None:
 
 def _parse(text: str) -> tuple[ast.Module | None, str, int | None]:
     """The module, or ``None`` with why it does not parse and where."""
-    try:
-        # The parser warns about invalid escapes and the like; analysing hostile files must
-        # neither print that nor fail under warnings-as-errors.
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            return ast.parse(text), "", None
-    except SyntaxError as exc:
-        return None, exc.msg or "syntax error", exc.lineno
-    except ValueError as exc:  # null bytes, on Pythons before 3.12
-        return None, str(exc), None
-    except RecursionError:
-        return None, "nested too deeply", None
-    except MemoryError:
-        return None, "too complex to parse", None
+    parsed = parse_source(text)
+    return parsed.tree, parsed.reason, parsed.line
 
 
 def _text_phases(c: _Collector, forced: Phase | None) -> _PhaseAt:
@@ -1012,7 +1001,19 @@ def _text_phases(c: _Collector, forced: Phase | None) -> _PhaseAt:
 
 def _scan_python_text(c: _Collector, text: str, locate: _Locate, phase_at: _PhaseAt) -> None:
     _scan_strings(c, text, locate, phase_at, hosts="quoted")
-    _scan_patterns(c, text, patterns.PYTHON_FALLBACK_PATTERNS, locate, phase_at)
+    # The patterns name callables; read the text with the names it binds to them resolved
+    # (``run = exec``), keeping lines in place so ``locate`` still holds line for line.
+    resolved = resolve_aliases(text)
+    if resolved is None:
+        _scan_patterns(c, text, patterns.PYTHON_FALLBACK_PATTERNS, locate, phase_at)
+    else:
+        _scan_patterns(
+            c,
+            resolved,
+            patterns.PYTHON_FALLBACK_PATTERNS,
+            _locate_in(text, resolved, locate),
+            phase_at,
+        )
 
 
 def _analyse_python(c: _Collector, text: str, *, forced: Phase | None) -> None:
@@ -1079,6 +1080,18 @@ def _analyse_pth(c: _Collector) -> None:
                 c.unparsable(reason, number)
                 _scan_python_text(c, lines[number - 1], _fixed_line(number), phase_at)
     _scan_invisible(c, phase_at)
+
+
+def _locate_in(text: str, resolved: str, locate: _Locate) -> _Locate:
+    """``locate`` for offsets into ``resolved``, a rewrite of ``text`` with the same lines."""
+    starts = [0, *(m.end() for m in re.finditer("\n", text))]
+    resolved_starts = [0, *(m.end() for m in re.finditer("\n", resolved))]
+
+    def at(offset: int) -> int:
+        index = bisect.bisect_right(resolved_starts, offset) - 1
+        return locate(starts[min(index, len(starts) - 1)])
+
+    return at
 
 
 def _fixed_line(line: int) -> _Locate:

@@ -213,7 +213,10 @@ BEHAVIOUR_RULES: dict[str, BehaviourRule] = {
             _L,
         ),
         BehaviourRule(
-            "unparsable-source", "A Python file that does not parse (analysed as text only).", _L
+            "unparsable-source",
+            "A Python file that does not parse (analysed as text only); high in a file that "
+            "runs at install or import time.",
+            _L,
         ),
     )
 }

@@ -16,6 +16,7 @@ the package already did the same thing elsewhere.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import posixpath
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -274,6 +275,23 @@ def _rate(capability: Capability, *, has_baseline: bool, role: Role = Role.INSTA
     return severity
 
 
+def _rate_problem(problem: Finding, role: Role) -> Finding:
+    """A problem with reading a file, rated by whether the file runs.
+
+    Code the parser cannot read hides what it does from the analysis: in a file that runs
+    when the package is built or imported, that is itself reason to stop (the text scan that
+    replaces the parse can miss what a parse would have shown).
+    """
+    if problem.rule != "unparsable-source" or problem.path is None or role is Role.INERT:
+        return problem
+    severity = Severity.HIGH
+    if role is not Role.INSTALL and _in_tests(problem.path):
+        severity = Severity.MEDIUM
+    return dataclasses.replace(
+        problem, severity=max(severity, problem.severity, key=SEVERITY_ORDER.index)
+    )
+
+
 def _census(new: _Side, old: _Side | None, files: FileDiff, *, pure: bool) -> list[Finding]:
     findings: list[Finding] = []
     archive = new.archive
@@ -516,6 +534,18 @@ def _diff(
             capability, has_baseline=has_baseline, role=new_side.rated_role(capability.path)
         )
         findings.append(_capability_finding(capability, severity))
+
+    for path in (*files.added, *files.changed):
+        profile = new_side.profiles.get(path)
+        if profile is None:
+            continue
+        before = old_side.profiles.get(path) if old_side is not None else None
+        already = {f.rule for f in before.findings} if before is not None else set()
+        for problem in profile.findings:
+            if problem.rule in already:
+                context.append(dataclasses.replace(problem, severity=Severity.LOW))
+            else:
+                findings.append(_rate_problem(problem, new_side.rated_role(path)))
 
     project_hosts = _project_hosts(new_meta, old_meta)
     new_hosts: list[str] = []
