@@ -12,6 +12,7 @@ import platform
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import BinaryIO, Protocol
 from urllib.parse import urlsplit
@@ -25,7 +26,7 @@ from urllib3.util.retry import Retry
 
 from verify import __version__
 from verify._index.urls import redact
-from verify.errors import NetworkError, OfflineError
+from verify.errors import CacheError, NetworkError, OfflineError
 
 __all__ = [
     "DEFAULT_RETRIES",
@@ -135,6 +136,8 @@ class HttpSession:
         self.offline = offline
         self.timeout = timeout
         self._retries = retries
+        if cache_dir is not None:
+            _make_cache_dir(cache_dir)
         self._cache_dir = cache_dir
         self._local = threading.local()
         self._sessions: list[requests.Session] = []
@@ -148,7 +151,7 @@ class HttpSession:
             adapter: requests.adapters.HTTPAdapter
             if kind == "pages" and self._cache_dir is not None:
                 adapter = CacheControlAdapter(
-                    cache=FileCache(str(self._cache_dir)), max_retries=_retry(self._retries)
+                    cache=_PageCache(self._cache_dir), max_retries=_retry(self._retries)
                 )
             else:
                 adapter = requests.adapters.HTTPAdapter(
@@ -316,6 +319,51 @@ class HttpSession:
 
     def __exit__(self, *exc_info: object) -> None:
         self.close()
+
+
+def _make_cache_dir(path: Path) -> None:
+    """Create the page cache directory now, so that an unusable ``--cache-dir`` is one clear
+    error before any work (the same one the file store gives), not a failure mid-request."""
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        reason = "Not a directory" if path.exists() and not path.is_dir() else exc.strerror
+        raise CacheError(
+            f"cannot create the cache directory {path}: {reason}",
+            hint="pass a writable --cache-dir",
+        ) from exc
+
+
+class _PageCache(FileCache):
+    """The HTTP page cache; its file-system failures are cache errors, not crashes."""
+
+    def __init__(self, directory: Path) -> None:
+        super().__init__(str(directory))
+        self._root = directory
+
+    def get(self, key: str) -> bytes | None:
+        try:
+            return super().get(key)
+        except OSError as exc:
+            raise self._error("read", exc) from exc
+
+    def set(self, key: str, value: bytes, expires: int | datetime | None = None) -> None:
+        try:
+            super().set(key, value, expires)
+        except OSError as exc:
+            raise self._error("write", exc) from exc
+
+    def delete(self, key: str) -> None:
+        try:
+            super().delete(key)
+        except OSError as exc:
+            raise self._error("write", exc) from exc
+
+    def _error(self, verb: str, exc: OSError) -> CacheError:
+        return CacheError(
+            f"cannot {verb} the cache directory {self._root}: {exc.strerror}",
+            hint="pass a writable --cache-dir",
+        )
 
 
 def _read_capped(response: requests.Response, max_bytes: int, url: str) -> bytes:
