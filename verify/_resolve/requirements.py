@@ -252,7 +252,10 @@ def _marker_applies(
 # Reading
 
 
-_COMMENT_RE = re.compile(r"(^|\s+)#.*$")
+#: A comment: ``#`` at the start of a line or after whitespace, to the end of the line. The
+#: whitespace before it is left to ``strip()``: taking it in the pattern (``\s+#``) retried a
+#: run of whitespace from each of its characters, quadratic in the run's length.
+_COMMENT_RE = re.compile(r"(?:^|(?<=\s))#.*")
 _ENV_VAR_RE = re.compile(r"\$\{([A-Z0-9_]+)\}")
 _NEWLINE_RE = re.compile(r"\r\n|\r|\n")
 _URL_RE = re.compile(r"^(https?|file|ftp|(git|hg|svn|bzr)\+[a-z0-9+.-]+):", re.IGNORECASE)
@@ -567,8 +570,9 @@ def _logical_lines(text: str) -> Iterator[tuple[int, str]]:
     parts: list[str] = []
     joined: list[tuple[int, str]] = []
     for number, line in enumerate(physical, start=1):
-        if not line.endswith("\\") or _COMMENT_RE.match(line):
-            if _COMMENT_RE.match(line):
+        is_comment = line.lstrip().startswith("#")
+        if not line.endswith("\\") or is_comment:
+            if is_comment:
                 line = " " + line  # a comment ends a continuation and is dropped below
             if parts:
                 parts.append(line)

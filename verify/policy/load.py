@@ -90,8 +90,11 @@ def _load_file(path: Path, chain: tuple[str, ...]) -> Policy:
     return parse_policy(_read(path, chain), origin=str(path), path=path, chain=(*chain, key))
 
 
-_HEADER = re.compile(r"^\s*\[\[?\s*(?P<path>[^\[\]]+?)\s*\]\]?\s*(#.*)?$")
-_ASSIGNMENT = re.compile(r"^\s*(?P<path>[A-Za-z0-9_\-\"'.\s]+?)\s*=")
+# Matched against a line without its leading whitespace, and with no optional whitespace
+# beside the key path (_split_key strips its parts): whitespace that two neighbouring
+# quantifiers can both take is retried in every split, cubic in a long run of spaces.
+_HEADER = re.compile(r"\[\[?(?P<path>[^\[\]]+)\]\]?(?P<rest>.*)")
+_ASSIGNMENT = re.compile(r"(?P<path>[A-Za-z0-9_\-\"'.\s]+)=")
 
 
 def _split_key(path: str) -> tuple[str, ...]:
@@ -107,8 +110,10 @@ def _key_lines(text: str) -> dict[tuple[str, ...], int]:
     lines: dict[tuple[str, ...], int] = {}
     table: tuple[str, ...] = ()
     for number, line in enumerate(text.splitlines(), start=1):
+        line = line.lstrip()
         header = _HEADER.match(line)
-        if header is not None:
+        rest = header["rest"].lstrip() if header is not None else ""
+        if header is not None and (not rest or rest.startswith("#")):
             table = _split_key(header["path"])
             lines.setdefault(table, number)
             continue
