@@ -278,11 +278,32 @@ def _refused_candidate(url: str, hashes: dict[str, str]) -> Candidate | None:
     )
 
 
+_TRACEBACK = "Traceback (most recent call last):"
+
+
 def _pip_error(stderr: str) -> str:
+    """pip's own error line; when pip crashed, the exception that ended its traceback."""
     lines = [line.strip() for line in stderr.splitlines() if line.strip()]
     errors = [line.removeprefix("ERROR: ") for line in lines if line.startswith("ERROR:")]
     chosen = errors[0] if errors else (lines[-1] if lines else "no error message")
+    # pip reports a crash (a malformed index page, say) as "ERROR: Exception:" and a
+    # traceback: the header alone tells nothing, the traceback's last exception does.
+    crash = _final_exception(stderr)
+    if crash is not None and (not errors or chosen.endswith(":")):
+        chosen = f"pip failed with {crash}"
     return redact_in_text(chosen)[:400]
+
+
+def _final_exception(stderr: str) -> str | None:
+    """The exception line that ends the last traceback in ``stderr``, if any."""
+    start = stderr.rfind(_TRACEBACK)
+    if start < 0:
+        return None
+    # Frames and their source lines are indented; the exception line is the first that is not.
+    for line in stderr[start + len(_TRACEBACK) :].splitlines():
+        if line.strip() and not line[0].isspace():
+            return line.strip()
+    return None
 
 
 def redact_in_text(text: str) -> str:
@@ -321,6 +342,11 @@ def _resolution_hint(stderr: str, request: PipResolveRequest) -> str:
         )
     if "Could not fetch URL" in stderr or "Connection" in stderr or "NewConnectionError" in stderr:
         return "check the index URL and your network connection"
+    if _TRACEBACK in stderr:
+        return (
+            "pip itself failed, often on a malformed page from the package index; run the "
+            "same requirements through 'pip install --dry-run -v' to see which"
+        )
     return "run the same requirements through 'pip install --dry-run' to see pip's full output"
 
 
