@@ -253,7 +253,9 @@ def add_verification_arguments(parser: argparse.ArgumentParser, *, resolving: bo
         type=float,
         default=DEFAULT_TIMEOUT,
         metavar="SECONDS",
-        help=f"per-request network timeout (default: {DEFAULT_TIMEOUT:g})",
+        help="seconds any network connect or read may wait; a whole request, retries "
+        "included, may take SECONDS*(N+2) with N = --retries, plus SECONDS per MiB received "
+        f"(default: {DEFAULT_TIMEOUT:g})",
     )
     behaviour.add_argument(
         "--retries",

@@ -37,7 +37,15 @@ def register(commands: Any) -> None:
     parser.add_argument("--policy", type=Path, metavar="FILE", help="policy for the decision")
     parser.add_argument("--offline", action="store_true", help="only the cache, no network")
     parser.add_argument("--cache-dir", type=Path, metavar="DIR")
-    parser.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT, metavar="SECONDS")
+    parser.add_argument(
+        "--timeout",
+        type=float,
+        default=DEFAULT_TIMEOUT,
+        metavar="SECONDS",
+        help="seconds any network connect or read may wait; a whole request, retries "
+        "included, may take SECONDS*(N+2) with N = --retries, plus SECONDS per MiB received "
+        f"(default: {DEFAULT_TIMEOUT:g})",
+    )
     parser.add_argument("--retries", type=int, default=DEFAULT_RETRIES, metavar="N")
     parser.add_argument("--format", choices=["text", "json"], default="text")
     parser.add_argument("-o", "--output", type=Path, metavar="FILE")

@@ -1,16 +1,19 @@
 """The one HTTP chokepoint: every request pip-verify makes goes through :class:`HttpSession`.
 
-It sets a timeout on every call, retries idempotent requests on connection errors and on
+It sets a timeout on every socket operation and a total deadline on every call (see
+:mod:`verify._index.deadline`), retries idempotent requests on connection errors and on
 429/5xx answers, limits redirects, sends a User-Agent, keeps an HTTP cache for index pages,
 caps the size of what it reads, and refuses any request when offline.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import os
 import platform
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -25,6 +28,13 @@ from urllib3 import exceptions as urllib3_exceptions
 from urllib3.util.retry import Retry
 
 from verify import __version__
+from verify._index.deadline import (
+    Deadline,
+    DeadlineExceeded,
+    WatchedAdapter,
+    WatchedRetry,
+    deadline,
+)
 from verify._index.urls import redact
 from verify.errors import CacheError, NetworkError, OfflineError
 
@@ -101,10 +111,14 @@ class _TimeoutSession(requests.Session):
         return super().request(method, url, *args, **kwargs)  # type: ignore[arg-type]
 
 
+class _WatchedCacheAdapter(WatchedAdapter, CacheControlAdapter):
+    """The page cache's adapter, with its connections under the total deadline."""
+
+
 def _retry(retries: int, *, post: bool = False) -> Retry:
     # POST is retried only on the "api" session, which sends nothing but idempotent queries.
     methods = {"GET", "HEAD", "POST"} if post else {"GET", "HEAD"}
-    return Retry(
+    return WatchedRetry(
         total=retries,
         connect=retries,
         read=retries,
@@ -150,13 +164,11 @@ class HttpSession:
             session = _TimeoutSession(self.timeout)
             adapter: requests.adapters.HTTPAdapter
             if kind == "pages" and self._cache_dir is not None:
-                adapter = CacheControlAdapter(
+                adapter = _WatchedCacheAdapter(
                     cache=_PageCache(self._cache_dir), max_retries=_retry(self._retries)
                 )
             else:
-                adapter = requests.adapters.HTTPAdapter(
-                    max_retries=_retry(self._retries, post=kind == "api")
-                )
+                adapter = WatchedAdapter(max_retries=_retry(self._retries, post=kind == "api"))
             session.mount("http://", adapter)
             session.mount("https://", adapter)
             setattr(self._local, kind, session)
@@ -186,18 +198,18 @@ class HttpSession:
         """
         self._refuse_offline(url)
         headers = {"Accept": accept} if accept else {}
-        try:
-            with self._session("pages").get(url, headers=headers, stream=True) as response:
-                body = _read_capped(response, max_bytes, url)
-                return PageResponse(
-                    url=response.url,
-                    status=response.status_code,
-                    content_type=response.headers.get("Content-Type", ""),
-                    body=body,
-                    from_cache=bool(getattr(response, "from_cache", False)),
-                )
-        except requests.RequestException as exc:
-            raise _network_error(url, exc) from exc
+        with (
+            self._deadline(url) as budget,
+            self._session("pages").get(url, headers=headers, stream=True) as response,
+        ):
+            body = _read_capped(response, max_bytes, url, budget)
+            return PageResponse(
+                url=response.url,
+                status=response.status_code,
+                content_type=response.headers.get("Content-Type", ""),
+                body=body,
+                from_cache=bool(getattr(response, "from_cache", False)),
+            )
 
     def post_json(
         self,
@@ -215,19 +227,19 @@ class HttpSession:
         """
         self._refuse_offline(url)
         session = self._session("api")
-        try:
-            with session.post(
+        with (
+            self._deadline(url) as budget,
+            session.post(
                 url, json=payload, headers={"Accept": "application/json"}, stream=True
-            ) as response:
-                body = _read_capped(response, max_bytes, url)
-                return PageResponse(
-                    url=response.url,
-                    status=response.status_code,
-                    content_type=response.headers.get("Content-Type", ""),
-                    body=body,
-                )
-        except requests.RequestException as exc:
-            raise _network_error(url, exc) from exc
+            ) as response,
+        ):
+            body = _read_capped(response, max_bytes, url, budget)
+            return PageResponse(
+                url=response.url,
+                status=response.status_code,
+                content_type=response.headers.get("Content-Type", ""),
+                body=body,
+            )
 
     def post_upload(
         self,
@@ -248,19 +260,20 @@ class HttpSession:
         is over ``max_bytes``.
         """
         self._refuse_offline(url)
-        try:
-            with self._session("uploads").post(
+        # The upload's own bytes earn their allowance as if they had been received.
+        with (
+            self._deadline(url, sending=_remaining_size(body)) as budget,
+            self._session("uploads").post(
                 url, data=body, headers=dict(headers), stream=True, allow_redirects=False
-            ) as response:
-                answer = _read_capped(response, max_bytes, url)
-                return UploadResponse(
-                    status=response.status_code,
-                    reason=response.reason or "",
-                    content_type=response.headers.get("Content-Type", ""),
-                    body=answer,
-                )
-        except requests.RequestException as exc:
-            raise _network_error(url, exc) from exc
+            ) as response,
+        ):
+            answer = _read_capped(response, max_bytes, url, budget)
+            return UploadResponse(
+                status=response.status_code,
+                reason=response.reason or "",
+                content_type=response.headers.get("Content-Type", ""),
+                body=answer,
+            )
 
     def download(
         self,
@@ -277,35 +290,55 @@ class HttpSession:
         and bodies over ``max_bytes``.
         """
         self._refuse_offline(url)
-        try:
-            with self._session("files").get(url, stream=True) as response:
-                if response.status_code != 200:
+        with (
+            self._deadline(url) as budget,
+            self._session("files").get(url, stream=True) as response,
+        ):
+            if response.status_code != 200:
+                raise NetworkError(
+                    f"{redact(url)} answered HTTP {response.status_code}",
+                    hint="the index lists a file that its host does not serve",
+                )
+            declared = response.headers.get("Content-Length")
+            if declared is not None and declared.isdigit():
+                if int(declared) > max_bytes:
                     raise NetworkError(
-                        f"{redact(url)} answered HTTP {response.status_code}",
-                        hint="the index lists a file that its host does not serve",
+                        f"{redact(url)} is {int(declared)} bytes, over the {max_bytes}-byte limit"
                     )
-                declared = response.headers.get("Content-Length")
-                if declared is not None and declared.isdigit():
-                    if int(declared) > max_bytes:
-                        raise NetworkError(
-                            f"{redact(url)} is {int(declared)} bytes, "
-                            f"over the {max_bytes}-byte limit"
-                        )
-                    if on_total is not None:
-                        on_total(int(declared))
-                written = 0
-                for chunk in response.iter_content(_CHUNK):
-                    written += len(chunk)
-                    if written > max_bytes:
-                        raise NetworkError(
-                            f"{redact(url)} sent more than the {max_bytes}-byte limit"
-                        )
-                    sink.write(chunk)
-                    if on_bytes is not None:
-                        on_bytes(len(chunk))
-                return written
-        except requests.RequestException as exc:
-            raise _network_error(url, exc) from exc
+                if on_total is not None:
+                    on_total(int(declared))
+            written = 0
+            for chunk in response.iter_content(_CHUNK):
+                written += len(chunk)
+                budget.received += len(chunk)
+                if written > max_bytes:
+                    raise NetworkError(f"{redact(url)} sent more than the {max_bytes}-byte limit")
+                sink.write(chunk)
+                if on_bytes is not None:
+                    on_bytes(len(chunk))
+            if budget.expired:
+                raise DeadlineExceeded  # the shutdown may look like a normal end
+            return written
+
+    @contextlib.contextmanager
+    def _deadline(self, url: str, *, sending: int = 0) -> Iterator[Deadline]:
+        """Run one request under its total deadline; turn every failure into a NetworkError.
+
+        The deadline covers all attempts, redirects and retry waits of the request:
+        ``timeout * (retries + 2) + timeout * MiB received`` seconds (see
+        :mod:`verify._index.deadline`).
+        """
+        with deadline(self.timeout, self._retries) as budget:
+            budget.received = sending
+            try:
+                yield budget
+            except DeadlineExceeded as exc:
+                raise _deadline_error(url, budget) from exc
+            except requests.RequestException as exc:
+                # A socket shut down by the watchdog fails like a dropped connection.
+                if budget.expired:
+                    raise _deadline_error(url, budget) from exc
+                raise _network_error(url, exc) from exc
 
     def close(self) -> None:
         """Close every connection this session opened."""
@@ -366,7 +399,18 @@ class _PageCache(FileCache):
         )
 
 
-def _read_capped(response: requests.Response, max_bytes: int, url: str) -> bytes:
+def _remaining_size(body: BinaryIO) -> int:
+    """How many bytes are left to read from ``body``, or 0 when it cannot tell."""
+    try:
+        here = body.tell()
+        end = body.seek(0, os.SEEK_END)
+        body.seek(here)
+    except (OSError, ValueError, AttributeError):
+        return 0
+    return max(0, end - here)
+
+
+def _read_capped(response: requests.Response, max_bytes: int, url: str, budget: Deadline) -> bytes:
     declared = response.headers.get("Content-Length")
     if declared is not None and declared.isdigit() and int(declared) > max_bytes:
         raise NetworkError(
@@ -376,9 +420,12 @@ def _read_capped(response: requests.Response, max_bytes: int, url: str) -> bytes
     total = 0
     for chunk in response.iter_content(_CHUNK):
         total += len(chunk)
+        budget.received += len(chunk)
         if total > max_bytes:
             raise NetworkError(f"{redact(url)} sent more than the {max_bytes}-byte limit")
         chunks.append(chunk)
+    if budget.expired:
+        raise DeadlineExceeded  # the shutdown may look like the end of the body
     return b"".join(chunks)
 
 
@@ -387,6 +434,14 @@ def _host(url: str) -> str:
     parts = urlsplit(url)
     host = parts.netloc.rpartition("@")[2]
     return host or redact(url)
+
+
+def _deadline_error(url: str, budget: Deadline) -> NetworkError:
+    return NetworkError(
+        f"{_host(url)} did not finish sending {redact(url)} "
+        f"within {round(budget.allowed(), 1):g} s",
+        hint="check your network, or raise --timeout (the total time allowed grows with it)",
+    )
 
 
 def _network_error(url: str, exc: requests.RequestException) -> NetworkError:
