@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import math
 import re
 import sys
 from pathlib import Path
@@ -12,7 +13,7 @@ from urllib.parse import urljoin, urlsplit
 from verify._cli.check import add_verification_arguments
 from verify._cli.defaults import DEFAULT_TRUST_STORE
 from verify._cli.screen import add_screen_arguments, screen_settings
-from verify._upload import DEFAULT_MAX_UPLOAD
+from verify._upload import DEFAULT_IDLE_TIMEOUT, DEFAULT_MAX_UPLOAD, DEFAULT_REQUEST_DEADLINE
 from verify.errors import UsageError
 
 if TYPE_CHECKING:
@@ -64,6 +65,22 @@ def register(commands: Any) -> None:
         "--threads", type=int, default=8, metavar="N", help="uploads served at once (default: 8)"
     )
     parser.add_argument(
+        "--upload-idle-timeout",
+        type=_seconds,
+        default=DEFAULT_IDLE_TIMEOUT,
+        metavar="SECONDS",
+        help="answer 408 and close the connection when an upload sends no bytes for this long "
+        f"(default: {DEFAULT_IDLE_TIMEOUT:g})",
+    )
+    parser.add_argument(
+        "--upload-deadline",
+        type=_seconds,
+        default=DEFAULT_REQUEST_DEADLINE,
+        metavar="SECONDS",
+        help="answer 408 and close the connection when an upload has not arrived in full this "
+        f"long after it began (default: {DEFAULT_REQUEST_DEADLINE:g})",
+    )
+    parser.add_argument(
         "--allow-anonymous",
         action="store_true",
         help="screen uploads that carry no credentials (by default they get 401 at once)",
@@ -99,6 +116,16 @@ def parse_size(text: str) -> int:
     if size <= 0:
         raise argparse.ArgumentTypeError("the size must be positive")
     return size
+
+
+def _seconds(text: str) -> float:
+    try:
+        seconds = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
+    if not 0 < seconds < math.inf:
+        raise argparse.ArgumentTypeError("the time must be a positive number of seconds")
+    return seconds
 
 
 def _listen(value: str) -> tuple[str, int]:
@@ -163,6 +190,8 @@ def run(args: argparse.Namespace) -> int:
                 max_upload_bytes=args.max_upload_size,
                 require_auth=not args.allow_anonymous,
                 trust_store=trust_store,
+                idle_timeout=args.upload_idle_timeout,
+                request_deadline=args.upload_deadline,
             ),
             screener=screener,
             quarantine=quarantine,
@@ -187,6 +216,8 @@ def run(args: argparse.Namespace) -> int:
                 threads=args.threads,
                 max_upload_bytes=args.max_upload_size,
                 on_ready=ready,
+                idle_timeout=app.config.idle_timeout,
+                request_deadline=app.config.request_deadline,
             )
         finally:
             signal.signal(signal.SIGTERM, previous)

@@ -35,7 +35,7 @@ from werkzeug.wrappers import Request, Response
 
 from verify._index.session import HttpSession, UploadResponse
 from verify._index.urls import redact
-from verify._upload import DEFAULT_MAX_UPLOAD
+from verify._upload import DEFAULT_IDLE_TIMEOUT, DEFAULT_MAX_UPLOAD, DEFAULT_REQUEST_DEADLINE
 from verify._upload.form import BadUpload, UploadForm, copy_body, parse_upload
 from verify._upload.quarantine import HeldUpload, Quarantine
 from verify._upload.verdict import Outcome, Verdict, reason_phrase, screen_file
@@ -83,6 +83,11 @@ class GateConfig:
     #: The trust store that learns first-seen publishers, once the upstream took the upload
     #: (screening itself records nothing); ``None``: record nothing.
     trust_store: Path | None = None
+    #: Seconds without a byte of an upload before the server answers 408 and closes the
+    #: connection (see :func:`verify._upload.server.serve`, which enforces both limits).
+    idle_timeout: float = DEFAULT_IDLE_TIMEOUT
+    #: Seconds an upload may take to arrive in full before the server answers 408.
+    request_deadline: float = DEFAULT_REQUEST_DEADLINE
 
 
 class UploadGate:
