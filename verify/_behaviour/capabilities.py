@@ -100,6 +100,20 @@ _TAINT_BUDGET = 2000
 #: ~25,000 lines of statements, ~2,000 semicolons); beyond them the file is scanned as text.
 _PARSE_MAX_LINES = 300_000
 _PARSE_MAX_SEMICOLONS = 50_000
+#: CPython's AST costs about 1 KB of memory per node (a 2 MB list literal of a million
+#: elements takes 1 GB to parse), so a module is parsed only when its estimated node count
+#: (one per punctuation mark or line, counted by :func:`_parse_cost`) stays within this:
+#: about 300 MB at worst. The largest real modules we measured cost under 100,000.
+_PARSE_MAX_NODES = 300_000
+#: Below this size no module can exceed the node budget, so it is not counted.
+_PARSE_COUNT_FROM = 256 * 1024
+_NODE_MARKS = ",([{=.;:+-*/%&|^<>~@\n"
+#: Text files larger than this are analysed in windows of ``_WINDOW`` bytes, overlapping by
+#: ``_WINDOW_OVERLAP`` where no line break is near: an analysis holds a few times the text it
+#: reads at once.
+_WHOLE_MAX = 16 * 1024 * 1024
+_WINDOW = 4 * 1024 * 1024
+_WINDOW_OVERLAP = 64 * 1024
 #: Lines of a .pth file parsed one by one when the file as a whole does not parse.
 _PTH_MAX_LINES = 1_000
 #: A string this long, with an import statement at the start of a line, may be a program.
@@ -251,6 +265,15 @@ def profile_file(
     entropy = _entropy(data)
     if kind in ("native", "data"):
         return FileProfile(path=path, size=len(data), kind=kind, entropy=entropy, max_line=0)
+    if len(data) > _WHOLE_MAX:
+        return _profile_in_windows(
+            path,
+            data,
+            kind,
+            entropy,
+            install_time=is_setup_script(path) if install_time is None else install_time,
+            loads_at_install=loads_at_install,
+        )
     text = _decode_python(data) if kind == "python" else data.decode("utf-8", errors="replace")
     profile = FileProfile(
         path=path,
@@ -282,6 +305,84 @@ def profile_file(
         hosts=frozenset(collector.hosts),
         findings=tuple(collector.findings),
     )
+
+
+def _profile_in_windows(
+    path: str,
+    data: bytes,
+    kind: str,
+    entropy: float,
+    *,
+    install_time: bool,
+    loads_at_install: bool,
+) -> FileProfile:
+    """A text file too large to analyse at once, scanned window by window.
+
+    The memory an analysis takes is a few times the text it holds; windows bound it whatever
+    the file's size. Python this large is far beyond the parse budget, so it gets the text
+    scan that source the parser cannot read gets, and says so.
+    """
+    merged = _Collector(path, _Source(""), documentation=_is_documentation(kind, path))
+    max_line = 0
+    first_line = 1
+    for start, end, following in _windows(data):
+        text = data[start:end].decode("utf-8", errors="replace")
+        window = _Collector(path, _Source(text), documentation=merged.documentation)
+        if loads_at_install:
+            window.load_phase = Phase.INSTALL
+        if kind == "python":
+            phase_at = _text_phases(window, Phase.INSTALL if install_time else None)
+            _scan_python_text(window, text, window.source.line_at, phase_at)
+            _scan_layout(window, phase_at, minified=True)
+            _scan_encoded_runs(window, text, phase_at)
+            _scan_invisible(window, phase_at, python=True)
+        else:
+            _analyse_text(window, kind, Phase.INSTALL if install_time else Phase.RUNTIME)
+        _add_exfiltration(window)
+        shift = first_line - 1
+        merged.capabilities += [
+            dataclasses.replace(cap, line=cap.line + shift if cap.line else cap.line)
+            for cap in window.result()
+        ]
+        merged.findings += [
+            dataclasses.replace(f, line=f.line + shift if f.line else f.line)
+            for f in window.findings
+        ]
+        merged.hosts |= window.hosts
+        max_line = max(max_line, max(map(len, window.source.lines), default=0))
+        first_line += data.count(b"\n", start, following)
+    if kind == "python":
+        merged.findings.insert(
+            0, _unparsable(path, f"too large to parse ({len(data):,} bytes)", None)
+        )
+    return FileProfile(
+        path=path,
+        size=len(data),
+        kind=kind,
+        entropy=entropy,
+        max_line=max_line,
+        capabilities=merged.result(),
+        hosts=frozenset(merged.hosts),
+        findings=tuple(merged.findings),
+    )
+
+
+def _windows(data: bytes) -> Iterator[tuple[int, int, int]]:
+    """``(start, end, next start)`` of each window: ends fall after a line break when one is
+    near, else windows overlap so that nothing is cut in two."""
+    start = 0
+    while start < len(data):
+        end = min(len(data), start + _WINDOW)
+        if end == len(data):
+            yield start, end, end
+            return
+        newline = data.rfind(b"\n", start + _WINDOW // 2, end)
+        if newline != -1:
+            yield start, newline + 1, newline + 1
+            start = newline + 1
+        else:
+            yield start, end, end - _WINDOW_OVERLAP
+            start = end - _WINDOW_OVERLAP
 
 
 # --- File shape --------------------------------------------------------------------------------
@@ -487,16 +588,7 @@ class _Collector:
         self.hosts |= inner.hosts
 
     def unparsable(self, reason: str, line: int | None) -> None:
-        self.findings.append(
-            Finding(
-                rule="unparsable-source",
-                severity=BEHAVIOUR_RULES["unparsable-source"].severity,
-                message=f"{self.path} could not be parsed as Python ({reason}); "
-                "analysed as text only",
-                path=self.path,
-                line=line,
-            )
-        )
+        self.findings.append(_unparsable(self.path, reason, line))
 
     def result(self) -> tuple[Capability, ...]:
         """One capability per (rule, key, phase): the most severe, then the first."""
@@ -509,6 +601,16 @@ class _Collector:
             if kept is None or _rank(cap) > _rank(kept):
                 best[slot] = cap
         return tuple(sorted(best.values(), key=lambda c: (c.line or 0, c.rule, c.key)))
+
+
+def _unparsable(path: str, reason: str, line: int | None) -> Finding:
+    return Finding(
+        rule="unparsable-source",
+        severity=BEHAVIOUR_RULES["unparsable-source"].severity,
+        message=f"{path} could not be parsed as Python ({reason}); analysed as text only",
+        path=path,
+        line=line,
+    )
 
 
 def _analyse_decoded(parent: _Collector, text: str, kind: str, phase: Phase) -> _Collector:
@@ -986,6 +1088,11 @@ def _parse(text: str) -> tuple[ast.Module | None, str, int | None]:
     return parsed.tree, parsed.reason, parsed.line
 
 
+def _parse_cost(text: str) -> int:
+    """An upper estimate of the AST nodes parsing ``text`` would build."""
+    return sum(text.count(mark) for mark in _NODE_MARKS)
+
+
 def _text_phases(c: _Collector, forced: Phase | None) -> _PhaseAt:
     """For source only scanned as text: unindented lines run at import, indented ones later."""
     if forced is not None:
@@ -1020,6 +1127,8 @@ def _analyse_python(c: _Collector, text: str, *, forced: Phase | None) -> None:
     phase_at = _text_phases(c, forced)
     if text.count(";") > _PARSE_MAX_SEMICOLONS or text.count("\n") > _PARSE_MAX_LINES:
         tree, reason, line = None, "too many statements to parse within the budget", None
+    elif len(text) > _PARSE_COUNT_FROM and _parse_cost(text) > _PARSE_MAX_NODES:
+        tree, reason, line = None, "too large to parse within the memory budget", None
     else:
         tree, reason, line = _parse(text)
     if tree is None:

@@ -28,6 +28,7 @@ __all__ = [
     "RecordEntry",
     "check_record",
     "diff_files",
+    "digest_as_recorded",
     "language_of",
     "read_record",
     "record_digest",
@@ -97,6 +98,15 @@ def record_digest(data: bytes, algorithm: str = "sha256") -> str:
     """``data``'s digest as RECORD writes it: urlsafe base64 without padding."""
     raw = hashlib.new(algorithm, data).digest()
     return base64.urlsafe_b64encode(raw).rstrip(b"=").decode("ascii")
+
+
+def digest_as_recorded(entry: RecordEntry | None, data: bytes) -> str | None:
+    """``data``'s digest in the algorithm RECORD names for it (``None``: none to compute)."""
+    if entry is None or not entry.digest or entry.algorithm is None:
+        return None
+    if entry.algorithm not in hashlib.algorithms_available:
+        return None
+    return record_digest(data, entry.algorithm)
 
 
 def _record_path(archive: Archive) -> str | None:
@@ -229,10 +239,11 @@ def _sha256(archive: Archive, path: str) -> str | None:
 def check_record(
     new: Archive,
     record: dict[str, RecordEntry],
-    read: Iterable[tuple[str, bytes]],
+    read: Iterable[tuple[str, str | None]],
 ) -> tuple[Finding, ...]:
     """RECORD against the archive: every file listed, every listed file present, and the
-    digest of every file that was read (``read``) as RECORD says."""
+    digest of every file that was read as RECORD says. ``read`` pairs each file read with
+    its digest in RECORD's algorithm for it (``None`` when there is none to compare)."""
     if new.format != "wheel" or not record:
         return ()
     # Every file the archive holds, read or not: a member refused for its size is present,
@@ -248,14 +259,13 @@ def check_record(
         for path in record
         if path not in present and not path.endswith("/")
     ]
-    for path, data in read:
+    for path, actual in read:
         entry = record.get(path)
         if entry is None or not entry.digest or entry.algorithm is None:
             continue
         if entry.algorithm not in hashlib.algorithms_available:
             findings.append(_mismatch(f"RECORD uses unknown hash {entry.algorithm}", path))
             continue
-        actual = record_digest(data, entry.algorithm)
         if actual != entry.digest:
             findings.append(
                 _mismatch(

@@ -34,6 +34,7 @@ from verify._behaviour.census import (
     RecordEntry,
     check_record,
     diff_files,
+    digest_as_recorded,
     language_of,
     read_record,
 )
@@ -154,7 +155,9 @@ class _Side:
         self.archive = archive
         self.record = record
         self.profiles: dict[str, FileProfile] = {}
-        self.read_bytes: dict[str, bytes] = {}
+        #: The RECORD-style digest of each file read, for the RECORD check (the bytes themselves
+        #: are not kept: a wheel of many large files would hold them all at once).
+        self.read_digests: dict[str, str | None] = {}
         self.errors: list[Finding] = []
         #: What each file does when the distribution is installed (``None``: all installed).
         self.reach: Reach | None = None
@@ -168,7 +171,7 @@ class _Side:
             self.errors.append(_finding("archive-bomb", str(exc), path))
             return None
         if keep:
-            self.read_bytes[path] = data
+            self.read_digests[path] = digest_as_recorded(self.record.get(path), data)
         role = self.role(path)
         profile = profile_file(
             path,
@@ -492,8 +495,7 @@ def _diff(
             old_side.profile(path)
     findings.extend(new_side.errors)
     findings.extend(record_findings)
-    findings.extend(check_record(new_archive, new_record, new_side.read_bytes.items()))
-    new_side.read_bytes.clear()
+    findings.extend(check_record(new_archive, new_record, new_side.read_digests.items()))
 
     has_baseline = old_side is not None
     known = {(c.rule, c.key) for c in old_side.capabilities()} if old_side else set()
