@@ -21,6 +21,7 @@ from packaging.utils import NormalizedName, canonicalize_name
 from packaging.version import Version
 from pip_audit._service.interface import VulnerabilityService
 
+from verify._behaviour.archive import open_archive
 from verify._checks.vulnerabilities import OsvApiService, OsvOfflineService
 from verify._fetch.fetch import DEFAULT_JOBS, ProgressSink
 from verify._fetch.store import ContentStore
@@ -54,6 +55,7 @@ __all__ = [
     "SortedInputs",
     "default_cache_dir",
     "gather_candidates",
+    "readable_candidate",
     "run_check",
     "sort_inputs",
 ]
@@ -171,6 +173,19 @@ class Gathered:
     baselines: Mapping[NormalizedName, Version] = field(default_factory=dict)
 
 
+def readable_candidate(path: Path) -> Candidate:
+    """The candidate for the distribution file at ``path``, named on the command line.
+
+    Raises :class:`~verify.errors.InvalidInputError` (exit 2) when it is not a distribution
+    that can be read: a file named by the user that is not an archive is bad input, as for
+    ``screen`` and ``diff``, and never a package to allow.
+    """
+    candidate = local_candidate(path)
+    with open_archive(path):
+        pass
+    return candidate
+
+
 def _file_index_options(files: Sequence[RequirementsFile]) -> tuple[str | None, tuple[str, ...]]:
     index_url = None
     extras: list[str] = []
@@ -230,7 +245,7 @@ def gather_candidates(settings: CheckSettings) -> Gathered:
         raise UsageError(
             "nothing to check", hint="name requirements, -r FILE, a lock file or distribution files"
         )
-    candidates: list[Candidate] = [local_candidate(path) for path in settings.dist_files]
+    candidates: list[Candidate] = [readable_candidate(path) for path in settings.dist_files]
     errors: list[ReportError] = []
     for path in settings.lock_files:
         candidates.extend(package.candidate for package in read_lock(path))

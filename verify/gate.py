@@ -374,12 +374,14 @@ class Gate:
                     )
                 )
             if diff is None:
+                # The file itself cannot be read as a distribution (not an archive, truncated,
+                # corrupt): that is what the file is, not a check that failed, and installers
+                # would refuse it too. Nothing about it can be allowed.
                 reasons.append(
                     Reason(
                         "behaviour",
-                        config.on_error,
-                        f"{outcome.item.filename} could not be analysed: {outcome.error}",
-                        unchecked=True,
+                        Decision.DENY,
+                        f"{outcome.item.filename} is not a readable distribution: {outcome.error}",
                     )
                 )
                 continue

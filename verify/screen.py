@@ -24,14 +24,19 @@ from pathlib import Path
 
 from packaging.utils import NormalizedName
 
-from verify._behaviour.archive import open_archive
 from verify._fetch.fetch import DEFAULT_JOBS, ProgressSink
 from verify._index.client import IndexClient
 from verify._index.config import pip_index_settings
 from verify._index.session import DEFAULT_RETRIES, DEFAULT_TIMEOUT, HttpSession
 from verify._index.urls import normalize_index_url, redact
-from verify._resolve.local import DIST_SUFFIXES, local_candidate
-from verify.check import CheckSettings, Gathered, default_cache_dir, verify_gathered
+from verify._resolve.local import DIST_SUFFIXES
+from verify.check import (
+    CheckSettings,
+    Gathered,
+    default_cache_dir,
+    readable_candidate,
+    verify_gathered,
+)
 from verify.errors import IncompleteError, InvalidInputError, UsageError
 from verify.models import Candidate, Decision, PackageResult, Reason, Report
 from verify.policy import Policy, load_policy
@@ -173,12 +178,9 @@ def _public_check(
 
 
 def _upload_candidate(path: Path) -> Candidate:
-    candidate = dataclasses.replace(local_candidate(path), origin="upload")
     # An upload that is not a readable archive is invalid input (exit 2), not a file whose
     # behaviour could not be checked: nothing about it can be trusted.
-    with open_archive(path):
-        pass
-    return candidate
+    return dataclasses.replace(readable_candidate(path), origin="upload")
 
 
 def _public_indexes(settings: ScreenSettings, private: str | None) -> tuple[str, ...]:

@@ -208,8 +208,9 @@ RULES: dict[str, RuleInfo] = {
             "What a release adds compared with the release before it (install hooks, .pth "
             "files, decoded execution, network and process access, credential reads, binaries, "
             "new dependencies): findings at or above deny-at are denied, at or above warn-at "
-            "warned about; decision caps them all. On error: the file could not be analysed, "
-            "or its baseline could not be fetched.",
+            "warned about; decision caps them all. On error: the baseline could not be fetched, "
+            "so the file was analysed alone. A file that cannot be read as a distribution is "
+            "denied whatever on-error says.",
             Decision.DENY,
             Decision.WARN,
             params={

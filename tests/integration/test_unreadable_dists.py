@@ -1,0 +1,78 @@
+"""A distribution that cannot be read is never allowed (issue 15, defect 8).
+
+Named on the command line, it is bad input (exit 2, as for ``screen`` and ``diff``); served by
+an index, the package is denied.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import pytest
+
+from tests.helpers import PackageIndex, assert_no_traceback
+from tests.helpers.cli import check_json
+from tests.helpers.dists import DistSpec, build_wheel
+from tests.helpers.policies import without_provenance_requirement
+from verify._cli import main
+
+pytestmark = pytest.mark.integration
+
+FILENAME = "demo-1.0-py3-none-any.whl"
+
+
+def _unreadable(tmp_path: Path, kind: str) -> Path:
+    path = tmp_path / "bad" / FILENAME
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if kind == "empty":
+        path.write_bytes(b"")
+    elif kind == "html":
+        path.write_bytes(b"<!doctype html><html><body>Not Found</body></html>\n")
+    else:
+        good = build_wheel(DistSpec("demo", "1.0"), tmp_path / "good")
+        data = good.read_bytes()
+        path.write_bytes(data[: len(data) // 2])
+    return path
+
+
+@pytest.mark.parametrize("kind", ["empty", "html", "truncated"])
+def test_check_of_a_local_file_that_is_no_archive_is_bad_input(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, kind: str
+) -> None:
+    path = _unreadable(tmp_path, kind)
+    code = main(["check", str(path), "--offline", "--cache-dir", str(tmp_path / "cache")])
+    captured = capsys.readouterr()
+    assert code == 2, captured
+    assert_no_traceback(captured.out + captured.err)
+    (line,) = captured.err.strip().splitlines()
+    assert line.startswith("pip-verify: error:")
+    assert FILENAME in line
+
+
+def test_an_index_file_that_is_no_archive_is_denied(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, package_index: PackageIndex
+) -> None:
+    # Pinned by hash, the file is fetched and verified as the index lists it, but it is not a
+    # wheel: the package must be denied, not allowed with a warning.
+    path = _unreadable(tmp_path, "html")
+    package_index.add(path)
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    requirements = tmp_path / "requirements.txt"
+    requirements.write_text(f"demo==1.0 --hash=sha256:{digest}\n")
+    code, report = check_json(
+        capsys,
+        tmp_path,
+        "-r",
+        str(requirements),
+        "--index-url",
+        package_index.url,
+        policy=without_provenance_requirement(),
+    )
+    assert code == 1, report
+    (package,) = report["packages"]
+    assert package["decision"] == "deny"
+    reasons = [r for r in package["reasons"] if r["rule"] == "behaviour"]
+    assert reasons, package["reasons"]
+    assert reasons[0]["decision"] == "deny"
+    assert "not a readable distribution" in reasons[0]["message"]
