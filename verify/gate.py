@@ -779,6 +779,10 @@ class Gate:
 
     # -- conclusions -------------------------------------------------------------------
 
+    def _local_files_need_provenance(self, candidate: Candidate) -> bool:
+        config = self.policy.rule("provenance-required", package=candidate.name)
+        return config.params.get("local-files") is True
+
     def _conclude(
         self,
         plan: _Plan,
@@ -797,7 +801,9 @@ class Gate:
                 r.rule == "provenance-regression" for r in plan.reasons
             ):
                 self._check_history(plan, planned.filename)
-            if provenance.status is ProvenanceStatus.ABSENT and candidate.origin != "local":
+            if provenance.status is ProvenanceStatus.ABSENT and (
+                candidate.origin != "local" or self._local_files_need_provenance(candidate)
+            ):
                 plan.add(
                     "provenance-required",
                     f"{planned.filename} has no provenance ({provenance.reason})",

@@ -202,6 +202,8 @@ def _param(
             return value
         if spec.kind == "string" and isinstance(value, str):
             return value
+        if spec.kind == "boolean" and isinstance(value, bool):
+            return value
         raise ValueError(f"expected {spec.kind} ({spec.help})")
     except ValueError as exc:
         raise PolicyError(f"{dotted}: {exc}", path=where, line=line) from exc

@@ -81,9 +81,16 @@ RULES: dict[str, RuleInfo] = {
         RuleInfo(
             "provenance-required",
             "A file has no PEP 740 provenance (set decision to allow to turn the requirement "
-            "off); on error: its provenance could not be checked.",
+            "off); on error: its provenance could not be checked. Files from an index and "
+            "uploads are held to it; local files named on the command line only with "
+            "local-files = true.",
             Decision.WARN,
             Decision.WARN,
+            params={
+                "local-files": ParamSpec(
+                    "boolean", False, "true or false: local distribution files need it too"
+                )
+            },
         ),
         RuleInfo(
             "publisher-change",
