@@ -30,6 +30,7 @@ from packaging.utils import (
 from packaging.version import InvalidVersion, Version
 
 from verify._index.urls import redact
+from verify._resolve.pip_local import check_local_files, direct_flags
 from verify.errors import InvalidInputError, ResolutionError, UsageError
 from verify.models import Candidate, LockedFile
 
@@ -211,6 +212,7 @@ def resolve_with_pip(
             if refused:
                 # pip read a file to learn its dependencies and its bytes did not match the
                 # index's digest: report that file as pip-verify's own verification finds it.
+                check_local_files([(c, False) for c in refused], request, python=python, env=env)
                 return Resolution(
                     tuple(refused),
                     stopped="pip stopped resolving at a file whose bytes do not match the "
@@ -232,7 +234,14 @@ def resolve_with_pip(
             document = json.loads(report.read_text(encoding="utf-8"))
         except (OSError, ValueError) as exc:
             raise ResolutionError(f"pip wrote no readable installation report: {exc}") from exc
-    return Resolution(tuple(parse_report(document)))
+    candidates = parse_report(document)
+    check_local_files(
+        list(zip(candidates, direct_flags(document), strict=True)),
+        request,
+        python=python,
+        env=env,
+    )
+    return Resolution(tuple(candidates))
 
 
 _MISMATCH_HEAD = "DO NOT MATCH THE HASHES"
