@@ -138,9 +138,17 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _escape(text: str) -> str:
+    """``text`` as one inert line of rich markup.
+
+    Error messages quote what packages and indexes provide (file names, archive members), so
+    control characters and bidirectional overrides are shown escaped, never sent to the
+    terminal; rich's markup escaping alone lets them through.
+    """
     from rich.markup import escape
 
-    return escape(text)
+    from verify._format.untrusted import one_line
+
+    return escape(one_line(text))
 
 
 def console_main() -> None:

@@ -127,7 +127,13 @@ def _open(args: argparse.Namespace) -> Quarantine:
 
 
 def _printable(text: str | None) -> str:
-    """``text`` safe for a terminal: control characters are shown escaped, never sent."""
+    """``text`` safe for a terminal: control characters are shown escaped, never sent.
+
+    Every character :func:`verify._format.untrusted.one_line` escapes is escaped here the same
+    way; this also escapes what no terminal shows (zero-width and format characters, private
+    and unassigned code points), because an operator releases uploads by these names and two
+    that look alike must not read alike.
+    """
     if text is None:
         return "-"
     return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
