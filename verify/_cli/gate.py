@@ -13,7 +13,12 @@ from urllib.parse import urljoin, urlsplit
 from verify._cli.check import add_verification_arguments
 from verify._cli.defaults import DEFAULT_TRUST_STORE
 from verify._cli.screen import add_screen_arguments, screen_settings
-from verify._upload import DEFAULT_IDLE_TIMEOUT, DEFAULT_MAX_UPLOAD, DEFAULT_REQUEST_DEADLINE
+from verify._upload import (
+    DEFAULT_IDLE_TIMEOUT,
+    DEFAULT_MAX_UPLOAD,
+    DEFAULT_REQUEST_DEADLINE,
+    require_gate_extra,
+)
 from verify.errors import UsageError
 
 if TYPE_CHECKING:
@@ -149,6 +154,8 @@ def _configure_decision_log() -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Run the gate until interrupted."""
+    # Waitress and Werkzeug are the 'gate' extra: without them, one line saying so (exit 2).
+    require_gate_extra()
     # Imported here: the server and its framework cost start-up time every other command
     # would pay.
     import dataclasses

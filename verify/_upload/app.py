@@ -30,8 +30,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
-from werkzeug.datastructures import Authorization
-from werkzeug.wrappers import Request, Response
+try:
+    from werkzeug.datastructures import Authorization
+    from werkzeug.wrappers import Request, Response
+except ImportError:  # before the form parser, which needs Werkzeug too
+    from verify._upload import gate_extra_missing
+
+    raise gate_extra_missing() from None
 
 from verify._index.session import HttpSession, UploadResponse
 from verify._index.urls import redact

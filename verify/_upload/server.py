@@ -16,8 +16,13 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from waitress.channel import HTTPChannel
-from waitress.utilities import Error
+try:
+    from waitress.channel import HTTPChannel
+    from waitress.utilities import Error
+except ImportError:
+    from verify._upload import gate_extra_missing
+
+    raise gate_extra_missing() from None
 
 from verify._upload import DEFAULT_IDLE_TIMEOUT, DEFAULT_REQUEST_DEADLINE
 
