@@ -25,7 +25,9 @@ from pypi_attestations import Attestation, AttestationType
 from sigstore.verify import Verifier
 from sigstore.verify.policy import VerificationPolicy
 
+from verify._documents import parse_json
 from verify._provenance.identity import PublisherIdentity, identity_from_certificate
+from verify.errors import InvalidInputError
 
 __all__ = [
     "ANY_PUBLISHER",
@@ -89,9 +91,14 @@ def _same_distribution(subject: str, filename: str) -> bool:
 
 def _statement(payload: bytes) -> dict[str, Any]:
     try:
-        statement = json.loads(payload)
-    except ValueError as exc:
-        raise AttestationInvalid(f"the signed statement is not JSON: {exc}") from exc
+        text = payload.decode(json.detect_encoding(payload), "surrogatepass")
+        # A valid signature says who signed, not that the statement is harmless: it may be
+        # nested too deeply to parse, which parse_json reports like any other bad JSON.
+        statement = parse_json(text, "statement")
+    except UnicodeDecodeError as exc:
+        raise AttestationInvalid(f"the signed statement is not JSON: {exc.reason}") from None
+    except InvalidInputError as exc:
+        raise AttestationInvalid(f"the signed statement is not JSON: {exc.message}") from None
     if not isinstance(statement, dict):
         raise AttestationInvalid("the signed statement is not a JSON object")
     return statement

@@ -14,9 +14,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlsplit, urlunsplit
 
+from verify._documents import parse_json
 from verify._index.session import HttpSession
 from verify._index.urls import redact
-from verify.errors import NetworkError
+from verify.errors import InvalidInputError, NetworkError
 
 if TYPE_CHECKING:
     from pypi_attestations import Attestation
@@ -70,12 +71,24 @@ def _attestation(raw: object, where: str) -> Attestation:
         raise EvidenceError(f"{where}: malformed attestation ({location}: {error['msg']})") from exc
 
 
+def _json(raw: bytes, *, source: str, what: str) -> Any:
+    """The JSON document ``raw``; any way it fails to parse (nesting too deep included) is
+    an :class:`EvidenceError`, as for every other malformed provenance."""
+    try:
+        # As json.loads decodes bytes: UTF-8, -16 or -32, by the first bytes.
+        text = raw.decode(json.detect_encoding(raw), "surrogatepass")
+    except UnicodeDecodeError as exc:
+        raise EvidenceError(f"{source}: {what} is not JSON: {exc.reason}") from None
+    try:
+        return parse_json(text, source)
+    except InvalidInputError as exc:
+        # The message names the source: "<source>:<line>: invalid JSON: <reason>".
+        raise EvidenceError(f"{what} is not JSON: {exc.message}") from None
+
+
 def parse_provenance(raw: bytes, *, source: str) -> Evidence:
     """A PEP 740 provenance object (``{"version": 1, "attestation_bundles": [...]}``)."""
-    try:
-        document = json.loads(raw)
-    except ValueError as exc:
-        raise EvidenceError(f"{source}: provenance is not JSON: {exc}") from exc
+    document = _json(raw, source=source, what="provenance")
     if not isinstance(document, dict) or document.get("version") != 1:
         raise EvidenceError(f"{source}: not a version 1 PEP 740 provenance object")
     bundles_raw = document.get("attestation_bundles")
@@ -105,10 +118,7 @@ def parse_provenance(raw: bytes, *, source: str) -> Evidence:
 
 def parse_attestation(raw: bytes, *, source: str) -> Evidence:
     """A single attestation file (twine's ``<file>.publish.attestation``); no claimed publisher."""
-    try:
-        document = json.loads(raw)
-    except ValueError as exc:
-        raise EvidenceError(f"{source}: attestation is not JSON: {exc}") from exc
+    document = _json(raw, source=source, what="attestation")
     return Evidence((ClaimedBundle({}, (_attestation(document, source),)),), source)
 
 

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import json
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from verify.errors import UsageError
+from verify._documents import parse_json
+from verify.errors import InvalidInputError, UsageError
 
 if TYPE_CHECKING:
     from sigstore.verify import Verifier
@@ -20,6 +20,7 @@ logger = logging.getLogger(__name__)
 
 _CLIENT_TRUST_CONFIG = "application/vnd.dev.sigstore.clienttrustconfig"
 _TRUSTED_ROOT = "application/vnd.dev.sigstore.trustedroot"
+_HINT = "pass the ClientTrustConfig or TrustedRoot JSON of your Sigstore instance"
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,9 +40,16 @@ def _from_file(path: Path) -> TrustRoot:
 
     try:
         raw = path.read_text(encoding="utf-8")
-        media_type = str(json.loads(raw).get("mediaType", ""))
-    except (OSError, ValueError, AttributeError) as exc:
+    except (OSError, ValueError) as exc:
         raise UsageError(f"cannot read the Sigstore trust config {path}: {exc}") from exc
+    try:
+        document = parse_json(raw, path)
+    except InvalidInputError as exc:
+        # parse_json names the file (and line); its errors include nesting too deep to read.
+        raise InvalidInputError(
+            f"cannot read the Sigstore trust config {exc.message}", hint=_HINT
+        ) from None
+    media_type = str(document.get("mediaType", "")) if isinstance(document, dict) else ""
     try:
         if media_type.startswith(_CLIENT_TRUST_CONFIG):
             trusted_root = ClientTrustConfig.from_json(raw).trusted_root
@@ -50,7 +58,8 @@ def _from_file(path: Path) -> TrustRoot:
         else:
             raise UsageError(
                 f"{path} is neither a Sigstore ClientTrustConfig nor a TrustedRoot "
-                f"(mediaType {media_type!r})"
+                f"(mediaType {media_type!r})",
+                hint=_HINT,
             )
         return TrustRoot(Verifier(trusted_root=trusted_root), source=str(path))
     except UsageError:
