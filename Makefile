@@ -1,0 +1,35 @@
+# Developer shortcuts; CI runs .ci/run (and .github/workflows/ci.yml on GitHub).
+# No docs target: the project has no documentation tool yet (README.md is the manual).
+
+PYTHON ?= python
+
+.PHONY: dev lint types test cov bench check
+
+## dev: install pip-verify editable, with the test tools and the gate's server
+dev:
+	$(PYTHON) -m pip install -e ".[test]"
+
+## lint: ruff's rules and formatting (nothing is rewritten)
+lint:
+	ruff check .
+	ruff format --check .
+
+## types: mypy --strict (configured in pyproject.toml)
+types:
+	mypy verify tests bench
+
+## test: the README's test command, without the install
+test:
+	$(PYTHON) -m pytest
+
+## cov: the test suite with branch coverage of verify/, printing the total
+cov:
+	$(PYTHON) -m pytest --cov=verify --cov-branch --cov-report=term:skip-covered
+
+## bench: bench/bench_check.py; needs the network (the real package index), not hermetic
+bench:
+	@echo "bench: needs the network: it checks and downloads real packages from pip's index"
+	$(PYTHON) bench/bench_check.py
+
+## check: lint, types and tests
+check: lint types test
