@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -15,9 +16,9 @@ pytestmark = pytest.mark.integration
 STRICT = Path(__file__).resolve().parents[2] / "policies" / "strict.toml"
 
 
-def _reasons(report: dict[str, object]) -> dict[str, dict[str, object]]:
-    (package,) = report["packages"]  # type: ignore[misc]
-    return {r["rule"]: r for r in package["reasons"]}  # type: ignore[index]
+def _reasons(report: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    (package,) = report["packages"]
+    return {r["rule"]: r for r in package["reasons"]}
 
 
 def test_strict_denies_an_unattested_local_wheel_by_policy(
