@@ -205,7 +205,13 @@ def run(args: argparse.Namespace) -> int:
         return 0
     if report.packages or args.format == "json" or args.output is not None:
         emit_report(report, args, stdout=sys.stdout)
-    stderr.print(f"pip-verify: {outcome.skipped} (environment: {outcome.python})")
+    from rich.markup import escape
+
+    from verify._format.untrusted import one_line
+
+    # Why nothing was installed can quote a package (its name, a reason the policy gave).
+    skipped = escape(one_line(outcome.skipped or ""))
+    stderr.print(f"pip-verify: {skipped} (environment: {escape(str(outcome.python))})")
     if outcome.skipped and outcome.skipped.startswith("not confirmed"):
         return 1
     return exit_code_for(report)

@@ -102,11 +102,17 @@ def run_list(args: argparse.Namespace) -> int:
         }
         sys.stdout.write(json.dumps(rows, indent=2) + "\n")
         return 0
-    table = Table(title=str(store.path), show_edge=False, header_style="bold")
+    from rich.markup import escape
+
+    from verify._format.untrusted import one_line
+
+    table = Table(title=escape(str(store.path)), show_edge=False, header_style="bold")
     for column in ("package", "publisher", "trusted", "since", "changes"):
         table.add_column(column)
+    # Publishers were recorded from attestations, which the package's uploader wrote.
     for name, entry in sorted(store.entries.items()):
-        table.add_row(name, str(entry.identity), entry.how, entry.since, str(len(entry.changes)))
+        cells = (name, str(entry.identity), entry.how, entry.since, str(len(entry.changes)))
+        table.add_row(*(escape(one_line(cell)) for cell in cells))
     Console(highlight=False).print(table)
     return 0
 
