@@ -171,6 +171,9 @@ class Gathered:
     #: With ``--base``: the lock file changes, and the version each changed package replaces.
     changes: tuple[LockChange, ...] = ()
     baselines: Mapping[NormalizedName, Version] = field(default_factory=dict)
+    #: A requirements file said ``--no-index``: no index is consulted unless the command
+    #: line names one, as pip does.
+    no_index: bool = False
 
 
 def readable_candidate(path: Path) -> Candidate:
@@ -284,7 +287,13 @@ def gather_candidates(settings: CheckSettings) -> Gathered:
         candidates.extend(resolution.candidates)
         if resolution.stopped:
             errors.append(ReportError("resolver", resolution.stopped))
-    return Gathered(tuple(candidates), tuple(errors), file_index_url, file_extras)
+    return Gathered(
+        tuple(candidates),
+        tuple(errors),
+        file_index_url,
+        file_extras,
+        no_index=any(reqs.no_index for reqs in parsed),
+    )
 
 
 def index_settings(settings: CheckSettings, gathered: Gathered) -> IndexSettings:
@@ -293,6 +302,8 @@ def index_settings(settings: CheckSettings, gathered: Gathered) -> IndexSettings
         return IndexSettings(index_url=None, no_index=True)
     index_url, extras = settings.index_url, settings.extra_index_urls
     if not (index_url or extras):
+        if gathered.no_index:
+            return IndexSettings(index_url=None, no_index=True)
         index_url, extras = gathered.index_url, gathered.extra_index_urls
     if index_url or extras:
         # Like pip: extra indexes given without an index URL add to the configured one.

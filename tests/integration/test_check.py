@@ -758,3 +758,29 @@ def test_real_pypiserver_index(
     assert file["filename"] == "beta-1.0-py3-none-any.whl"
     assert file["hash_status"] == "verified"
     assert {e["source"] for e in file["expected"]} == {"resolver", "index"}
+
+
+def test_no_index_in_a_requirements_file_keeps_the_configured_index_out(
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    cache: Path,
+    tree: PackageIndex,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # pip honours --no-index from the file; the indexes pip-verify reads itself must too.
+    links = tmp_path / "links"
+    links.mkdir()
+    shutil.copy(tree.directory / "beta-2.0-py3-none-any.whl", links)
+    config = tmp_path / "pip.conf"
+    config.write_text(f"[global]\nindex-url = {tree.url}\n")
+    monkeypatch.setenv("PIP_CONFIG_FILE", str(config))
+    requirements = tmp_path / "requirements.txt"
+    requirements.write_text(f"--no-index\n--find-links {links}\nbeta\n")
+    tree.requests_log.clear()
+    code, report, _ = run_json(
+        capsys, tmp_path, "check", "-r", str(requirements), "--cache-dir", str(cache)
+    )
+    assert code == 0, report
+    assert report["indexes"] == []
+    assert package(report, "beta")["version"] == "2.0"
+    assert tree.requests_log == []
