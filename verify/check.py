@@ -36,8 +36,8 @@ from verify._resolve.local import is_distribution_path, local_candidate
 from verify._resolve.lockfiles import lock_kind, read_lock
 from verify._resolve.pip_report import PipResolveRequest, TargetEnvironment, resolve_with_pip
 from verify._resolve.requirements import RequirementsFile, hash_pinned_candidates, read_requirements
+from verify._verifier import CheckOptions, Verifier
 from verify.errors import UsageError
-from verify.gate import CheckOptions, Gate
 from verify.models import (
     Candidate,
     ChangeKind,
@@ -405,7 +405,7 @@ def verify_gathered(
             vulnerabilities.warm_up()
         gathered = gather(settings)
         indexes = index_settings(settings, gathered)
-        gate = Gate(
+        verifier = Verifier(
             session=session,
             store=ContentStore(cache_dir / "files"),
             index_urls=indexes.urls,
@@ -425,10 +425,10 @@ def verify_gathered(
             record=settings.record,
             vulnerabilities=vulnerabilities,
         )
-        report = gate.check(gathered.candidates)
-        if gate.recorded:
+        report = verifier.check(gathered.candidates)
+        if verifier.recorded:
             try:
-                store.save_recorded(gate.recorded)
+                store.save_recorded(verifier.recorded)
             except OSError as exc:
                 raise UsageError(
                     f"cannot write the trust store {store.path}: {exc.strerror}",

@@ -18,8 +18,8 @@ from verify._resolve.pipfilelock import read_pipfile_lock
 from verify._resolve.poetrylock import read_poetry_lock
 from verify._resolve.pylock import LockedPackage
 from verify._resolve.uvlock import read_uv_lock
+from verify._verifier import CheckOptions, Verifier
 from verify.errors import InvalidInputError
-from verify.gate import CheckOptions, Gate
 from verify.models import Candidate, Decision, HashStatus, LockedFile, SourceLocation
 from verify.policy import load_policy
 
@@ -521,7 +521,7 @@ def test_poetry_default_index_package(tmp_path: Path) -> None:
     assert candidate.version == Version("2025.1.31")
     assert candidate.origin == "poetry.lock"
     assert candidate.source == SourceLocation(str(path), 3)
-    # No URLs: the gate finds each file by name on the configured indexes.
+    # No URLs: the verifier finds each file by name on the configured indexes.
     assert candidate.index_url is None
     assert candidate.files == (
         LockedFile(filename="certifi-2025.1.31-py3-none-any.whl", hashes={"sha256": SHA_1}),
@@ -795,7 +795,7 @@ def test_read_lock_dispatches_by_content(tmp_path: Path, text: str, origin: str)
     assert packages
     assert {p.candidate.origin for p in packages} == {origin}
     # Every candidate knows its line, and none is taken for a resolver or local file
-    # (the gate treats every other origin as a lock: digests are "lock" digests).
+    # (the verifier treats every other origin as a lock: digests are "lock" digests).
     assert all(p.candidate.source and p.candidate.source.line for p in packages)
     assert not {p.candidate.origin for p in packages} & {"resolver", "local"}
 
@@ -1056,11 +1056,11 @@ def test_lock_that_is_a_directory(tmp_path: Path) -> None:
         read_lock(tmp_path / "poetry.lock")
 
 
-# -- the gate plans these candidates like a lock's -----------------------------------------
+# -- the verifier plans these candidates like a lock's ------------------------------------
 
 
 @pytest.mark.integration
-def test_gate_verifies_lock_digests(
+def test_verifier_checks_lock_digests(
     tmp_path: Path, dist_factory: DistFactory, package_index: PackageIndex
 ) -> None:
     wheel = dist_factory.wheel("demo", "1.0")
@@ -1082,14 +1082,14 @@ def test_gate_verifies_lock_digests(
     def check(name: str, text: str, pinned: str) -> tuple[Decision, HashStatus, set[str]]:
         (package,) = read_lock(write(tmp_path, name, text.replace("{digest}", pinned)))
         with HttpSession(retries=0, timeout=5) as session:
-            gate = Gate(
+            verifier = Verifier(
                 session=session,
                 store=ContentStore(tmp_path / f"store-{pinned[:8]}"),
                 index_urls=[package_index.url],
                 policy=load_policy(),
                 options=CheckOptions(behaviour=False),
             )
-            report = gate.check([package.candidate])
+            report = verifier.check([package.candidate])
         (result,) = report.packages
         (file,) = result.files
         assert result.source == package.candidate.source

@@ -10,7 +10,7 @@ What becomes what:
   the repository, so they are never given as locations.
 * **Levels:** deny → ``error``; warn → ``warning``; a warning from a rule that could not be
   evaluated (its ``on-error`` decision, ``unchecked``) → ``note``, since it says what was not
-  checked rather than what is wrong. A denial is an ``error`` whether checked or not: the gate
+  checked rather than what is wrong. A denial is an ``error`` whether checked or not: pip-verify
   fails closed.
 * **Locations:** the package's source (the lock or requirements file and its 1-based line).
   A package without one (a resolver's pick) is placed at line 1 of ``artifact`` when the

@@ -12,7 +12,7 @@
 
 Such an entry names no files, only the digests its files may have: it becomes a candidate like
 a line of a hash-pinned requirements file (``allowed_sha256``, the version from ``==X``, and the
-``index``'s URL as ``index_url``), and the gate picks the files of that version whose digest the
+``index``'s URL as ``index_url``), and the verifier picks the files of that version whose digest the
 lock allows. An entry with a version but no hashes is unverifiable (``"no file hashes in the
 lock"``).
 

@@ -14,7 +14,7 @@ both are read). An optional ``[package.source]`` table says where the package co
   with no published bytes, listed as unverifiable (``"VCS source"``, ``"local directory"``,
   ``"editable"``) for the policy to decide.
 
-A lock names files but not their URLs: the gate finds each file by name on the indexes
+A lock names files but not their URLs: the verifier finds each file by name on the indexes
 (:class:`~verify.models.LockedFile` with ``url=None``, preferring the candidate's
 ``index_url``) and checks its bytes against the lock's digest. A package whose files carry no
 digest at all is unverifiable (``"no files in the lock"``).

@@ -17,7 +17,7 @@ a ``name``, a ``version`` and a ``source`` table of one of these kinds:
   from an index, and it is listed like any other editable or virtual entry.
 
 ``hash = "sha256:HEX"`` gives each file's digest; a registry file without one (a
-``--find-links`` page that gives none) is checked against the index's digest, as the gate does
+``--find-links`` page that gives none) is checked against the index's digest, as the verifier does
 for any file. An entry that should have files but lists none is unverifiable
 (``"no files in the lock"``): nothing in the lock pins its bytes.
 """

@@ -1,6 +1,6 @@
 """The verification pipeline: from pinned candidates to a :class:`~verify.models.Report`.
 
-:class:`Gate` reads each project's page on the configured indexes, decides which files the
+:class:`Verifier` reads each project's page on the configured indexes, decides which files the
 installer would use, fetches them (in parallel, through the content-addressed store), compares
 their bytes with every digest that the input and the index gave, and applies the policy. It
 never prints and never exits: failures that stop a package from being verified become errors in
@@ -68,7 +68,7 @@ from verify.trust_store import TrustStore
 if TYPE_CHECKING:
     from pip_audit._service.interface import VulnerabilityService
 
-__all__ = ["CheckOptions", "Gate"]
+__all__ = ["CheckOptions", "Verifier"]
 
 logger = logging.getLogger(__name__)
 
@@ -125,7 +125,7 @@ class _Plan:
         self.reasons.append(Reason(rule, decision, message, unchecked=unchecked))
 
 
-class Gate:
+class Verifier:
     """Verifies candidates against the indexes, the store and a policy."""
 
     def __init__(
