@@ -11,6 +11,15 @@ import pytest
 from tests.helpers import DistFactory, PackageIndex
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--update-snapshots",
+        action="store_true",
+        default=False,
+        help="rewrite tests/data/snapshots from the current output (review the diff)",
+    )
+
+
 @pytest.fixture(autouse=True)
 def isolated_pip_env(
     monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory
