@@ -22,7 +22,6 @@ from packaging.version import Version
 from pip_audit._service.interface import VulnerabilityService
 
 from verify._behaviour.archive import open_archive
-from verify._checks.vulnerabilities import OsvApiService, OsvOfflineService
 from verify._fetch.fetch import DEFAULT_JOBS, ProgressSink
 from verify._fetch.store import ContentStore
 from verify._index.config import IndexSettings, pip_index_settings
@@ -37,6 +36,7 @@ from verify._resolve.lockfiles import lock_kind, read_lock
 from verify._resolve.pip_report import PipResolveRequest, TargetEnvironment, resolve_with_pip
 from verify._resolve.requirements import RequirementsFile, hash_pinned_candidates, read_requirements
 from verify._verifier import CheckOptions, Verifier
+from verify._vulnerabilities.offline import OsvApiService, OsvOfflineService
 from verify.errors import UsageError
 from verify.models import (
     Candidate,

@@ -1,4 +1,4 @@
-"""verify._checks.vulnerabilities: OSV sources behind pip-audit's VulnerabilityService."""
+"""verify._vulnerabilities.offline: OSV sources behind pip-audit's VulnerabilityService."""
 
 from __future__ import annotations
 
@@ -30,8 +30,9 @@ from pip_audit._service.interface import (
 from pytest_socket import disable_socket, enable_socket
 
 from verify import __version__
-from verify._checks import vulnerabilities
-from verify._checks.vulnerabilities import (
+from verify._index.session import HttpSession
+from verify._vulnerabilities import offline as vulnerabilities
+from verify._vulnerabilities.offline import (
     AuditOutcome,
     KnownVulnerability,
     OsvApiService,
@@ -42,7 +43,6 @@ from verify._checks.vulnerabilities import (
     default_osv_url,
     osv_severity,
 )
-from verify._index.session import HttpSession
 from verify.errors import InvalidInputError, NetworkError, OfflineError, UsageError
 
 # --- Records, modelled on the layout of real OSV records for PyPI -----------------------------

@@ -1,1 +1,1 @@
-"""Checks that look up resolved packages in outside sources (known-vulnerability databases)."""
+"""Checks of a package's name against the names people mean (typosquatting)."""

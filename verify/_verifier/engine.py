@@ -32,7 +32,6 @@ from verify._behaviour.review import (
     review,
 )
 from verify._checks.typosquat import PopularNames, popular_name_set, typosquat_suspicion
-from verify._checks.vulnerabilities import AuditOutcome, KnownVulnerability, audit_many
 from verify._fetch.fetch import DEFAULT_JOBS, Fetcher, FetchRequest, FetchResult, ProgressSink
 from verify._fetch.store import ContentStore
 from verify._index.client import IndexClient
@@ -42,6 +41,7 @@ from verify._provenance.checker import FileProvenance, ProvenanceChecker
 from verify._provenance.identity import ExpectedIdentity
 from verify._resolve.pip_report import TargetEnvironment
 from verify._resolve.select import file_version, select_installable, supported_tags
+from verify._vulnerabilities.offline import AuditOutcome, KnownVulnerability, audit_many
 from verify.errors import ArchiveError, IncompleteError
 from verify.models import (
     BehaviourSummary,

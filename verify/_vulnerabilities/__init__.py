@@ -1,0 +1,1 @@
+"""Known vulnerabilities: OSV sources (an API, a hardened offline database) and the audit."""
