@@ -49,7 +49,6 @@ from packaging.version import Version
 from verify import __version__
 from verify._behaviour.baseline import choose_baseline
 from verify._behaviour.diff import DistFile, diff_distributions
-from verify._behaviour.model import SEVERITY_ORDER, severity_at_least
 from verify._behaviour.review import baseline_request
 from verify._checks.typosquat import PopularNames
 from verify._fetch.fetch import Fetcher
@@ -58,6 +57,7 @@ from verify._index.client import IndexClient
 from verify._index.config import pip_default_index
 from verify._index.session import DEFAULT_RETRIES, DEFAULT_TIMEOUT, HttpSession
 from verify._resolve.select import file_version, select_installable, supported_tags
+from verify._rules.severity import SEVERITY_ORDER, severity_at_least
 from verify.errors import VerifyError
 from verify.models import IndexFile, Severity
 

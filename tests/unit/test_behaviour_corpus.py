@@ -16,8 +16,8 @@ from verify._behaviour.diff import (
     compare_sdist_and_wheel,
     diff_distributions,
 )
-from verify._behaviour.model import severity_at_least
 from verify._checks.typosquat import PopularNames
+from verify._rules.severity import severity_at_least
 from verify.models import Finding, Severity
 
 POPULAR = PopularNames.load()

@@ -21,7 +21,7 @@ from typing import Any
 
 import pytest
 
-from verify._behaviour.model import severity_at_least
+from verify._rules.severity import severity_at_least
 from verify.models import Decision, Severity
 from verify.policy import Policy, load_policy
 from verify.screen import ScreenSettings, run_screen

@@ -42,7 +42,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import IO, TYPE_CHECKING, BinaryIO, Protocol, TypeAlias
 
-from verify._behaviour.catalogue import BEHAVIOUR_RULES
+from verify._rules.behaviour import BEHAVIOUR_RULES
 from verify.errors import ArchiveError
 from verify.models import Finding
 

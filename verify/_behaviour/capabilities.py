@@ -5,7 +5,7 @@ runs at every interpreter start-up, a ``setup.py`` command class that runs durin
 install``, or a module that decodes a blob and executes it when imported, reads
 ``~/.aws/credentials`` and posts it to a webhook. This module reads one file's bytes (it never
 executes, imports or writes anything) and lists its *capabilities*: each is a catalogue rule
-(:mod:`verify._behaviour.catalogue`) with the line it was seen on, the phase it runs in
+(:mod:`verify._rules.behaviour`) with the line it was seen on, the phase it runs in
 (install, interpreter start-up, import, or only when called) and a key that stays the same
 across releases (``subprocess.Popen``, ``~/.aws/credentials``, a host name), so the diff can
 report what a release *adds* rather than everything a package has always done.
@@ -62,7 +62,6 @@ from typing import Literal, NamedTuple
 
 from verify._behaviour import patterns, scanning
 from verify._behaviour.aliases import resolve_aliases
-from verify._behaviour.catalogue import BEHAVIOUR_RULES
 from verify._behaviour.commands import (
     CONCEALING_FLAGS,
     CONCEALING_VALUES,
@@ -71,14 +70,10 @@ from verify._behaviour.commands import (
     is_build_tool,
 )
 from verify._behaviour.decode import PEEL_MIN_LENGTH, Decoded, fold, peel, powershell_payload
-from verify._behaviour.model import (
-    SEVERITY_ORDER,
-    Capability,
-    FileProfile,
-    Phase,
-    raise_severity,
-)
+from verify._behaviour.model import Capability, FileProfile, Phase
 from verify._behaviour.pyparse import parse_source
+from verify._rules.behaviour import BEHAVIOUR_RULES
+from verify._rules.severity import SEVERITY_ORDER, raise_severity
 from verify.models import Finding, Severity
 
 __all__ = ["is_setup_script", "needs_analysis", "profile_file"]

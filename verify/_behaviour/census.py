@@ -18,7 +18,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from verify._behaviour.archive import Archive, Member, MemberKind
-from verify._behaviour.catalogue import BEHAVIOUR_RULES
+from verify._rules.behaviour import BEHAVIOUR_RULES
 from verify.errors import ArchiveError
 from verify.models import Finding
 

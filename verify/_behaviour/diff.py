@@ -27,7 +27,6 @@ from packaging.utils import canonicalize_name
 
 from verify._behaviour.archive import DEFAULT_LIMITS, Archive, ArchiveLimits, open_archive
 from verify._behaviour.capabilities import is_setup_script, profile_file
-from verify._behaviour.catalogue import BEHAVIOUR_RULES
 from verify._behaviour.census import (
     NATIVE_SUFFIXES,
     FileDiff,
@@ -40,17 +39,12 @@ from verify._behaviour.census import (
 )
 from verify._behaviour.explain import explain, explain_rule
 from verify._behaviour.metadata import DistMetadata, MetadataDiff, diff_metadata, read_metadata
-from verify._behaviour.model import (
-    SEVERITY_ORDER,
-    Capability,
-    FileProfile,
-    Phase,
-    raise_severity,
-    severity_at_least,
-)
+from verify._behaviour.model import Capability, FileProfile, Phase
 from verify._behaviour.reach import Reach, Role, reach_archive
 from verify._checks.typosquat import PopularNames
 from verify._resolve.select import file_version
+from verify._rules.behaviour import BEHAVIOUR_RULES
+from verify._rules.severity import SEVERITY_ORDER, raise_severity, severity_at_least
 from verify.errors import ArchiveError
 from verify.models import Finding, Severity
 

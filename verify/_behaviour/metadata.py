@@ -33,8 +33,8 @@ from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
-from verify._behaviour.catalogue import BEHAVIOUR_RULES
 from verify._checks.typosquat import PopularNames, typosquat_suspicion
+from verify._rules.behaviour import BEHAVIOUR_RULES
 from verify.errors import ArchiveError
 from verify.models import Finding, Severity
 

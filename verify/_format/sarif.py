@@ -45,8 +45,8 @@ from typing import Any
 from urllib.parse import quote
 
 from verify import __version__
-from verify._behaviour.catalogue import BEHAVIOUR_RULES
 from verify._format.untrusted import one_line
+from verify._rules.behaviour import BEHAVIOUR_RULES
 from verify.models import Decision, Finding, PackageResult, Reason, Report, Severity
 from verify.policy.rules import RULES, RuleInfo
 

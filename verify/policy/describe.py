@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from verify._behaviour.catalogue import BEHAVIOUR_RULES
+from verify._rules.behaviour import BEHAVIOUR_RULES
 from verify.policy.model import IgnoredVulnerability, Policy
 from verify.policy.rules import RULES
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
-from verify._behaviour.model import severity_at_least
+from verify._rules.severity import severity_at_least
 from verify.models import Decision, Severity
 from verify.policy.rules import RULES
 

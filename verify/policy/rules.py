@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from verify._behaviour.catalogue import BEHAVIOUR_RULES
+from verify._rules.behaviour import BEHAVIOUR_RULES
 from verify.models import Decision
 
 __all__ = ["RULES", "ParamSpec", "RuleInfo"]
