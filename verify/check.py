@@ -21,7 +21,7 @@ from packaging.utils import NormalizedName, canonicalize_name
 from packaging.version import Version
 from pip_audit._service.interface import VulnerabilityService
 
-from verify._behaviour.archive import open_archive
+from verify._dist.archive import open_archive
 from verify._fetch.fetch import DEFAULT_JOBS, ProgressSink
 from verify._fetch.store import ContentStore
 from verify._index.config import IndexSettings, pip_index_settings

@@ -1,4 +1,4 @@
-"""verify._behaviour.archive: safe, bounded reading of wheels and sdists.
+"""verify._dist.archive: safe, bounded reading of wheels and sdists.
 
 Every archive is built here, in ``tmp_path``. Tests of hostile archives run in a sandbox (a
 fresh working directory and a private ``tempfile.tempdir``) and check afterwards that nothing
@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from verify._behaviour.archive import (
+from verify._dist.archive import (
     DEFAULT_LIMITS,
     Archive,
     ArchiveLimits,

@@ -7,7 +7,8 @@ from collections.abc import Mapping
 
 import pytest
 
-from verify._behaviour.metadata import (
+from verify._checks.typosquat import PopularNames
+from verify._dist.metadata import (
     LEGACY_BACKEND,
     MAX_METADATA_BYTES,
     MAX_REQUIREMENTS,
@@ -17,7 +18,6 @@ from verify._behaviour.metadata import (
     diff_metadata,
     read_metadata,
 )
-from verify._checks.typosquat import PopularNames
 from verify.errors import ArchiveError
 from verify.models import Finding, Severity
 

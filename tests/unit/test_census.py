@@ -8,7 +8,6 @@ from pathlib import Path
 import pytest
 
 from tests.helpers.dists import DistSpec, build_sdist, build_wheel, record_digest
-from verify._behaviour.archive import Archive, open_archive
 from verify._behaviour.census import (
     check_record,
     diff_files,
@@ -16,6 +15,7 @@ from verify._behaviour.census import (
     language_of,
     read_record,
 )
+from verify._dist.archive import Archive, open_archive
 
 
 def _wheel(tmp_path: Path, members: dict[str, bytes], record: str | None) -> Path:

@@ -15,10 +15,10 @@ from pathlib import Path
 
 import pytest
 
-from verify._behaviour.archive import open_archive
 from verify._behaviour.buildtime import MAX_FOLLOWED_FILES
-from verify._behaviour.metadata import read_metadata
 from verify._behaviour.reach import Reach, Role, is_test_path, reach, reach_archive
+from verify._dist.archive import open_archive
+from verify._dist.metadata import read_metadata
 
 INSTALL, INSTALLED, INERT = Role.INSTALL, Role.INSTALLED, Role.INERT
 PKG_INFO = b"Metadata-Version: 2.1\nName: demo\nVersion: 1.0\n"

@@ -42,9 +42,9 @@ from verify._behaviour.buildconfig import (
     string_list,
     table_get,
 )
-from verify._behaviour.metadata import DistMetadata
 from verify._behaviour.setuppy import SetupArgs, find_packages, read_setup_args
 from verify._behaviour.sourcetree import SourceTree, join_root, normalize
+from verify._dist.metadata import DistMetadata
 
 __all__ = ["read_layout"]
 

@@ -17,9 +17,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final
 
-from verify._behaviour.metadata import DistMetadata
 from verify._behaviour.setuppy import SetupArgs
 from verify._behaviour.sourcetree import SourceTree, join_root, normalize
+from verify._dist.metadata import DistMetadata
 
 if sys.version_info >= (3, 11):
     import tomllib

@@ -17,7 +17,7 @@ import posixpath
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from verify._behaviour.archive import Archive, Member, MemberKind
+from verify._dist.archive import Archive, Member, MemberKind
 from verify._rules.behaviour import BEHAVIOUR_RULES
 from verify.errors import ArchiveError
 from verify.models import Finding

@@ -55,12 +55,12 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Final
 
-from verify._behaviour.archive import Archive
 from verify._behaviour.backends import read_layout
 from verify._behaviour.buildconfig import DISCOVERY_EXCLUDED_MODULES, Layout
 from verify._behaviour.buildtime import follow, static_attribute
-from verify._behaviour.metadata import DistMetadata
 from verify._behaviour.sourcetree import SourceTree, normalize, parse_python
+from verify._dist.archive import Archive
+from verify._dist.metadata import DistMetadata
 
 __all__ = ["Reach", "Role", "is_test_path", "reach", "reach_archive"]
 
@@ -176,7 +176,7 @@ def reach(
 
     ``archive_format`` is :attr:`Archive.format` (``wheel``, ``zip`` or ``tar``); ``read``
     returns a member's bytes and may raise; ``metadata`` is what
-    :func:`~verify._behaviour.metadata.read_metadata` found (its entry points and backend).
+    :func:`~verify._dist.metadata.read_metadata` found (its entry points and backend).
     Never raises: input that defeats the analysis gives the heuristic.
     """
     try:
