@@ -19,7 +19,6 @@ from pathlib import Path
 import platformdirs
 from packaging.utils import NormalizedName, canonicalize_name
 from packaging.version import Version
-from pip_audit._service.interface import VulnerabilityService
 
 from verify._dist.archive import open_archive
 from verify._fetch.fetch import DEFAULT_JOBS, ProgressSink
@@ -36,7 +35,7 @@ from verify._resolve.lockfiles import lock_kind, read_lock
 from verify._resolve.pip_report import PipResolveRequest, TargetEnvironment, resolve_with_pip
 from verify._resolve.requirements import RequirementsFile, hash_pinned_candidates, read_requirements
 from verify._verifier import CheckOptions, Verifier
-from verify._vulnerabilities.offline import OsvApiService, OsvOfflineService
+from verify._vulnerabilities import OsvApiService, OsvOfflineService, VulnerabilitySource
 from verify.errors import UsageError
 from verify.models import (
     Candidate,
@@ -345,7 +344,7 @@ def vulnerability_database(settings: CheckSettings) -> Path | None:
 
 def vulnerability_service(
     settings: CheckSettings, session: HttpSession, database: Path | None
-) -> VulnerabilityService:
+) -> VulnerabilitySource:
     """The known-vulnerability source: an offline OSV database, else an OSV-compatible API."""
     if database is not None:
         return OsvOfflineService(database)

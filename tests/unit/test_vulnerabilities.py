@@ -1,4 +1,5 @@
-"""verify._vulnerabilities.offline: OSV sources behind pip-audit's VulnerabilityService."""
+"""verify._vulnerabilities: the OSV sources (also pip-audit VulnerabilityServices), reading OSV
+records, and the audit."""
 
 from __future__ import annotations
 
@@ -31,18 +32,19 @@ from pytest_socket import disable_socket, enable_socket
 
 from verify import __version__
 from verify._index.session import HttpSession
-from verify._vulnerabilities import offline as vulnerabilities
-from verify._vulnerabilities.offline import (
+from verify._vulnerabilities import (
     AuditOutcome,
     KnownVulnerability,
     OsvApiService,
     OsvOfflineService,
+    PipAuditSource,
     audit,
     audit_many,
-    cvss3_base_score,
-    default_osv_url,
-    osv_severity,
+    ranges,
 )
+from verify._vulnerabilities.cvss import cvss3_base_score, osv_severity
+from verify._vulnerabilities.pip_audit_boundary import default_osv_url
+from verify._vulnerabilities.records import known_vulnerability
 from verify.errors import InvalidInputError, NetworkError, OfflineError, UsageError
 
 # --- Records, modelled on the layout of real OSV records for PyPI -----------------------------
@@ -352,7 +354,7 @@ def test_bad_json_files_are_skipped_with_a_warning(
     (root / "list.json").write_text("[]", encoding="utf-8")
     (root / "latin1.json").write_bytes(b'{"id": "\xff"}')
     (root / "future.json").write_text(json.dumps({**PYSEC, "schema_version": "2.0.0"}))
-    with caplog.at_level(logging.WARNING, logger=vulnerabilities.__name__):
+    with caplog.at_level(logging.WARNING, logger=OsvOfflineService.__module__):
         service = OsvOfflineService(root)
         assert ids(audit(service, "demo-lib", "1.0")) == ["PYSEC-2023-0001"]
     assert service.indexed == 1
@@ -579,7 +581,7 @@ def test_osv_severity(record: dict[str, object], severity: str | None) -> None:
 
 
 def test_known_vulnerability_survives_odd_records() -> None:
-    vuln = KnownVulnerability.from_osv(
+    vuln = known_vulnerability(
         {
             "id": "PYSEC-1",
             "aliases": "not a list",
@@ -685,7 +687,7 @@ def osv_database(handler: _OsvHandler, query: dict[str, Any]) -> None:
             and canonicalize_name(a["package"]["name"]) == name
             for a in r["affected"]
         )
-        and vulnerabilities._affects(r, canonicalize_name(name), version, Version(version))
+        and ranges.affects(r, canonicalize_name(name), version, Version(version))
     ]
     page = int(query.get("page_token", "0"))
     answer: dict[str, Any] = {}
@@ -881,7 +883,7 @@ def test_post_json_size_cap(serve: Serve) -> None:
         session.post_json(server.base + "/v1/query", {}, max_bytes=1000)
 
 
-# --- audit() over other pip-audit services, and audit_many() ---------------------------------
+# --- audit() over other pip-audit services (PipAuditSource), and audit_many() ----------------
 
 
 class _FakeService(VulnerabilityService):  # type: ignore[misc]
@@ -916,7 +918,7 @@ class _FakeService(VulnerabilityService):  # type: ignore[misc]
 
 def test_audit_falls_back_to_query_for_other_services() -> None:
     service = _FakeService()
-    outcome = audit(service, "pkg", "1.0")
+    outcome = audit(PipAuditSource(service), "pkg", "1.0")
     assert service.asked == [("pkg", Version("1.0"))]
     assert outcome.error is None
     first, second = outcome.vulnerabilities
@@ -944,7 +946,7 @@ def test_audit_falls_back_to_query_for_other_services() -> None:
     ],
 )
 def test_audit_turns_service_failures_into_errors(name: str, version: str, error: str) -> None:
-    outcome = audit(_FakeService(), name, version)
+    outcome = audit(PipAuditSource(_FakeService()), name, version)
     assert outcome.vulnerabilities == ()
     assert outcome.error is not None
     assert error in outcome.error

@@ -16,7 +16,6 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING
 from urllib.parse import urldefrag
 
 from packaging.utils import NormalizedName
@@ -41,7 +40,12 @@ from verify._provenance.checker import FileProvenance, ProvenanceChecker
 from verify._provenance.identity import ExpectedIdentity
 from verify._resolve.pip_report import TargetEnvironment
 from verify._resolve.select import file_version, select_installable, supported_tags
-from verify._vulnerabilities.offline import AuditOutcome, KnownVulnerability, audit_many
+from verify._vulnerabilities import (
+    AuditOutcome,
+    KnownVulnerability,
+    VulnerabilitySource,
+    audit_many,
+)
 from verify.errors import ArchiveError, IncompleteError
 from verify.models import (
     BehaviourSummary,
@@ -64,9 +68,6 @@ from verify.models import (
 from verify.policy import Policy
 from verify.policy.model import IgnoredVulnerability
 from verify.trust_store import TrustStore
-
-if TYPE_CHECKING:
-    from pip_audit._service.interface import VulnerabilityService
 
 __all__ = ["CheckOptions", "Verifier"]
 
@@ -141,7 +142,7 @@ class Verifier:
         expectations: Mapping[NormalizedName, Sequence[ExpectedIdentity]] | None = None,
         trust_store: TrustStore | None = None,
         record: bool = True,
-        vulnerabilities: VulnerabilityService | None = None,
+        vulnerabilities: VulnerabilitySource | None = None,
     ) -> None:
         self.vulnerabilities = vulnerabilities
         self.trust_store = trust_store
