@@ -7,15 +7,13 @@ from collections.abc import Mapping
 
 import pytest
 
+from verify._behaviour.metadata_diff import MetadataChange, MetadataDiff, diff_metadata
 from verify._checks.typosquat import PopularNames
 from verify._dist.metadata import (
     LEGACY_BACKEND,
     MAX_METADATA_BYTES,
     MAX_REQUIREMENTS,
     DistMetadata,
-    MetadataChange,
-    MetadataDiff,
-    diff_metadata,
     read_metadata,
 )
 from verify.errors import ArchiveError

@@ -18,8 +18,8 @@ from rich.console import Console
 
 from verify._behaviour.census import FileDiff
 from verify._behaviour.diff import BehaviourDiff
+from verify._behaviour.metadata_diff import MetadataChange, MetadataDiff
 from verify._cli.progress import DownloadProgress
-from verify._dist.metadata import MetadataChange, MetadataDiff
 from verify._format.diff import render_diff_json, render_diff_text
 from verify._format.github import workflow_commands
 from verify._format.json import render_json

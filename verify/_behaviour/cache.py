@@ -18,7 +18,7 @@ from typing import Any
 
 from verify._behaviour.census import FileDiff
 from verify._behaviour.diff import BehaviourDiff
-from verify._dist.metadata import MetadataChange, MetadataDiff
+from verify._behaviour.metadata_diff import MetadataChange, MetadataDiff
 from verify.models import Finding, Severity
 
 __all__ = ["ANALYSER_VERSION", "DiffCache"]

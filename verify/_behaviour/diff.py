@@ -37,11 +37,12 @@ from verify._behaviour.census import (
     read_record,
 )
 from verify._behaviour.explain import explain, explain_rule
+from verify._behaviour.metadata_diff import MetadataDiff, diff_metadata
 from verify._behaviour.model import Capability, FileProfile, Phase
 from verify._behaviour.reach import Reach, Role, reach_archive
 from verify._checks.typosquat import PopularNames
 from verify._dist.archive import DEFAULT_LIMITS, Archive, ArchiveLimits, open_archive
-from verify._dist.metadata import DistMetadata, MetadataDiff, diff_metadata, read_metadata
+from verify._dist.metadata import DistMetadata, read_metadata
 from verify._resolve.select import file_version
 from verify._rules.behaviour import BEHAVIOUR_RULES
 from verify._rules.severity import SEVERITY_ORDER, raise_severity, severity_at_least

@@ -29,7 +29,7 @@ _H, _C, _M, _L, _I = Severity.HIGH, Severity.CRITICAL, Severity.MEDIUM, Severity
 BEHAVIOUR_RULES: dict[str, BehaviourRule] = {
     rule.id: rule
     for rule in (
-        # Archive safety (archive.py).
+        # Archive safety (_dist/listing.py, _dist/archive.py).
         BehaviourRule(
             "archive-unsafe-path",
             "An archive member's path is absolute or climbs out of the archive (`..`).",
@@ -57,7 +57,7 @@ BEHAVIOUR_RULES: dict[str, BehaviourRule] = {
             "copies.",
             _H,
         ),
-        # Census (census.py).
+        # Census (_behaviour/census.py).
         BehaviourRule(
             "record-mismatch",
             "A wheel's RECORD does not match the archive: a file missing, unlisted, or with "
@@ -94,7 +94,7 @@ BEHAVIOUR_RULES: dict[str, BehaviourRule] = {
             "have.",
             _M,
         ),
-        # Metadata (metadata.py).
+        # Metadata (_dist/metadata.py, _behaviour/metadata_diff.py).
         BehaviourRule("dependency-added", "A new dependency (or a new extra).", _L),
         BehaviourRule(
             "dependency-typosquat",
@@ -115,7 +115,7 @@ BEHAVIOUR_RULES: dict[str, BehaviourRule] = {
         BehaviourRule(
             "release-gap", "The release follows its predecessor after years of silence.", _L
         ),
-        # Capabilities (capabilities.py).
+        # Capabilities (_behaviour/capabilities.py).
         BehaviourRule(
             "install-hook",
             "Code that runs at install time: setup.py command classes or hooks, top-level actions "
