@@ -21,7 +21,7 @@ from packaging.version import InvalidVersion, Version
 
 from verify._behaviour.baseline import choose_baseline
 from verify._behaviour.diff import BehaviourDiff, DistFile, diff_distributions
-from verify._behaviour.review import baseline_request, behaviour_reasons
+from verify._behaviour.review import DiffResult, baseline_request, behaviour_reasons
 from verify._checks.typosquat import PopularNames
 from verify._fetch.fetch import DEFAULT_JOBS, Fetcher, ProgressSink
 from verify._fetch.store import ContentStore
@@ -58,18 +58,6 @@ class DiffSettings:
     timeout: float = DEFAULT_TIMEOUT
     retries: int = DEFAULT_RETRIES
     jobs: int = DEFAULT_JOBS
-
-
-@dataclass(frozen=True, slots=True)
-class DiffResult:
-    """The diff, and what the policy decides about its findings."""
-
-    diff: BehaviourDiff
-    decision: Decision
-    reasons: tuple[Reason, ...]
-    name: str | None = None
-    old_version: str | None = None
-    new_version: str | None = None
 
 
 def judge(

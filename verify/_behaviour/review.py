@@ -30,6 +30,7 @@ from verify.models import Decision, ExpectedDigest, Finding, IndexFile, ProjectP
 from verify.policy import Policy
 
 __all__ = [
+    "DiffResult",
     "ReviewItem",
     "ReviewOutcome",
     "baseline_request",
@@ -67,6 +68,19 @@ class ReviewOutcome:
     #: The baseline could not be fetched, so the file was analysed alone: the diff is
     #: weaker than it should be, which the policy's ``on-error`` for ``behaviour`` judges.
     baseline_error: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DiffResult:
+    """A diff of two releases or files (``pip-verify diff``), and what the policy decides
+    about its findings."""
+
+    diff: BehaviourDiff
+    decision: Decision
+    reasons: tuple[Reason, ...]
+    name: str | None = None
+    old_version: str | None = None
+    new_version: str | None = None
 
 
 def _choice(item: ReviewItem) -> BaselineChoice:

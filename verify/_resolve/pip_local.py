@@ -16,15 +16,13 @@ import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from verify._index.urls import file_url_path, redact
+from verify._resolve.pip_request import PipResolveRequest
 from verify._resolve.requirements import read_requirements
 from verify.errors import IndexResponseError, UsageError, VerifyError
 from verify.models import Candidate
-
-if TYPE_CHECKING:
-    from verify._resolve.pip_report import PipResolveRequest
 
 __all__ = ["check_local_files", "direct_flags"]
 

@@ -39,7 +39,7 @@ from packaging.utils import NormalizedName
 from packaging.version import Version
 
 from verify._documents import parse_json
-from verify._resolve.lockfiles import (
+from verify._resolve.lockfields import (
     LockKind,
     fail,
     is_url,

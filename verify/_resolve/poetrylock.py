@@ -32,7 +32,7 @@ from packaging.utils import NormalizedName
 from packaging.version import InvalidVersion, Version
 
 from verify._documents import parse_toml
-from verify._resolve.lockfiles import (
+from verify._resolve.lockfields import (
     LockKind,
     fail,
     is_url,

@@ -33,7 +33,7 @@ from packaging.version import Version
 
 from verify._documents import parse_toml
 from verify._index.urls import file_url_path
-from verify._resolve.lockfiles import (
+from verify._resolve.lockfields import (
     LockKind,
     fail,
     is_url,
