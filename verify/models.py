@@ -27,6 +27,7 @@ __all__ = [
     "HashStatus",
     "IndexFile",
     "IndexFiles",
+    "KnownVulnerability",
     "LockChange",
     "LockedFile",
     "PackageResult",
@@ -303,6 +304,27 @@ class Finding:
 
 
 @dataclass(frozen=True, slots=True)
+class KnownVulnerability:
+    """One known vulnerability (or malicious-package report) affecting a package version."""
+
+    id: str
+    aliases: tuple[str, ...]
+    summary: str | None
+    #: Versions that fix it, sorted: the fixed versions above the audited one in the ranges
+    #: that contain it; every fixed version the record names when that cannot be told.
+    fix_versions: tuple[str, ...]
+    #: ``"low"``, ``"medium"``, ``"high"`` or ``"critical"``; ``None`` when unknown.
+    severity: str | None
+    #: The id or an alias is an OSV malicious-package id (``MAL-...``).
+    malicious: bool
+    #: The first ``ADVISORY`` or ``WEB`` reference of the record.
+    url: str | None
+    #: Why the policy ignores it (``"ignored: <reason>"``); ``None`` when it counts. Set by
+    #: the verifier from the policy's ignore list, never by a source.
+    ignored: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Reason:
     """Why a package got its decision: one rule, its decision and the evidence."""
 
@@ -377,7 +399,7 @@ class PackageResult:
     files: tuple[FileResult, ...]
     provenance: Provenance
     findings: tuple[Finding, ...] = ()
-    vulnerabilities: tuple[Mapping[str, object], ...] = ()
+    vulnerabilities: tuple[KnownVulnerability, ...] = ()
     reasons: tuple[Reason, ...] = ()
     source: SourceLocation | None = None
     requested: bool = True

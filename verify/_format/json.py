@@ -14,12 +14,20 @@ from verify.models import (
     BehaviourSummary,
     FileResult,
     Finding,
+    KnownVulnerability,
     PackageResult,
     Provenance,
     Report,
 )
 
-__all__ = ["SCHEMA", "behaviour_to_dict", "finding_to_dict", "render_json", "report_to_dict"]
+__all__ = [
+    "SCHEMA",
+    "behaviour_to_dict",
+    "finding_to_dict",
+    "render_json",
+    "report_to_dict",
+    "vulnerability_to_dict",
+]
 
 SCHEMA = "pip-verify/report/v1"
 
@@ -74,7 +82,7 @@ def _package(package: PackageResult) -> dict[str, Any]:
         "provenance": _provenance(package.provenance),
         "findings": [finding_to_dict(f) for f in package.findings],
         "behaviour": [behaviour_to_dict(b) for b in package.behaviour],
-        "vulnerabilities": [dict(v) for v in package.vulnerabilities],
+        "vulnerabilities": [vulnerability_to_dict(v) for v in package.vulnerabilities],
         "reasons": [
             {
                 "rule": r.rule,
@@ -84,6 +92,20 @@ def _package(package: PackageResult) -> dict[str, Any]:
             }
             for r in package.reasons
         ],
+    }
+
+
+def vulnerability_to_dict(vulnerability: KnownVulnerability) -> dict[str, Any]:
+    """One known vulnerability as JSON-ready data (the ``vulnerabilities`` of a package)."""
+    return {
+        "id": vulnerability.id,
+        "aliases": list(vulnerability.aliases),
+        "summary": vulnerability.summary,
+        "severity": vulnerability.severity,
+        "fix_versions": list(vulnerability.fix_versions),
+        "malicious": vulnerability.malicious,
+        "url": vulnerability.url,
+        "ignored": vulnerability.ignored,
     }
 
 

@@ -277,7 +277,7 @@ class Verifier:
             else []
         )
         today = self.now.date()
-        records = []
+        records: list[KnownVulnerability] = []
         for vuln in outcome.vulnerabilities:
             ids = {vuln.id, *vuln.aliases}
             ignored = next((e for e in ignores if e.id in ids), None)
@@ -298,7 +298,7 @@ class Verifier:
                     f"{vuln.id} ({vuln.severity or 'severity unknown'}): "
                     f"{vuln.summary or 'no summary'}{fixed}{expired}",
                 )
-            records.append(_vulnerability_record(vuln, note))
+            records.append(dataclasses.replace(vuln, ignored=note))
         reasons = tuple(_dedupe([*package.reasons, *plan.reasons[before:]]))
         decision = Decision.worst([package.decision, *(r.decision for r in reasons)])
         return dataclasses.replace(
@@ -965,19 +965,6 @@ def _package_provenance(files: Sequence[FileResult], *, checked: bool) -> Proven
 
 
 _SEVERITY_RANK = {"low": 1, "medium": 2, "high": 3, "critical": 4}
-
-
-def _vulnerability_record(vuln: KnownVulnerability, note: str | None) -> dict[str, object]:
-    return {
-        "id": vuln.id,
-        "aliases": list(vuln.aliases),
-        "summary": vuln.summary,
-        "severity": vuln.severity,
-        "fix_versions": list(vuln.fix_versions),
-        "malicious": vuln.malicious,
-        "url": vuln.url,
-        "ignored": note,
-    }
 
 
 _FLAGGED_STATUSES = frozenset({"quarantined", "archived", "deprecated"})

@@ -2,7 +2,8 @@
 answers, and how it fails.
 
 A :class:`VulnerabilitySource` answers ``known_vulnerabilities(name, version)`` with
-:class:`KnownVulnerability` values, or raises :class:`VulnerabilitySourceError` (its subclass
+:class:`KnownVulnerability` values (defined with the report in :mod:`verify.models`, which
+carries them), or raises :class:`VulnerabilitySourceError` (its subclass
 :class:`SourceUnreachableError` when it cannot be reached at all). The engine and the commands
 speak only this interface; pip-audit's services are adapted to it in
 :mod:`verify._vulnerabilities.pip_audit_boundary`, the one module that imports pip-audit.
@@ -13,6 +14,8 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 
+from verify.models import KnownVulnerability
+
 __all__ = [
     "AuditOutcome",
     "KnownVulnerability",
@@ -20,24 +23,6 @@ __all__ = [
     "VulnerabilitySource",
     "VulnerabilitySourceError",
 ]
-
-
-@dataclass(frozen=True, slots=True)
-class KnownVulnerability:
-    """One known vulnerability (or malicious-package report) affecting a package version."""
-
-    id: str
-    aliases: tuple[str, ...]
-    summary: str | None
-    #: Versions that fix it, sorted: the fixed versions above the audited one in the ranges
-    #: that contain it; every fixed version the record names when that cannot be told.
-    fix_versions: tuple[str, ...]
-    #: ``"low"``, ``"medium"``, ``"high"`` or ``"critical"``; ``None`` when unknown.
-    severity: str | None
-    #: The id or an alias is an OSV malicious-package id (``MAL-...``).
-    malicious: bool
-    #: The first ``ADVISORY`` or ``WEB`` reference of the record.
-    url: str | None
 
 
 @dataclass(frozen=True, slots=True)
