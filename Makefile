@@ -22,9 +22,9 @@ types:
 test:
 	$(PYTHON) -m pytest
 
-## cov: the test suite with branch coverage of verify/, printing the total
+## cov: the test suite with branch coverage of verify/, printing the total (floor as .ci/run)
 cov:
-	$(PYTHON) -m pytest --cov=verify --cov-branch --cov-report=term:skip-covered
+	$(PYTHON) -m pytest --cov=verify --cov-branch --cov-report=term:skip-covered --cov-fail-under=85
 
 ## bench: bench/bench_check.py; needs the network (the real package index), not hermetic
 bench:
