@@ -1,9 +1,8 @@
 # Developer shortcuts; CI runs .ci/run (and .github/workflows/ci.yml on GitHub).
-# No docs target: the project has no documentation tool yet (README.md is the manual).
 
 PYTHON ?= python
 
-.PHONY: dev lint types test cov bench check
+.PHONY: dev lint types test cov docs bench check
 
 ## dev: install pip-verify editable, with the test tools and the gate's server
 dev:
@@ -25,6 +24,11 @@ test:
 ## cov: the test suite with branch coverage of verify/, printing the total (floor as .ci/run)
 cov:
 	$(PYTHON) -m pytest --cov=verify --cov-branch --cov-report=term:skip-covered --cov-fail-under=85
+
+## docs: build the documentation site (docs/, mkdocs.yml) into site/, failing on any warning;
+## needs the docs extra: $(PYTHON) -m pip install -e ".[docs]"
+docs:
+	$(PYTHON) -m mkdocs build --strict
 
 ## bench: bench/bench_check.py; needs the network (the real package index), not hermetic
 bench:
