@@ -37,7 +37,8 @@ COMMANDS = [
 ]
 
 # What may be imported to parse the arguments: the standard library, and these.
-_ALLOWED = {"verify", "verify.errors", "verify._upload"}
+# verify._version holds the version string the root module used to hold itself.
+_ALLOWED = {"verify", "verify._version", "verify.errors", "verify._upload"}
 
 _IMPORTED_BY = textwrap.dedent(
     """

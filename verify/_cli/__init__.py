@@ -17,7 +17,7 @@ import enum
 import sys
 from collections.abc import Sequence
 
-from verify import __version__
+from verify._version import __version__
 from verify.errors import VerifyError
 
 __all__ = ["ExitCode", "console_main", "main"]

@@ -13,10 +13,10 @@ from rich.console import Console
 from rich.markup import escape
 from rich.text import Text
 
-from verify import __version__
 from verify._behaviour.review import DiffResult
 from verify._format.json import finding_to_dict
 from verify._format.untrusted import one_line
+from verify._version import __version__
 from verify.models import Decision, Finding, Severity
 
 __all__ = ["DIFF_SCHEMA", "diff_to_dict", "render_diff_json", "render_diff_text"]

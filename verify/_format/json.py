@@ -9,7 +9,7 @@ import json
 from datetime import datetime
 from typing import Any
 
-from verify import __version__
+from verify._version import __version__
 from verify.models import (
     BehaviourSummary,
     FileResult,

@@ -44,9 +44,9 @@ from pathlib import PureWindowsPath
 from typing import Any
 from urllib.parse import quote
 
-from verify import __version__
 from verify._format.untrusted import one_line
 from verify._rules.behaviour import BEHAVIOUR_RULES
+from verify._version import __version__
 from verify.models import Decision, Finding, PackageResult, Reason, Report, Severity
 from verify.policy.rules import RULES, RuleInfo
 

@@ -27,7 +27,6 @@ from cachecontrol.caches import FileCache
 from urllib3 import exceptions as urllib3_exceptions
 from urllib3.util.retry import Retry
 
-from verify import __version__
 from verify._index.deadline import (
     Deadline,
     DeadlineExceeded,
@@ -36,6 +35,7 @@ from verify._index.deadline import (
     deadline,
 )
 from verify._index.urls import redact
+from verify._version import __version__
 from verify.errors import CacheError, NetworkError, OfflineError
 
 __all__ = [

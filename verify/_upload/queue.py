@@ -55,10 +55,10 @@ from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
-from verify import __version__
 from verify._index.urls import redact
 from verify._resolve.local import DIST_SUFFIXES, unsafe_filename
 from verify._upload.verdict import Outcome, Verdict, reason_phrase, screen_file
+from verify._version import __version__
 from verify.errors import (
     ArchiveError,
     IncompleteError,
