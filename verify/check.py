@@ -11,7 +11,6 @@ This is the library entry point behind ``pip-verify check``::
 from __future__ import annotations
 
 import dataclasses
-import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -47,7 +46,7 @@ from verify.models import (
     SourceLocation,
 )
 from verify.policy import Policy, load_policy
-from verify.trust_store import DEFAULT_TRUST_STORE, TrustStore
+from verify.trust_store import TrustStore
 
 __all__ = [
     "CheckSettings",
@@ -59,15 +58,10 @@ __all__ = [
     "sort_inputs",
 ]
 
-#: Overrides the platform cache directory.
-CACHE_DIR_ENV = "PIP_VERIFY_CACHE_DIR"
-
 
 def default_cache_dir() -> Path:
-    """``$PIP_VERIFY_CACHE_DIR``, else the platform's user cache directory for pip-verify."""
-    configured = os.environ.get(CACHE_DIR_ENV)
-    if configured:
-        return Path(configured).expanduser()
+    """The platform's user cache directory for pip-verify (the CLI lets
+    ``$PIP_VERIFY_CACHE_DIR`` override it)."""
     return Path(platformdirs.user_cache_dir("pip-verify", appauthor=False))
 
 
@@ -98,7 +92,8 @@ class CheckSettings:
     trust_config: Path | None = None
     #: Publisher pins: ``NAME:kind=GitHub,repository=OWNER/REPO,workflow=FILE``.
     expect: tuple[str, ...] = ()
-    #: The trust store of first-seen publishers (default: ./pip-verify.trust.toml).
+    #: The trust store of first-seen publishers (``None``: none; the CLI's default is
+    #: ./pip-verify.trust.toml).
     trust_store: Path | None = None
     #: Record first-seen publishers in the trust store.
     record: bool = True
@@ -333,7 +328,7 @@ def parse_expectations(values: Sequence[str]) -> dict[NormalizedName, list[Expec
 
 def vulnerability_database(settings: CheckSettings) -> Path | None:
     """The offline OSV database to use, if any; checked before any slow work starts."""
-    database = settings.vulnerability_db or _env_path("PIP_VERIFY_VULNERABILITY_DB")
+    database = settings.vulnerability_db
     if database is not None and not database.exists():
         raise UsageError(
             f"vulnerability database {database} does not exist",
@@ -348,12 +343,7 @@ def vulnerability_service(
     """The known-vulnerability source: an offline OSV database, else an OSV-compatible API."""
     if database is not None:
         return OsvOfflineService(database)
-    return OsvApiService(session, settings.osv_url or os.environ.get("PIP_VERIFY_OSV_URL") or None)
-
-
-def _env_path(name: str) -> Path | None:
-    value = os.environ.get(name)
-    return Path(value) if value else None
+    return OsvApiService(session, settings.osv_url or None)
 
 
 def run_check(
@@ -387,7 +377,9 @@ def verify_gathered(
     policy = policy or load_policy(settings.policy_path)
     expectations = parse_expectations(settings.expect)
     database = vulnerability_database(settings)
-    store = TrustStore.load(settings.trust_store or DEFAULT_TRUST_STORE)
+    # No store unless one is named: the library never writes into the working directory on
+    # its own (the CLI names ./pip-verify.trust.toml by default).
+    store = TrustStore.load(settings.trust_store) if settings.trust_store else None
     # A private trust root is read up front so a bad file is a usage error (exit 2);
     # production's is loaded only if some file has provenance to verify.
     trust = load_trust_root(trust_config=settings.trust_config) if settings.trust_config else None
@@ -425,7 +417,7 @@ def verify_gathered(
             vulnerabilities=vulnerabilities,
         )
         report = verifier.check(gathered.candidates)
-        if verifier.recorded:
+        if verifier.recorded and store is not None:
             try:
                 store.save_recorded(verifier.recorded)
             except OSError as exc:

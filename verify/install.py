@@ -69,12 +69,13 @@ class InstallOutcome:
     requirements: tuple[str, ...] = field(default_factory=tuple)
 
 
-def target_environment(python: str | None = None) -> str:
-    """The interpreter pip would install for: ``python``, else the active virtual
-    environment's (``$VIRTUAL_ENV``), else the one running pip-verify."""
+def target_environment(python: str | None = None, *, virtual_env: str | None = None) -> str:
+    """The interpreter pip would install for: ``python``, else that of the virtual
+    environment at ``virtual_env`` (the CLI passes ``$VIRTUAL_ENV``), else the one running
+    pip-verify."""
     if python:
         return python
-    venv = os.environ.get("VIRTUAL_ENV")
+    venv = virtual_env
     if venv:
         for candidate in (Path(venv) / "bin" / "python", Path(venv) / "Scripts" / "python.exe"):
             if candidate.exists():

@@ -9,7 +9,6 @@ time it sees one; a later file from another publisher is denied until someone ru
 from __future__ import annotations
 
 import contextlib
-import getpass
 import os
 import tempfile
 from collections.abc import Iterable, Iterator, Mapping
@@ -25,21 +24,13 @@ from verify._documents import parse_toml
 from verify._provenance.identity import ExpectedIdentity, PublisherIdentity
 from verify.errors import InvalidInputError
 
-__all__ = ["DEFAULT_TRUST_STORE", "Change", "TrustEntry", "TrustStore", "current_user"]
+__all__ = ["DEFAULT_TRUST_STORE", "Change", "TrustEntry", "TrustStore"]
 
 DEFAULT_TRUST_STORE = Path("pip-verify.trust.toml")
 _HEADER = (
     "# pip-verify trust store: the publisher trusted for each package.\n"
     "# Written by `pip-verify check` (first sight) and `pip-verify trust`; commit it.\n"
 )
-
-
-def current_user() -> str:
-    """Who is changing the store: ``$PIP_VERIFY_USER``, else the login name."""
-    try:
-        return os.environ.get("PIP_VERIFY_USER") or getpass.getuser()
-    except (KeyError, OSError):
-        return "unknown"
 
 
 @dataclass(frozen=True, slots=True)

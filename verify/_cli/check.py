@@ -8,7 +8,8 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from verify._cli.defaults import DEFAULT_JOBS, DEFAULT_RETRIES, DEFAULT_TIMEOUT
+from verify._cli.defaults import DEFAULT_JOBS, DEFAULT_RETRIES, DEFAULT_TIMEOUT, DEFAULT_TRUST_STORE
+from verify._cli.environment import CACHE_DIR_ENV, env_path, env_text
 from verify._cli.output import add_output_arguments, emit_report, exit_code_for
 
 if TYPE_CHECKING:
@@ -99,11 +100,11 @@ def verification_options(args: argparse.Namespace) -> dict[str, Any]:
         "policy_path": args.policy,
         "trust_config": args.trust_config,
         "expect": tuple(args.expect),
-        "trust_store": args.trust_store,
+        "trust_store": args.trust_store or DEFAULT_TRUST_STORE,
         "record": not args.no_record,
-        "osv_url": args.osv_url,
-        "vulnerability_db": args.vulnerability_db,
-        "cache_dir": args.cache_dir,
+        "osv_url": args.osv_url or env_text("PIP_VERIFY_OSV_URL"),
+        "vulnerability_db": args.vulnerability_db or env_path("PIP_VERIFY_VULNERABILITY_DB"),
+        "cache_dir": args.cache_dir or env_path(CACHE_DIR_ENV),
         "timeout": args.timeout,
         "retries": max(0, args.retries),
         "jobs": max(1, args.jobs),

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from verify._cli.defaults import DEFAULT_RETRIES, DEFAULT_TIMEOUT
+from verify._cli.environment import CACHE_DIR_ENV, env_path
 from verify.errors import UsageError
 
 if TYPE_CHECKING:
@@ -66,7 +67,7 @@ def settings_from_args(args: argparse.Namespace) -> DiffSettings:
         "sdist": args.sdist,
         "policy_path": args.policy,
         "offline": args.offline,
-        "cache_dir": args.cache_dir,
+        "cache_dir": args.cache_dir or env_path(CACHE_DIR_ENV),
         "timeout": args.timeout,
         "retries": max(0, args.retries),
     }

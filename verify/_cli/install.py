@@ -127,6 +127,7 @@ def settings_from_install_args(args: argparse.Namespace) -> InstallSettings:
     # Imported here: building the parser must not pay for the library (see check.py).
     import dataclasses
 
+    from verify._cli.environment import virtual_env
     from verify.install import InstallSettings, target_environment
 
     _refuse_unsupported(args)
@@ -140,7 +141,7 @@ def settings_from_install_args(args: argparse.Namespace) -> InstallSettings:
         ignore_installed=False,
         upgrade=args.upgrade,
         install_options=resolve_options,
-        environment=target_environment(args.python),
+        environment=target_environment(args.python, virtual_env=virtual_env()),
     )
     install_options = (*where, *(["--no-build-isolation"] if args.no_build_isolation else []))
     return InstallSettings(

@@ -151,11 +151,12 @@ def run_accept(args: argparse.Namespace) -> int:
     """Replace a package's trusted publisher and record the change."""
     from rich.console import Console
 
-    from verify.trust_store import TrustStore, current_user
+    from verify._cli.environment import user
+    from verify.trust_store import TrustStore
 
     store = TrustStore.load(args.trust_store)
     identity = _identity(args, "accepted")
-    change = store.accept(args.name, identity, reason=args.reason, by=current_user())
+    change = store.accept(args.name, identity, reason=args.reason, by=user())
     store.save()
     Console(highlight=False).print(
         f"{args.name}: now trusts {change.new} (was {change.old}); recorded by {change.by}"
