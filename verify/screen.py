@@ -30,6 +30,7 @@ from verify._index.config import pip_index_settings
 from verify._index.session import DEFAULT_RETRIES, DEFAULT_TIMEOUT, HttpSession
 from verify._index.urls import normalize_index_url, redact
 from verify._resolve.local import DIST_SUFFIXES
+from verify._rules.ids import RuleId
 from verify.check import (
     CheckSettings,
     Gathered,
@@ -209,7 +210,7 @@ def _public_name_reasons(
     ) as session:
         client = IndexClient(session, public)
         for name in dict.fromkeys(c.name for c in candidates):
-            config = policy.rule("public-name", package=name)
+            config = policy.rule(RuleId.PUBLIC_NAME.value, package=name)
             bound = [b.url for b in policy.indexes if b.binds(name)]
             if private is not None and private in bound:
                 continue  # the policy says the name is the private index's own
@@ -217,7 +218,7 @@ def _public_name_reasons(
                 serving = [url for url in public if _serves(client, url, name)]
             except IncompleteError as exc:
                 reasons[name] = Reason(
-                    "public-name",
+                    RuleId.PUBLIC_NAME.value,
                     config.on_error,
                     f"could not ask the public index whether it serves {name}: {exc.one_line()}",
                     unchecked=True,
@@ -225,7 +226,7 @@ def _public_name_reasons(
                 continue
             if serving:
                 reasons[name] = Reason(
-                    "public-name",
+                    RuleId.PUBLIC_NAME.value,
                     config.decision,
                     f"{name} is a public project on {', '.join(map(redact, serving))}; "
                     "bind it to the private index ([[indexes]] packages) if it is yours",

@@ -40,6 +40,7 @@ from verify._provenance.checker import FileProvenance, ProvenanceChecker
 from verify._provenance.identity import ExpectedIdentity
 from verify._resolve.pip_report import TargetEnvironment
 from verify._resolve.select import file_version, select_installable, supported_tags
+from verify._rules.ids import RuleId
 from verify._vulnerabilities import (
     AuditOutcome,
     KnownVulnerability,
@@ -117,13 +118,13 @@ class _Plan:
     findings: list[Finding] = field(default_factory=list)
     errors: list[ReportError] = field(default_factory=list)
 
-    def add(self, rule: str, message: str, *, unchecked: bool = False) -> None:
+    def add(self, rule: RuleId, message: str, *, unchecked: bool = False) -> None:
         """Record that ``rule`` fired (or could not be evaluated) for this package."""
-        config = self.policy.rule(rule, package=self.candidate.name)
+        config = self.policy.rule(rule.value, package=self.candidate.name)
         decision = config.on_error if unchecked else config.decision
         if decision is Decision.ALLOW and not unchecked:
             return  # a rule the policy turned off; what could not be checked is still said
-        self.reasons.append(Reason(rule, decision, message, unchecked=unchecked))
+        self.reasons.append(Reason(rule.value, decision, message, unchecked=unchecked))
 
 
 class Verifier:
@@ -264,11 +265,11 @@ class Verifier:
         before = len(plan.reasons)
         if outcome.error is not None:
             plan.add(
-                "vulnerability",
+                RuleId.VULNERABILITY,
                 f"known vulnerabilities not checked: {outcome.error}",
                 unchecked=True,
             )
-        config = self.policy.rule("vulnerability", package=candidate.name)
+        config = self.policy.rule(RuleId.VULNERABILITY.value, package=candidate.name)
         threshold = _SEVERITY_RANK.get(str(config.params.get("min-severity", "low")), 0)
         configured = config.params.get("ignore", ())
         ignores = (
@@ -283,7 +284,9 @@ class Verifier:
             ignored = next((e for e in ignores if e.id in ids), None)
             note = None
             if vuln.malicious:
-                plan.add("known-malicious", f"{vuln.id}: {vuln.summary or 'reported as malicious'}")
+                plan.add(
+                    RuleId.KNOWN_MALICIOUS, f"{vuln.id}: {vuln.summary or 'reported as malicious'}"
+                )
             elif ignored is not None and ignored.active(today):
                 note = f"ignored: {ignored.reason}"
             elif _SEVERITY_RANK.get(vuln.severity or "", 4) >= threshold:
@@ -294,7 +297,7 @@ class Verifier:
                 )
                 fixed = f"; fixed in {', '.join(vuln.fix_versions)}" if vuln.fix_versions else ""
                 plan.add(
-                    "vulnerability",
+                    RuleId.VULNERABILITY,
                     f"{vuln.id} ({vuln.severity or 'severity unknown'}): "
                     f"{vuln.summary or 'no summary'}{fixed}{expired}",
                 )
@@ -362,13 +365,13 @@ class Verifier:
         reasons: list[Reason] = []
         findings: list[Finding] = []
         summaries: list[BehaviourSummary] = []
-        config = self.policy.rule("behaviour", package=name)
+        config = self.policy.rule(RuleId.BEHAVIOUR.value, package=name)
         for outcome in outcomes:
             diff = outcome.diff
             if outcome.baseline_error is not None:
                 reasons.append(
                     Reason(
-                        "behaviour",
+                        RuleId.BEHAVIOUR.value,
                         config.on_error,
                         f"{outcome.item.filename} was analysed alone: {outcome.baseline_error}",
                         unchecked=True,
@@ -380,7 +383,7 @@ class Verifier:
                 # would refuse it too. Nothing about it can be allowed.
                 reasons.append(
                     Reason(
-                        "behaviour",
+                        RuleId.BEHAVIOUR.value,
                         Decision.DENY,
                         f"{outcome.item.filename} is not a readable distribution: {outcome.error}",
                     )
@@ -427,7 +430,7 @@ class Verifier:
             name = plan.candidate.name
             found = typosquat_suspicion(name, popular=index, tree=[n for n in names if n != name])
             if found is not None:
-                plan.add("typosquat", found.message)
+                plan.add(RuleId.TYPOSQUAT, found.message)
 
     def _check_trusted(self, plan: _Plan, filename: str, provenance: FileProvenance) -> None:
         """Trust on first use: compare with the recorded publisher, or record this one."""
@@ -444,7 +447,7 @@ class Verifier:
                 self.recorded.append(candidate.name)
                 plan.findings.append(
                     Finding(
-                        "publisher-first-seen",
+                        RuleId.PUBLISHER_FIRST_SEEN.value,
                         Severity.INFO,
                         f"first sight of {candidate.name}'s publisher: recorded in {store.path}",
                     )
@@ -461,19 +464,19 @@ class Verifier:
                 identity.environment,
             )
             plan.add(
-                "publisher-change",
+                RuleId.PUBLISHER_CHANGE,
                 f"{filename} was published by {new}; the trust store trusts {trusted}. "
                 f"If the change is expected: pip-verify trust accept {candidate.name} ...",
             )
         elif status is ProvenanceStatus.ABSENT:
             plan.add(
-                "provenance-regression",
+                RuleId.PROVENANCE_REGRESSION,
                 f"{filename} has no provenance, but {candidate.name} was published with "
                 f"provenance by {trusted}",
             )
         elif status is ProvenanceStatus.UNCHECKED:
             plan.add(
-                "publisher-change",
+                RuleId.PUBLISHER_CHANGE,
                 f"{filename}: could not compare with the trusted publisher {trusted}: "
                 f"{provenance.reason}",
                 unchecked=True,
@@ -500,7 +503,7 @@ class Verifier:
                 ]
                 if attested:
                     plan.add(
-                        "provenance-regression",
+                        RuleId.PROVENANCE_REGRESSION,
                         f"{filename} has no provenance, but {attested[0]} ({earlier}) on "
                         f"{redact(page.index_url)} was published with provenance",
                     )
@@ -515,21 +518,23 @@ class Verifier:
             others = [url for url in serving if url not in bound]
             if others:
                 plan.add(
-                    "index-pinning",
+                    RuleId.INDEX_PINNING,
                     f"{name} may only come from {', '.join(sorted(map(redact, bound)))}, but "
                     f"{', '.join(map(redact, others))} also serves it",
                 )
         elif len(serving) > 1:
-            plan.add("index-shadowing", f"{name} is served by {', '.join(map(redact, serving))}")
+            plan.add(
+                RuleId.INDEX_SHADOWING, f"{name} is served by {', '.join(map(redact, serving))}"
+            )
 
     def _check_age(self, plan: _Plan, filename: str, entry: IndexFile) -> None:
-        config = self.policy.rule("release-age", package=plan.candidate.name)
+        config = self.policy.rule(RuleId.RELEASE_AGE.value, package=plan.candidate.name)
         min_age = config.params["min-age"]
         if not isinstance(min_age, int) or min_age <= 0:
             return
         if entry.upload_time is None:
             plan.add(
-                "release-age",
+                RuleId.RELEASE_AGE,
                 f"{filename}: {redact(entry.index_url)} gives no upload time, so its age "
                 "is unknown",
                 unchecked=True,
@@ -538,7 +543,7 @@ class Verifier:
         age = self.now - entry.upload_time
         if age < timedelta(seconds=min_age):
             plan.add(
-                "release-age",
+                RuleId.RELEASE_AGE,
                 f"{filename} was uploaded {_span(age.total_seconds())} ago "
                 f"({entry.upload_time:%Y-%m-%d %H:%M} UTC); the policy wants "
                 f"{_span(min_age)}",
@@ -572,12 +577,14 @@ class Verifier:
                 identity.workflow,
                 identity.environment,
             )
-            plan.add("publisher-mismatch", f"{filename} was published by {got}; expected {wanted}")
+            plan.add(
+                RuleId.PUBLISHER_MISMATCH, f"{filename} was published by {got}; expected {wanted}"
+            )
         elif status is ProvenanceStatus.ABSENT:
-            plan.add("publisher-mismatch", f"{filename} has no provenance; expected {wanted}")
+            plan.add(RuleId.PUBLISHER_MISMATCH, f"{filename} has no provenance; expected {wanted}")
         elif status is ProvenanceStatus.UNCHECKED:
             plan.add(
-                "publisher-mismatch",
+                RuleId.PUBLISHER_MISMATCH,
                 f"{filename}: the pinned publisher could not be checked: {provenance.reason}",
                 unchecked=True,
             )
@@ -626,14 +633,15 @@ class Verifier:
         plan = _Plan(candidate, self.policy)
         if candidate.unverifiable:
             plan.add(
-                "unverifiable-source", f"{candidate.unverifiable}: no published bytes to verify"
+                RuleId.UNVERIFIABLE_SOURCE,
+                f"{candidate.unverifiable}: no published bytes to verify",
             )
             return plan
         if candidate.name in page_errors:
             message = page_errors[candidate.name]
             plan.errors.append(ReportError("network", message))
             plan.add(
-                "verification-incomplete",
+                RuleId.VERIFICATION_INCOMPLETE,
                 f"could not read {candidate.name}'s index page: {message}",
                 unchecked=True,
             )
@@ -644,12 +652,12 @@ class Verifier:
             if page.project_status in _FLAGGED_STATUSES:
                 why = f": {page.project_status_reason}" if page.project_status_reason else ""
                 plan.add(
-                    "project-status",
+                    RuleId.PROJECT_STATUS,
                     f"{candidate.name} is {page.project_status} on {redact(page.index_url)}{why}",
                 )
         self._check_indexes(plan, listing)
         if self.options.offline:
-            plan.add("index-metadata", "not consulted: --offline", unchecked=True)
+            plan.add(RuleId.INDEX_METADATA, "not consulted: --offline", unchecked=True)
         if candidate.files:
             self._plan_named_files(plan, listing)
         else:
@@ -685,7 +693,7 @@ class Verifier:
                 ]
             elif not self.options.offline and candidate.origin not in _LOCAL_ORIGINS:
                 plan.add(
-                    "index-unlisted",
+                    RuleId.INDEX_UNLISTED,
                     f"{filename} is not listed by any configured index"
                     + (f" (fetched from {redact(locked.url)})" if locked.url else ""),
                 )
@@ -710,7 +718,7 @@ class Verifier:
             stored = {name: sha for sha in sorted(allowed) for name in self.store.names(sha)}
             if not stored:
                 plan.add(
-                    "hash-mismatch",
+                    RuleId.HASH_MISMATCH,
                     f"no file of {candidate.name} {candidate.version} with an allowed digest "
                     "is in the cache, and --offline forbids downloading",
                     unchecked=True,
@@ -745,13 +753,13 @@ class Verifier:
             files_of_version = [e for page in listing for e in page.files if of_version(e)]
             if not files_of_version:
                 where = ", ".join(redact(url) for url in self.client.index_urls) or "no index"
-                plan.add("not-found", f"{candidate.name} {version} is not on {where}")
+                plan.add(RuleId.NOT_FOUND, f"{candidate.name} {version} is not on {where}")
                 return
             served = ", ".join(
                 f"{e.filename} sha256:{e.hashes.get('sha256', '?')}" for e in files_of_version[:3]
             )
             plan.add(
-                "hash-mismatch",
+                RuleId.HASH_MISMATCH,
                 f"no file of {candidate.name} {version} on the index has a "
                 f"digest the lock allows (allowed: {', '.join(sorted(allowed))}; "
                 f"served: {served})",
@@ -781,7 +789,7 @@ class Verifier:
     # -- conclusions -------------------------------------------------------------------
 
     def _local_files_need_provenance(self, candidate: Candidate) -> bool:
-        config = self.policy.rule("provenance-required", package=candidate.name)
+        config = self.policy.rule(RuleId.PROVENANCE_REQUIRED.value, package=candidate.name)
         return config.params.get("local-files") is True
 
     def _conclude(
@@ -799,14 +807,14 @@ class Verifier:
             elif self.trust_store is not None:
                 self._check_trusted(plan, planned.filename, provenance)
             if provenance.status is ProvenanceStatus.ABSENT and not any(
-                r.rule == "provenance-regression" for r in plan.reasons
+                r.rule == RuleId.PROVENANCE_REGRESSION.value for r in plan.reasons
             ):
                 self._check_history(plan, planned.filename)
             if provenance.status is ProvenanceStatus.ABSENT and (
                 candidate.origin != "local" or self._local_files_need_provenance(candidate)
             ):
                 plan.add(
-                    "provenance-required",
+                    RuleId.PROVENANCE_REQUIRED,
                     f"{planned.filename} has no provenance ({provenance.reason})",
                 )
             elif (
@@ -815,36 +823,36 @@ class Verifier:
                 and result.path is not None
             ):
                 plan.add(
-                    "provenance-required",
+                    RuleId.PROVENANCE_REQUIRED,
                     f"{planned.filename}: provenance not checked: {provenance.reason}",
                     unchecked=True,
                 )
             if provenance.status is ProvenanceStatus.INVALID:
                 plan.add(
-                    "provenance-invalid",
+                    RuleId.PROVENANCE_INVALID,
                     f"{planned.filename}: {provenance.reason}"
                     + (f" ({provenance.source})" if provenance.source else ""),
                 )
             status, problem = _hash_outcome(planned, result)
             entry = planned.entry
             if status is HashStatus.MISMATCH:
-                plan.add("hash-mismatch", problem or "")
+                plan.add(RuleId.HASH_MISMATCH, problem or "")
             elif status is HashStatus.UNVERIFIABLE and candidate.origin not in _LOCAL_ORIGINS:
                 plan.add(
-                    "hash-missing",
+                    RuleId.HASH_MISSING,
                     f"{planned.filename}: no sha256 was given to compare with "
                     f"(its bytes have sha256 {result.sha256})",
                 )
             elif status is HashStatus.UNCHECKED:
                 if result.error_kind == "offline":
-                    plan.add("hash-mismatch", problem or "", unchecked=True)
+                    plan.add(RuleId.HASH_MISMATCH, problem or "", unchecked=True)
                 else:
                     plan.errors.append(ReportError(result.error_kind or "network", problem or ""))
-                    plan.add("verification-incomplete", problem or "", unchecked=True)
+                    plan.add(RuleId.VERIFICATION_INCOMPLETE, problem or "", unchecked=True)
             if result.repaired:
                 plan.findings.append(
                     Finding(
-                        "cache-repaired",
+                        RuleId.CACHE_REPAIRED.value,
                         Severity.INFO,
                         f"the cached copy of {planned.filename} was corrupt; it was removed"
                         + (" and fetched again" if result.path else ""),
@@ -855,14 +863,14 @@ class Verifier:
                 known = self._policy_indexes
                 if known and entry.index_url not in known:
                     plan.add(
-                        "index-unknown",
+                        RuleId.INDEX_UNKNOWN,
                         f"{planned.filename} comes from {redact(entry.index_url)}, which the "
                         "policy's [[indexes]] does not list",
                     )
             if entry is not None and entry.yanked:
                 why = f": {entry.yanked_reason}" if entry.yanked_reason else ""
                 plan.add(
-                    "yanked",
+                    RuleId.YANKED,
                     f"{planned.filename} is yanked from {redact(entry.index_url)}{why}",
                 )
             files.append(
@@ -890,7 +898,7 @@ class Verifier:
             and not any(f.filename.endswith(".whl") for f in files)
         ):
             plan.add(
-                "build-from-source",
+                RuleId.BUILD_FROM_SOURCE,
                 f"no wheel fits: installing {', '.join(f.filename for f in files)} runs its "
                 "build backend, which executes the package's code",
             )
