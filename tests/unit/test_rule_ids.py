@@ -13,7 +13,7 @@ from verify.policy.rules import RULES
 
 PACKAGE = Path(__file__).resolve().parents[2] / "verify"
 DOCS = Path(__file__).resolve().parents[2] / "docs"
-ENGINE = PACKAGE / "_verifier" / "engine.py"
+ENGINE = PACKAGE / "_verifier"
 
 #: A string literal that opens a Finding, a Reason or a catalogue entry: the id it files.
 _FILED = re.compile(
@@ -50,9 +50,10 @@ def test_every_id_filed_anywhere_is_registered() -> None:
 
 
 def test_the_engine_names_rules_only_through_rule_id() -> None:
-    tree = ast.parse(ENGINE.read_text(encoding="utf-8"))
+    trees = [ast.parse(path.read_text(encoding="utf-8")) for path in ENGINE.rglob("*.py")]
     adds = [
         node
+        for tree in trees
         for node in ast.walk(tree)
         if isinstance(node, ast.Call)
         and isinstance(node.func, ast.Attribute)
