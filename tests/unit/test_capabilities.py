@@ -10,7 +10,7 @@ import zlib
 
 import pytest
 
-from verify._behaviour import capabilities, patterns
+from verify._behaviour import patterns, pyanalysis, textscan
 from verify._behaviour.capabilities import needs_analysis, profile_file
 from verify._behaviour.model import Capability, FileProfile, Phase
 from verify.models import Severity
@@ -152,7 +152,7 @@ def test_prefilter_false_means_no_parse(monkeypatch: pytest.MonkeyPatch) -> None
     def refuse(text: str) -> tuple[ast.Module | None, str, int | None]:
         raise AssertionError("parsed a file the prefilter skipped")
 
-    monkeypatch.setattr(capabilities, "_parse", refuse)
+    monkeypatch.setattr(pyanalysis, "parse_module", refuse)
     result = profile_file("pkg/mod.py", PLAIN_MODULE.encode())
     assert (result.kind, result.capabilities, result.findings) == ("python", (), ())
     assert result.max_line == max(len(line) for line in PLAIN_MODULE.splitlines())
@@ -161,13 +161,13 @@ def test_prefilter_false_means_no_parse(monkeypatch: pytest.MonkeyPatch) -> None
 def test_ordinary_modules_are_not_parsed(monkeypatch: pytest.MonkeyPatch) -> None:
     # The prefilter is what keeps profiling fast: a thousand ordinary modules, not one parse.
     parsed: list[str] = []
-    real_parse = capabilities._parse
+    real_parse = pyanalysis.parse_module
 
     def counting_parse(text: str) -> tuple[ast.Module | None, str, int | None]:
         parsed.append(text)
         return real_parse(text)
 
-    monkeypatch.setattr(capabilities, "_parse", counting_parse)
+    monkeypatch.setattr(pyanalysis, "parse_module", counting_parse)
     template = textwrap.dedent(
         """\
         \"\"\"Module {n}: helpers for the {n}th example.\"\"\"
@@ -1386,7 +1386,7 @@ def patterns_giving(key: str, example: str) -> list[patterns.StringPattern]:
     giving = []
     for pattern in patterns.STRING_PATTERNS:
         match = pattern.regex.search(example)
-        if match is not None and capabilities._format_key(pattern.key, match) == key:
+        if match is not None and textscan.format_key(pattern.key, match) == key:
             giving.append(pattern)
     return giving
 
