@@ -97,10 +97,14 @@ class CheckSettings:
     trust_store: Path | None = None
     #: Record first-seen publishers in the trust store.
     record: bool = True
-    #: An OSV-compatible API (default: pip-audit's OSV URL; ``$PIP_VERIFY_OSV_URL``).
+    #: An OSV-compatible API (default: pip-audit's OSV URL; the CLI also reads
+    #: ``$PIP_VERIFY_OSV_URL``).
     osv_url: str | None = None
-    #: A directory or zip of OSV records for air-gapped use (``$PIP_VERIFY_VULNERABILITY_DB``).
+    #: A directory or zip of OSV records for air-gapped use (the CLI also reads
+    #: ``$PIP_VERIFY_VULNERABILITY_DB``).
     vulnerability_db: Path | None = None
+    #: The cache directory (default: the platform's user cache directory; the CLI also reads
+    #: ``$PIP_VERIFY_CACHE_DIR``).
     cache_dir: Path | None = None
     timeout: float = DEFAULT_TIMEOUT
     retries: int = DEFAULT_RETRIES
