@@ -1,4 +1,4 @@
-"""The JSON report (schema ``pip-verify/report/v1``, documented in README).
+"""The JSON report (schema ``pip-verify/report/v1``, documented in docs/reports.md).
 
 Fields are only ever added to this schema, never renamed or removed.
 """
