@@ -35,11 +35,11 @@ from verify._upload.queue import (
     STAT_CACHE_HITS,
     TASK_NAME,
     QueueScreener,
-    _encode_job,
-    _read_job,
     job_key,
     make_app,
 )
+from verify._upload.queue_jobs import encode_job as _encode_job
+from verify._upload.queue_jobs import read_job as _read_job
 from verify._upload.verdict import Outcome, Verdict
 from verify.errors import IncompleteError, UsageError
 
