@@ -1,0 +1,145 @@
+"""What a release's changed file set says on its own, whatever the files do.
+
+New directories with odd names, native code in a package that had none, a file far larger
+than anything the baseline shipped, a language the package never used, and changed source
+whose entropy or line length jumped: each is reported from the file census (see
+:mod:`verify._behaviour.census`) and the profiles of the files read.
+"""
+
+from __future__ import annotations
+
+import posixpath
+
+from verify._behaviour.census import NATIVE_SUFFIXES, FileDiff, language_of
+from verify._behaviour.diff_side import Side
+from verify._behaviour.rating import rule_finding
+from verify.models import Finding
+
+__all__ = ["NEW_LANGUAGE_MIN_SIZE", "OUTLIER_FACTOR", "OUTLIER_MIN_SIZE", "census_findings"]
+
+
+#: A new file at least this large, and this many times the largest file of the baseline,
+#: is a size outlier: the 10 MB blob in a 50 KB package.
+OUTLIER_MIN_SIZE = 1024 * 1024
+OUTLIER_FACTOR = 10
+#: Files of a language the baseline did not ship count once they add up to this much.
+NEW_LANGUAGE_MIN_SIZE = 64 * 1024
+#: Dot-directories that sdists commonly carry and that are never installed.
+_KNOWN_DOT_DIRS = frozenset(
+    {".github", ".gitlab", ".circleci", ".devcontainer", ".vscode", ".idea", ".git"}
+)
+
+
+def census_findings(new: Side, old: Side | None, files: FileDiff, *, pure: bool) -> list[Finding]:
+    findings: list[Finding] = []
+    archive = new.archive
+    sizes = {m.path: m.size for m in archive.files()}
+    old_paths = [m.path for m in old.archive.files()] if old else []
+    old_dirs = {posixpath.dirname(p) for p in old_paths}
+    # Natives the baseline shipped, by name: extension modules and other binaries apart.
+    old_extensions = any(p.endswith((".so", ".pyd")) for p in old_paths)
+    old_binaries = (
+        any(
+            (old.profiles.get(p) is not None and old.profiles[p].kind == "native")
+            or p.endswith((".dll", ".dylib", ".exe"))
+            for p in old_paths
+        )
+        if old
+        else False
+    )
+    new_dirs_seen: set[str] = set()
+    for path in files.added:
+        directory = posixpath.dirname(path)
+        if directory and directory not in old_dirs:
+            odd = _odd_component(directory, sdist=archive.format != "wheel")
+            if odd and odd not in new_dirs_seen:
+                new_dirs_seen.add(odd)
+                findings.append(
+                    rule_finding(
+                        "hidden-directory",
+                        f"new directory {odd!r}" + ("" if old else " (no baseline)"),
+                        path,
+                    )
+                )
+        profile = new.profiles.get(path)
+        is_native = (profile is not None and profile.kind == "native") or path.endswith(
+            (*NATIVE_SUFFIXES, ".exe")
+        )
+        if not is_native:
+            continue
+        extension = path.endswith((".so", ".pyd")) or ".cpython-" in path
+        if extension and not old_extensions and (old is not None or pure):
+            findings.append(
+                rule_finding(
+                    "native-extension-added",
+                    f"native extension {posixpath.basename(path)} in a "
+                    + ("pure-Python wheel" if pure else "package that had none"),
+                    path,
+                )
+            )
+        elif not extension and not old_binaries:
+            findings.append(
+                rule_finding(
+                    "binary-added",
+                    f"bundled executable {posixpath.basename(path)} ({sizes.get(path, 0):,} "
+                    "bytes) in a package that had none",
+                    path,
+                )
+            )
+    if old is None:
+        return findings
+    largest_before = max((m.size for m in old.archive.files()), default=0)
+    for path in (*files.added, *files.changed):
+        size = sizes.get(path, 0)
+        if size >= OUTLIER_MIN_SIZE and size > OUTLIER_FACTOR * max(largest_before, 1):
+            findings.append(
+                rule_finding(
+                    "size-outlier",
+                    f"{path} is {size:,} bytes; the largest file before was "
+                    f"{largest_before:,} bytes",
+                    path,
+                )
+            )
+    old_languages = {language_of(p) for p in old_paths}
+    added_by_language: dict[str, list[str]] = {}
+    for path in files.added:
+        language = language_of(path)
+        if language and language not in ("python", "native") and language not in old_languages:
+            added_by_language.setdefault(language, []).append(path)
+    for language, paths in added_by_language.items():
+        total = sum(sizes.get(p, 0) for p in paths)
+        if total >= NEW_LANGUAGE_MIN_SIZE:
+            biggest = max(paths, key=lambda p: sizes.get(p, 0))
+            findings.append(
+                rule_finding(
+                    "new-language",
+                    f"{len(paths)} new {language} file(s), {total:,} bytes, in a package that "
+                    f"shipped no {language} before (largest: {biggest})",
+                    biggest,
+                )
+            )
+    for path in files.changed:
+        before, after = old.profiles.get(path), new.profiles.get(path)
+        if before is None or after is None or after.kind not in ("python", "javascript", "shell"):
+            continue
+        entropy_jump = after.entropy - before.entropy > 1.0 and after.entropy > 5.0
+        line_jump = after.max_line >= 2000 and after.max_line > 4 * max(before.max_line, 1)
+        if entropy_jump or line_jump:
+            findings.append(
+                rule_finding(
+                    "profile-jump",
+                    f"{path}: entropy {before.entropy:.1f} -> {after.entropy:.1f} bits/byte, "
+                    f"longest line {before.max_line:,} -> {after.max_line:,} characters",
+                    path,
+                )
+            )
+    return findings
+
+
+def _odd_component(directory: str, *, sdist: bool) -> str | None:
+    for part in directory.split("/"):
+        if part.startswith(".") and not (sdist and part in _KNOWN_DOT_DIRS):
+            return part
+        if any(not (ch.isascii() and ch.isprintable()) or ch.isspace() for ch in part):
+            return part
+    return None

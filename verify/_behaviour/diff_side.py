@@ -1,0 +1,69 @@
+"""One side of the behaviour diff: an archive and the profiles of the files read from it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from verify._behaviour.capabilities import is_setup_script, profile_file
+from verify._behaviour.census import RecordEntry, digest_as_recorded
+from verify._behaviour.model import Capability, FileProfile
+from verify._behaviour.rating import rule_finding
+from verify._behaviour.reach import Reach, Role
+from verify._dist.archive import Archive
+from verify.errors import ArchiveError
+from verify.models import Finding
+
+__all__ = ["Side"]
+
+
+class Side:
+    """One archive and the profiles of the files read from it."""
+
+    def __init__(self, archive: Archive, record: dict[str, RecordEntry]) -> None:
+        self.archive = archive
+        self.record = record
+        self.profiles: dict[str, FileProfile] = {}
+        #: The RECORD-style digest of each file read, for the RECORD check (the bytes themselves
+        #: are not kept: a wheel of many large files would hold them all at once).
+        self.read_digests: dict[str, str | None] = {}
+        self.errors: list[Finding] = []
+        #: What each file does when the distribution is installed (``None``: all installed).
+        self.reach: Reach | None = None
+
+    def profile(self, path: str, *, keep: bool = False) -> FileProfile | None:
+        if path in self.profiles:
+            return self.profiles[path]
+        try:
+            data = self.archive.read(path)
+        except ArchiveError as exc:
+            self.errors.append(rule_finding("archive-bomb", str(exc), path))
+            return None
+        if keep:
+            self.read_digests[path] = digest_as_recorded(self.record.get(path), data)
+        role = self.role(path)
+        profile = profile_file(
+            path,
+            data,
+            # setup.py runs whole; other build-time modules are imported by the build.
+            loads_at_install=role is Role.INSTALL and not is_setup_script(path),
+        )
+        self.profiles[path] = profile
+        return profile
+
+    def role(self, path: str) -> Role:
+        return self.reach.role(path) if self.reach is not None else Role.INSTALLED
+
+    def rated_role(self, path: str) -> Role:
+        """The role a finding in ``path`` is rated by: :meth:`role`, except that ``setup.py``
+        is never inert. A PEP 517 backend other than setuptools does not run it, but
+        ``python setup.py install`` and older installers do, and that is whom it targets."""
+        if is_setup_script(path):
+            return Role.INSTALL
+        return self.role(path)
+
+    def capabilities(self) -> Iterable[Capability]:
+        for profile in self.profiles.values():
+            yield from profile.capabilities
+
+    def hosts(self) -> set[str]:
+        return {host for profile in self.profiles.values() for host in profile.hosts}
