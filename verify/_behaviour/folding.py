@@ -23,10 +23,8 @@ from collections.abc import Callable, Mapping
 from typing import TypeAlias
 
 from verify._behaviour.decoders import Undecodable
-from verify._behaviour.folding_calls import (
-    CONSTANTS,
-    ELEMENT_FUNCTIONS,
-    FUNCTIONS,
+from verify._behaviour.folding_calls import CONSTANTS, ELEMENT_FUNCTIONS, FUNCTIONS
+from verify._behaviour.folding_values import (
     MAX_INT_BITS,
     MAX_ITEMS,
     Data,
