@@ -19,9 +19,9 @@ from typing import Any, cast
 
 import pytest
 
-from tests.helpers import DistFactory, PackageIndex, assert_no_traceback
+from tests.helpers import DistFactory, PackageIndex
+from tests.helpers.cli import check_run
 from tests.helpers.policies import without_provenance_requirement
-from verify._cli import main
 from verify._fetch import fetch as fetch_module
 from verify._fetch.fetch import Fetcher, FetchRequest
 from verify._fetch.store import ContentStore
@@ -93,27 +93,8 @@ def html_page(url: str, sha256: str) -> bytes:
 
 def run_check(capsys: pytest.CaptureFixture[str], tmp_path: Path, *argv: str) -> tuple[int, str]:
     """Run ``check`` with a JSON report; return the exit code and everything it wrote."""
-    report = tmp_path / "report.json"
-    code = main(
-        [
-            "check",
-            "--policy",
-            str(without_provenance_requirement()),
-            *argv,
-            "--cache-dir",
-            str(tmp_path / "cache"),
-            "--format",
-            "json",
-            "-o",
-            str(report),
-        ]
-    )
-    captured = capsys.readouterr()
-    assert_no_traceback(captured.out + captured.err)
-    written = report.read_text() if report.exists() else ""
-    if written:
-        json.loads(written)  # whatever was written is a whole report
-    return code, captured.out + captured.err + written
+    run = check_run(capsys, tmp_path, *argv, policy=without_provenance_requirement())
+    return run.code, run.out + run.err + run.report
 
 
 @pytest.fixture

@@ -10,7 +10,6 @@ A local file pip chose is verified only when the user named it or a local index 
 from __future__ import annotations
 
 import hashlib
-import json
 import shutil
 import threading
 from collections.abc import Iterator
@@ -20,9 +19,9 @@ from typing import Any, cast
 
 import pytest
 
-from tests.helpers import DistFactory, assert_no_traceback
+from tests.helpers import DistFactory
+from tests.helpers.cli import check_run
 from tests.helpers.policies import without_provenance_requirement
-from verify._cli import main
 
 WHEEL = "demo-1.0-py3-none-any.whl"
 
@@ -104,28 +103,8 @@ def secret(tmp_path: Path, dist_factory: DistFactory) -> Path:
 
 def run_check(capsys: pytest.CaptureFixture[str], tmp_path: Path, *argv: str) -> tuple[int, str]:
     """Run ``check`` with a JSON report; return the exit code and everything it wrote."""
-    report = tmp_path / "report.json"
-    report.unlink(missing_ok=True)
-    code = main(
-        [
-            "check",
-            "--policy",
-            str(without_provenance_requirement()),
-            *argv,
-            "--cache-dir",
-            str(tmp_path / "cache"),
-            "--format",
-            "json",
-            "-o",
-            str(report),
-        ]
-    )
-    captured = capsys.readouterr()
-    assert_no_traceback(captured.out + captured.err)
-    written = report.read_text() if report.exists() else ""
-    if written:
-        json.loads(written)  # whatever was written is a whole report
-    return code, captured.out + captured.err + written
+    run = check_run(capsys, tmp_path, *argv, policy=without_provenance_requirement())
+    return run.code, run.out + run.err + run.report
 
 
 def assert_not_read(tmp_path: Path, output: str, secret: Path) -> None:

@@ -13,9 +13,9 @@ from typing import Any
 
 import pytest
 
-from tests.helpers import DistFactory, PackageIndex, assert_no_traceback
+from tests.helpers import DistFactory, PackageIndex
+from tests.helpers.cli import check_run
 from tests.helpers.policies import without_provenance_requirement
-from verify._cli import main
 from verify._provenance.attestation import AttestationInvalid, _statement
 
 #: Far deeper than the recursion limit.
@@ -24,25 +24,9 @@ DEEP = "[" * 50_000
 
 def run(capsys: pytest.CaptureFixture[str], tmp_path: Path, *argv: str) -> tuple[int, str, str]:
     """Run ``check`` with a JSON report; the exit code, stderr and the report's text."""
-    report = tmp_path / "report.json"
-    code = main(
-        [
-            "check",
-            "--policy",
-            str(without_provenance_requirement()),
-            *argv,
-            "--cache-dir",
-            str(tmp_path / "cache"),
-            "--format",
-            "json",
-            "-o",
-            str(report),
-        ]
-    )
-    captured = capsys.readouterr()
-    assert_no_traceback(captured.out + captured.err)
-    assert "internal error" not in captured.out + captured.err
-    return code, captured.err, report.read_text() if report.exists() else ""
+    run = check_run(capsys, tmp_path, *argv, policy=without_provenance_requirement())
+    assert "internal error" not in run.out + run.err
+    return run.code, run.err, run.report
 
 
 def provenance_of(report: str) -> dict[str, Any]:
