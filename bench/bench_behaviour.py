@@ -36,13 +36,13 @@ import shutil
 import sys
 import tempfile
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from harness import SCRUB, log
+from harness import SCRUB, final_releases, log
 from packaging.tags import Tag
 from packaging.version import Version
 
@@ -215,17 +215,6 @@ class PackageError(Exception):
     def __init__(self, stage: str, message: str) -> None:
         super().__init__(message)
         self.stage = stage
-
-
-def final_releases(files: Iterable[IndexFile]) -> dict[Version, list[IndexFile]]:
-    """Non-yanked files of final releases, by version."""
-    releases: dict[Version, list[IndexFile]] = {}
-    for entry in files:
-        version = file_version(entry.filename)
-        if version is None or entry.yanked or version.is_prerelease or version.is_devrelease:
-            continue
-        releases.setdefault(version, []).append(entry)
-    return releases
 
 
 def installable_wheel(entries: Sequence[IndexFile], tags: Sequence[Tag]) -> IndexFile | None:

@@ -51,9 +51,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from harness import SCRUB, isolated_env, log, timed, tool_version
+from harness import SCRUB, final_releases, isolated_env, log, timed, tool_version
 from packaging.tags import Tag
-from packaging.version import Version
 
 from verify import __version__
 from verify._behaviour.baseline import choose_baseline
@@ -65,7 +64,7 @@ from verify._fetch.store import ContentStore
 from verify._index.client import IndexClient
 from verify._index.config import pip_default_index
 from verify._index.session import DEFAULT_RETRIES, DEFAULT_TIMEOUT, HttpSession
-from verify._resolve.select import file_version, select_installable, supported_tags
+from verify._resolve.select import select_installable, supported_tags
 from verify.errors import ArchiveError, UsageError, VerifyError
 from verify.models import Decision, Finding, IndexFile, Report
 from verify.policy import Policy, load_policy
@@ -349,17 +348,6 @@ def top_names(path: Path, count: int) -> list[str]:
         if len(names) == count:
             break
     return names
-
-
-def final_releases(files: Iterable[IndexFile]) -> dict[Version, list[IndexFile]]:
-    """Non-yanked files of final releases, by version."""
-    releases: dict[Version, list[IndexFile]] = {}
-    for entry in files:
-        version = file_version(entry.filename)
-        if version is None or entry.yanked or version.is_prerelease or version.is_devrelease:
-            continue
-        releases.setdefault(version, []).append(entry)
-    return releases
 
 
 def newest_files(
