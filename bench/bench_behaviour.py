@@ -42,9 +42,10 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from harness import SCRUB, final_releases, log
+from harness import SCRUB, log
 from packaging.tags import Tag
 from packaging.version import Version
+from releases import final_releases
 
 from verify import __version__
 from verify._behaviour.baseline import choose_baseline

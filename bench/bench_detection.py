@@ -51,8 +51,9 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from harness import SCRUB, final_releases, isolated_env, log, timed, tool_version
+from harness import SCRUB, isolated_env, log, timed, tool_version
 from packaging.tags import Tag
+from releases import final_releases
 
 from verify import __version__
 from verify._behaviour.baseline import choose_baseline

@@ -12,15 +12,9 @@ import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
-
-from packaging.version import Version
-
-from verify._resolve.select import file_version
-from verify.models import IndexFile
 
 __all__ = [
     "SCRUB",
@@ -28,7 +22,6 @@ __all__ = [
     "Run",
     "Scrubber",
     "count_tree",
-    "final_releases",
     "isolated_env",
     "log",
     "mib",
@@ -144,14 +137,3 @@ def mib(n: int) -> str:
 
 def ratio(a: float, b: float) -> str:
     return f"{a / b:.2f}x" if b > 0 else "n/a"
-
-
-def final_releases(files: Iterable[IndexFile]) -> dict[Version, list[IndexFile]]:
-    """Non-yanked files of final releases, by version."""
-    releases: dict[Version, list[IndexFile]] = {}
-    for entry in files:
-        version = file_version(entry.filename)
-        if version is None or entry.yanked or version.is_prerelease or version.is_devrelease:
-            continue
-        releases.setdefault(version, []).append(entry)
-    return releases
