@@ -81,22 +81,6 @@ class ArchiveError(InvalidInputError):
     """A distribution archive cannot be read safely: not an archive, truncated, or a member
     that breaks the reading limits (exit 2)."""
 
-    def __init__(
-        self,
-        message: str,
-        *,
-        path: Path | str | None = None,
-        line: int | None = None,
-        hint: str | None = None,
-    ) -> None:
-        # Every reader of archives raises it; the remedy is the same wherever it is met.
-        super().__init__(
-            message,
-            path=path,
-            line=line,
-            hint=hint or "check that the file is a complete wheel or sdist, or download it again",
-        )
-
 
 class IncompleteError(VerifyError):
     """Verification could not complete (exit 3); nothing may be installed."""
