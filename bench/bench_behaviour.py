@@ -56,11 +56,12 @@ from verify._fetch.fetch import Fetcher
 from verify._fetch.store import ContentStore, hash_file
 from verify._index.client import IndexClient
 from verify._index.config import pip_default_index
-from verify._index.session import DEFAULT_RETRIES, DEFAULT_TIMEOUT, HttpSession
+from verify._index.session import HttpSession
 from verify._resolve.select import file_version, select_installable, supported_tags
 from verify._rules.severity import SEVERITY_ORDER, severity_at_least
 from verify.errors import VerifyError
 from verify.models import IndexFile, Severity
+from verify.settings import DEFAULT_RETRIES, DEFAULT_TIMEOUT
 
 #: ~40 popular projects: a web stack, a cloud SDK (boto3, botocore, s3transfer, google-auth),
 #: packaging tools that run subprocesses and download (setuptools, pip, virtualenv), HTTP

@@ -64,12 +64,18 @@ from verify._fetch.fetch import Fetcher
 from verify._fetch.store import ContentStore
 from verify._index.client import IndexClient
 from verify._index.config import pip_default_index
-from verify._index.session import DEFAULT_RETRIES, DEFAULT_TIMEOUT, HttpSession
+from verify._index.session import HttpSession
 from verify._resolve.select import select_installable, supported_tags
 from verify.errors import ArchiveError, UsageError, VerifyError
 from verify.models import Decision, Finding, IndexFile, Report
 from verify.policy import Policy, load_policy
 from verify.screen import ScreenSettings, run_screen
+from verify.settings import (
+    DEFAULT_RETRIES,
+    DEFAULT_TIMEOUT,
+    NetworkSettings,
+    VerificationSettings,
+)
 
 MB = 1_000_000
 REPO = Path(__file__).resolve().parent.parent
@@ -234,12 +240,9 @@ def _screen(sample: Sample) -> Verdict:
     with tempfile.TemporaryDirectory(prefix="bench-detection-screen-") as tmp:
         settings = ScreenSettings(
             files=(sample.path,),
-            offline=True,
             public_index_urls=(),
-            record=False,
-            trust_store=Path(tmp) / "trust.toml",
-            cache_dir=Path(tmp) / "cache",
-            jobs=1,
+            verification=VerificationSettings(record=False, trust_store=Path(tmp) / "trust.toml"),
+            network=NetworkSettings(offline=True, cache_dir=Path(tmp) / "cache", jobs=1),
         )
         start = time.perf_counter()
         report = run_screen(settings, policy=_policy())

@@ -7,10 +7,14 @@ The public API is what ``__all__`` lists: each command as a function with its se
 policy, the result models and the errors. Everything else (modules starting with ``_``) may
 change between releases. The library never prints, exits or reads environment variables::
 
-    from verify import CheckSettings, run_check
+    from verify import CheckSettings, InputSettings, run_check
 
-    report = run_check(CheckSettings(requirements=("requests==2.32.3",)))
+    report = run_check(CheckSettings(InputSettings(requirements=("requests==2.32.3",))))
     print(report.decision)
+
+Every command's settings are composed of the same parts (``verify.settings``): what to verify
+(``InputSettings``), how pip resolves it (``ResolutionSettings``), what it is verified against
+(``VerificationSettings``) and how the network is used (``NetworkSettings``).
 
 Names are imported on first use, so ``import verify`` stays cheap for the CLI.
 
@@ -25,7 +29,7 @@ Imports flow one way, down these layers (``tests/unit/test_layering.py`` enforce
 5. Concerns, none importing another in a cycle: ``_behaviour``, ``_dist``, ``_checks``,
    ``_vulnerabilities``, ``_provenance``, ``_resolve``, ``policy``, ``trust_store``.
 6. Index access and fetching: ``_index``, ``_fetch``.
-7. Base: ``models``, ``errors``, ``_documents``, ``_rules``, ``_version``.
+7. Base: ``models``, ``errors``, ``settings``, ``_documents``, ``_rules``, ``_version``.
 """
 
 from __future__ import annotations
@@ -48,6 +52,12 @@ _EXPORTS: dict[str, str] = {
     "InstallSettings": "verify.install",
     "InstallOutcome": "verify.install",
     "run_install": "verify.install",
+    # The settings every command shares.
+    "InputSettings": "verify.settings",
+    "ResolutionSettings": "verify.settings",
+    "VerificationSettings": "verify.settings",
+    "NetworkSettings": "verify.settings",
+    "TargetEnvironment": "verify.settings",
     # The policy.
     "Policy": "verify.policy",
     "load_policy": "verify.policy",
@@ -92,11 +102,13 @@ __all__ = [
     "HashStatus",
     "IncompleteError",
     "IndexResponseError",
+    "InputSettings",
     "InstallOutcome",
     "InstallSettings",
     "InvalidInputError",
     "KnownVulnerability",
     "NetworkError",
+    "NetworkSettings",
     "OfflineError",
     "PackageResult",
     "Policy",
@@ -107,9 +119,12 @@ __all__ = [
     "Report",
     "ReportError",
     "ResolutionError",
+    "ResolutionSettings",
     "ScreenSettings",
     "Severity",
+    "TargetEnvironment",
     "UsageError",
+    "VerificationSettings",
     "VerifyError",
     "__version__",
     "load_policy",
@@ -153,6 +168,13 @@ if TYPE_CHECKING:
     )
     from verify.policy import Policy, load_policy
     from verify.screen import ScreenSettings, run_screen
+    from verify.settings import (
+        InputSettings,
+        NetworkSettings,
+        ResolutionSettings,
+        TargetEnvironment,
+        VerificationSettings,
+    )
 
 
 def __getattr__(name: str) -> Any:

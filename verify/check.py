@@ -3,8 +3,9 @@
 This is the library entry point behind ``pip-verify check``::
 
     from verify.check import CheckSettings, run_check
+    from verify.settings import InputSettings
 
-    report = run_check(CheckSettings(requirements=("requests==2.32.3",)))
+    report = run_check(CheckSettings(InputSettings(requirements=("requests==2.32.3",))))
     report.decision  # Decision.ALLOW / WARN / DENY
 """
 
@@ -20,10 +21,10 @@ from packaging.utils import NormalizedName, canonicalize_name
 from packaging.version import Version
 
 from verify._dist.archive import open_archive
-from verify._fetch.fetch import DEFAULT_JOBS, ProgressSink
+from verify._fetch.fetch import ProgressSink
 from verify._fetch.store import ContentStore
 from verify._index.config import IndexSettings, pip_index_settings
-from verify._index.session import DEFAULT_RETRIES, DEFAULT_TIMEOUT, HttpSession
+from verify._index.session import HttpSession
 from verify._index.urls import normalize_index_url
 from verify._provenance.checker import ProvenanceChecker
 from verify._provenance.identity import ExpectedIdentity, parse_expectation
@@ -31,7 +32,7 @@ from verify._provenance.trust import load_trust_root
 from verify._resolve.changes import changed_lock_files, compare_candidates, read_at_ref
 from verify._resolve.local import is_distribution_path, local_candidate
 from verify._resolve.lockfiles import lock_kind, read_lock
-from verify._resolve.pip_report import PipResolveRequest, TargetEnvironment, resolve_with_pip
+from verify._resolve.pip_report import PipResolveRequest, resolve_with_pip
 from verify._resolve.requirements import RequirementsFile, hash_pinned_candidates, read_requirements
 from verify._verifier import CheckOptions, Verifier
 from verify._vulnerabilities import OsvApiService, OsvOfflineService, VulnerabilitySource
@@ -46,11 +47,16 @@ from verify.models import (
     SourceLocation,
 )
 from verify.policy import Policy, load_policy
+from verify.settings import (
+    InputSettings,
+    NetworkSettings,
+    ResolutionSettings,
+    VerificationSettings,
+)
 from verify.trust_store import TrustStore
 
 __all__ = [
     "CheckSettings",
-    "SortedInputs",
     "default_cache_dir",
     "gather_candidates",
     "readable_candidate",
@@ -67,72 +73,16 @@ def default_cache_dir() -> Path:
 
 @dataclass(frozen=True, slots=True)
 class CheckSettings:
-    """Everything a check needs; the CLI builds it from arguments, library users directly."""
+    """Everything a check needs, in the four parts every command shares (see
+    :mod:`verify.settings`); the CLI builds it from arguments, library users directly."""
 
-    #: PEP 508 requirements, resolved with pip's resolver.
-    requirements: tuple[str, ...] = ()
-    #: Requirements files: read directly when fully pinned with hashes, else given to pip.
-    requirement_files: tuple[Path, ...] = ()
-    constraint_files: tuple[Path, ...] = ()
-    #: Lock files (pylock.toml, uv.lock, poetry.lock, Pipfile.lock), read directly.
-    lock_files: tuple[Path, ...] = ()
-    #: Local wheels and sdists, verified as they are.
-    dist_files: tuple[Path, ...] = ()
-    index_url: str | None = None
-    extra_index_urls: tuple[str, ...] = ()
-    find_links: tuple[str, ...] = ()
-    no_index: bool = False
-    pre: bool = False
-    target: TargetEnvironment = field(default_factory=TargetEnvironment)
-    allow_source_builds: bool = False
-    all_files: bool = False
-    offline: bool = False
-    policy_path: Path | None = None
-    #: A Sigstore ClientTrustConfig or TrustedRoot for a private Sigstore instance.
-    trust_config: Path | None = None
-    #: Publisher pins: ``NAME:kind=GitHub,repository=OWNER/REPO,workflow=FILE``.
-    expect: tuple[str, ...] = ()
-    #: The trust store of first-seen publishers (``None``: none; the CLI's default is
-    #: ./pip-verify.trust.toml).
-    trust_store: Path | None = None
-    #: Record first-seen publishers in the trust store.
-    record: bool = True
-    #: An OSV-compatible API (default: pip-audit's OSV URL; the CLI also reads
-    #: ``$PIP_VERIFY_OSV_URL``).
-    osv_url: str | None = None
-    #: A directory or zip of OSV records for air-gapped use (the CLI also reads
-    #: ``$PIP_VERIFY_VULNERABILITY_DB``).
-    vulnerability_db: Path | None = None
-    #: The cache directory (default: the platform's user cache directory; the CLI also reads
-    #: ``$PIP_VERIFY_CACHE_DIR``).
-    cache_dir: Path | None = None
-    timeout: float = DEFAULT_TIMEOUT
-    retries: int = DEFAULT_RETRIES
-    jobs: int = DEFAULT_JOBS
-    #: Diff every file against its baseline release for new behaviour.
-    behaviour: bool = True
-    #: A git ref: verify only what the lock files changed since it (``--base``).
-    base: str | None = None
-    #: The interpreter whose environment pip resolves for (``install``); default: pip's own.
-    environment: str | None = None
-    #: Resolve from scratch, ignoring what is installed (``check``); ``install`` does not.
-    ignore_installed: bool = True
-    upgrade: bool = False
-    #: pip options about where and what to install (``--target``, ``--user``, ``--no-deps``).
-    install_options: tuple[str, ...] = ()
+    inputs: InputSettings = field(default_factory=InputSettings)
+    resolution: ResolutionSettings = field(default_factory=ResolutionSettings)
+    verification: VerificationSettings = field(default_factory=VerificationSettings)
+    network: NetworkSettings = field(default_factory=NetworkSettings)
 
 
-@dataclass(frozen=True, slots=True)
-class SortedInputs:
-    """Positional inputs sorted by what they are."""
-
-    requirements: tuple[str, ...] = ()
-    requirement_files: tuple[Path, ...] = ()
-    lock_files: tuple[Path, ...] = ()
-    dist_files: tuple[Path, ...] = ()
-
-
-def sort_inputs(items: Sequence[str]) -> SortedInputs:
+def sort_inputs(items: Sequence[str]) -> InputSettings:
     """Tell requirements, lock files, requirements files and distribution files apart.
 
     ``pylock*.toml``, ``uv.lock``, ``poetry.lock`` and ``Pipfile.lock`` (or another name whose
@@ -154,7 +104,12 @@ def sort_inputs(items: Sequence[str]) -> SortedInputs:
             dists.append(path)
         else:
             requirements.append(item)
-    return SortedInputs(tuple(requirements), tuple(requirement_files), tuple(locks), tuple(dists))
+    return InputSettings(
+        requirements=tuple(requirements),
+        requirement_files=tuple(requirement_files),
+        lock_files=tuple(locks),
+        dist_files=tuple(dists),
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -209,14 +164,14 @@ def _lock_candidates(path: Path) -> tuple[Candidate, ...]:
     return tuple(hash_pinned_candidates(parsed))
 
 
-def gather_changes(settings: CheckSettings, base: str) -> Gathered:
+def gather_changes(inputs: InputSettings, base: str) -> Gathered:
     """Only what the lock files changed since the git ref ``base`` (``check --base``)."""
-    if settings.requirements or settings.dist_files:
+    if inputs.requirements or inputs.dist_files:
         raise UsageError(
             "--base compares lock files: pass lock files or hashed requirements files, or none "
             "to use every lock file changed since the base"
         )
-    paths = [*settings.lock_files, *settings.requirement_files] or changed_lock_files(base)
+    paths = [*inputs.lock_files, *inputs.requirement_files] or changed_lock_files(base)
     candidates: list[Candidate] = []
     changes: list[LockChange] = []
     baselines: dict[NormalizedName, Version] = {}
@@ -235,51 +190,37 @@ def gather_changes(settings: CheckSettings, base: str) -> Gathered:
 
 def gather_candidates(settings: CheckSettings) -> Gathered:
     """Turn the inputs into pinned candidates, running pip's resolver only where needed."""
-    if settings.base is not None:
-        return gather_changes(settings, settings.base)
-    if not (
-        settings.requirements
-        or settings.requirement_files
-        or settings.lock_files
-        or settings.dist_files
-    ):
+    inputs = settings.inputs
+    if inputs.base is not None:
+        return gather_changes(inputs, inputs.base)
+    if inputs.is_empty:
         raise UsageError(
             "nothing to check", hint="name requirements, -r FILE, a lock file or distribution files"
         )
-    candidates: list[Candidate] = [readable_candidate(path) for path in settings.dist_files]
+    candidates: list[Candidate] = [readable_candidate(path) for path in inputs.dist_files]
     errors: list[ReportError] = []
-    for path in settings.lock_files:
+    for path in inputs.lock_files:
         candidates.extend(package.candidate for package in read_lock(path))
-    parsed = [read_requirements(path) for path in settings.requirement_files]
+    parsed = [read_requirements(path) for path in inputs.requirement_files]
     pinned = [reqs for reqs in parsed if reqs.is_hash_pinned]
     loose = [reqs for reqs in parsed if not reqs.is_hash_pinned]
     for reqs in pinned:
         candidates.extend(hash_pinned_candidates(reqs))
     file_index_url, file_extras = _file_index_options(parsed)
-    if settings.requirements or loose:
-        if settings.offline:
+    if inputs.requirements or loose:
+        if settings.network.offline:
             raise UsageError(
                 "resolving loose requirements needs the network",
                 hint="with --offline, check a lock file or a requirements file pinned with "
                 "--hash, or drop --offline",
             )
         request = PipResolveRequest(
-            requirements=settings.requirements,
+            requirements=inputs.requirements,
             requirement_files=tuple(reqs.path for reqs in loose),
-            constraint_files=settings.constraint_files,
-            index_url=settings.index_url,
-            extra_index_urls=settings.extra_index_urls,
-            find_links=settings.find_links,
-            no_index=settings.no_index,
-            pre=settings.pre,
-            target=settings.target,
-            allow_source_builds=settings.allow_source_builds,
-            timeout=settings.timeout,
-            retries=settings.retries,
-            environment=settings.environment,
-            ignore_installed=settings.ignore_installed,
-            upgrade=settings.upgrade,
-            install_options=settings.install_options,
+            constraint_files=inputs.constraint_files,
+            resolution=settings.resolution,
+            timeout=settings.network.timeout,
+            retries=settings.network.retries,
         )
         resolution = resolve_with_pip(request)
         candidates.extend(resolution.candidates)
@@ -296,9 +237,10 @@ def gather_candidates(settings: CheckSettings) -> Gathered:
 
 def index_settings(settings: CheckSettings, gathered: Gathered) -> IndexSettings:
     """The indexes to consult: the command line's, else the inputs', else pip's configuration."""
-    if settings.no_index:
+    resolution = settings.resolution
+    if resolution.no_index:
         return IndexSettings(index_url=None, no_index=True)
-    index_url, extras = settings.index_url, settings.extra_index_urls
+    index_url, extras = resolution.index_url, resolution.extra_index_urls
     if not (index_url or extras):
         if gathered.no_index:
             return IndexSettings(index_url=None, no_index=True)
@@ -310,7 +252,7 @@ def index_settings(settings: CheckSettings, gathered: Gathered) -> IndexSettings
             index_url=normalize_index_url(primary) if primary else None,
             extra_index_urls=tuple(normalize_index_url(url) for url in extras),
         )
-    if settings.offline:
+    if settings.network.offline:
         return IndexSettings(index_url=None)
     return pip_index_settings()
 
@@ -330,7 +272,7 @@ def parse_expectations(values: Sequence[str]) -> dict[NormalizedName, list[Expec
     return expectations
 
 
-def vulnerability_database(settings: CheckSettings) -> Path | None:
+def vulnerability_database(settings: VerificationSettings) -> Path | None:
     """The offline OSV database to use, if any; checked before any slow work starts."""
     database = settings.vulnerability_db
     if database is not None and not database.exists():
@@ -342,7 +284,7 @@ def vulnerability_database(settings: CheckSettings) -> Path | None:
 
 
 def vulnerability_service(
-    settings: CheckSettings, session: HttpSession, database: Path | None
+    settings: VerificationSettings, session: HttpSession, database: Path | None
 ) -> VulnerabilitySource:
     """The known-vulnerability source: an offline OSV database, else an OSV-compatible API."""
     if database is not None:
@@ -378,24 +320,29 @@ def verify_gathered(
     ``gather`` runs after the network session is open, so that slow work it does (pip's
     resolver) overlaps with reaching the vulnerability service.
     """
-    policy = policy or load_policy(settings.policy_path)
-    expectations = parse_expectations(settings.expect)
-    database = vulnerability_database(settings)
+    verification, network = settings.verification, settings.network
+    policy = policy or load_policy(verification.policy_path)
+    expectations = parse_expectations(verification.expect)
+    database = vulnerability_database(verification)
     # No store unless one is named: the library never writes into the working directory on
     # its own (the CLI names ./pip-verify.trust.toml by default).
-    store = TrustStore.load(settings.trust_store) if settings.trust_store else None
+    store = TrustStore.load(verification.trust_store) if verification.trust_store else None
     # A private trust root is read up front so a bad file is a usage error (exit 2);
     # production's is loaded only if some file has provenance to verify.
-    trust = load_trust_root(trust_config=settings.trust_config) if settings.trust_config else None
-    cache_dir = settings.cache_dir or default_cache_dir()
+    trust = (
+        load_trust_root(trust_config=verification.trust_config)
+        if verification.trust_config
+        else None
+    )
+    cache_dir = network.cache_dir or default_cache_dir()
     with HttpSession(
         cache_dir=cache_dir / "http",
-        timeout=settings.timeout,
-        retries=settings.retries,
-        offline=settings.offline,
+        timeout=network.timeout,
+        retries=network.retries,
+        offline=network.offline,
     ) as session:
-        vulnerabilities = vulnerability_service(settings, session, database)
-        if isinstance(vulnerabilities, OsvApiService) and not settings.offline:
+        vulnerabilities = vulnerability_service(verification, session, database)
+        if isinstance(vulnerabilities, OsvApiService) and not network.offline:
             # Reaching the API (or finding it unreachable) overlaps pip's resolution.
             vulnerabilities.warm_up()
         gathered = gather(settings)
@@ -406,18 +353,18 @@ def verify_gathered(
             index_urls=indexes.urls,
             policy=policy,
             options=CheckOptions(
-                offline=settings.offline,
-                all_files=settings.all_files,
-                target=settings.target,
-                jobs=settings.jobs,
-                behaviour=settings.behaviour,
+                offline=network.offline,
+                all_files=verification.all_files,
+                target=settings.resolution.target,
+                jobs=network.jobs,
+                behaviour=verification.behaviour,
                 baselines=gathered.baselines,
             ),
             progress=progress,
-            provenance=ProvenanceChecker(session, offline=settings.offline, trust=trust),
+            provenance=ProvenanceChecker(session, offline=network.offline, trust=trust),
             expectations=expectations,
             trust_store=store,
-            record=settings.record,
+            record=verification.record,
             vulnerabilities=vulnerabilities,
         )
         report = verifier.check(gathered.candidates)

@@ -23,18 +23,18 @@ from verify._behaviour.baseline import choose_baseline
 from verify._behaviour.diff import BehaviourDiff, DistFile, diff_distributions
 from verify._behaviour.review import DiffResult, baseline_request, behaviour_reasons
 from verify._checks.typosquat import PopularNames
-from verify._fetch.fetch import DEFAULT_JOBS, Fetcher, ProgressSink
+from verify._fetch.fetch import Fetcher, ProgressSink
 from verify._fetch.store import ContentStore
 from verify._index.client import IndexClient
 from verify._index.config import IndexSettings, pip_index_settings
-from verify._index.session import DEFAULT_RETRIES, DEFAULT_TIMEOUT, HttpSession
+from verify._index.session import HttpSession
 from verify._index.urls import normalize_index_url
-from verify._resolve.pip_report import TargetEnvironment
 from verify._resolve.select import file_version, select_installable, supported_tags
 from verify.check import default_cache_dir
 from verify.errors import IncompleteError, InvalidInputError, UsageError
 from verify.models import Decision, IndexFile, Reason
 from verify.policy import Policy, load_policy
+from verify.settings import NetworkSettings, ResolutionSettings
 
 __all__ = ["DiffResult", "DiffSettings", "run_diff"]
 
@@ -47,17 +47,13 @@ class DiffSettings:
     new: str
     #: The project; ``None`` means ``old`` and ``new`` are paths of distribution files.
     name: str | None = None
-    index_url: str | None = None
-    extra_index_urls: tuple[str, ...] = ()
     #: Compare sdists instead of the wheels this environment would install.
     sdist: bool = False
-    target: TargetEnvironment = field(default_factory=TargetEnvironment)
+    #: The TOML trust policy the findings are judged by; ``None``: the embedded default.
     policy_path: Path | None = None
-    offline: bool = False
-    cache_dir: Path | None = None
-    timeout: float = DEFAULT_TIMEOUT
-    retries: int = DEFAULT_RETRIES
-    jobs: int = DEFAULT_JOBS
+    #: Where the releases come from; ``diff`` reads the index URLs and the target.
+    resolution: ResolutionSettings = field(default_factory=ResolutionSettings)
+    network: NetworkSettings = field(default_factory=NetworkSettings)
 
 
 def judge(
@@ -85,7 +81,7 @@ def _version(text: str, what: str) -> Version:
         raise UsageError(f"{what} {text!r} is not a version") from exc
 
 
-def _indexes(settings: DiffSettings) -> IndexSettings:
+def _indexes(settings: ResolutionSettings) -> IndexSettings:
     if settings.index_url or settings.extra_index_urls:
         primary = settings.index_url or pip_index_settings().index_url
         return IndexSettings(
@@ -103,7 +99,7 @@ def _pick(files: list[IndexFile], version: Version, settings: DiffSettings, name
     if settings.sdist:
         chosen = [n for n in names if not n.endswith(".whl")][:1]
     else:
-        chosen = select_installable(names, supported_tags(settings.target))
+        chosen = select_installable(names, supported_tags(settings.resolution.target))
     if not chosen:
         raise InvalidInputError(
             f"release {version} of {name} has no file for this environment"
@@ -133,14 +129,15 @@ def run_diff(
     name = canonicalize_name(settings.name)
     old_version = _version(settings.old, "OLD")
     new_version = _version(settings.new, "NEW")
-    cache_dir = settings.cache_dir or default_cache_dir()
+    network = settings.network
+    cache_dir = network.cache_dir or default_cache_dir()
     with HttpSession(
         cache_dir=cache_dir / "http",
-        timeout=settings.timeout,
-        retries=settings.retries,
-        offline=settings.offline,
+        timeout=network.timeout,
+        retries=network.retries,
+        offline=network.offline,
     ) as session:
-        client = IndexClient(session, _indexes(settings).urls)
+        client = IndexClient(session, _indexes(settings.resolution).urls)
         pages = client.pages(name)
         files = [entry for page in pages for entry in page.files]
         if not files:

@@ -2,9 +2,19 @@
 
 The library entry point behind ``pip-verify install``::
 
+    from verify.check import CheckSettings
     from verify.install import InstallSettings, run_install
+    from verify.settings import InputSettings, ResolutionSettings
 
-    outcome = run_install(InstallSettings(check=CheckSettings(requirements=("requests",))))
+    outcome = run_install(
+        InstallSettings(
+            check=CheckSettings(
+                InputSettings(requirements=("requests",)),
+                # Keep what is installed, as pip install does (check resolves from scratch).
+                ResolutionSettings(ignore_installed=False),
+            )
+        )
+    )
 
 Resolution is pip's own (wheels only unless the policy allows builds), in dry-run report
 mode, for the target environment. Verification is ``check``'s. Installation hands pip the
@@ -199,8 +209,9 @@ def run_install(
     """
     python = target_environment(settings.python)
     check = settings.check
-    if check.environment is None:
-        check = dataclasses.replace(check, environment=python)
+    if check.resolution.environment is None:
+        resolution = dataclasses.replace(check.resolution, environment=python)
+        check = dataclasses.replace(check, resolution=resolution)
     report = run_check(check, progress=progress)
     if report.denied_by_policy or report.decision is Decision.DENY:
         return InstallOutcome(report, python, skipped="denied: nothing was installed")

@@ -19,15 +19,15 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from packaging.utils import NormalizedName
 
-from verify._fetch.fetch import DEFAULT_JOBS, ProgressSink
+from verify._fetch.fetch import ProgressSink
 from verify._index.client import IndexClient
 from verify._index.config import pip_index_settings
-from verify._index.session import DEFAULT_RETRIES, DEFAULT_TIMEOUT, HttpSession
+from verify._index.session import HttpSession
 from verify._index.urls import normalize_index_url, redact
 from verify._resolve.local import DIST_SUFFIXES
 from verify._rules.ids import RuleId
@@ -41,6 +41,12 @@ from verify.check import (
 from verify.errors import IncompleteError, InvalidInputError, UsageError
 from verify.models import Candidate, Decision, PackageResult, Reason, Report
 from verify.policy import Policy, load_policy
+from verify.settings import (
+    InputSettings,
+    NetworkSettings,
+    ResolutionSettings,
+    VerificationSettings,
+)
 
 __all__ = [
     "DIST_SUFFIXES",
@@ -63,25 +69,15 @@ class ScreenSettings:
     #: Public indexes whose names the private index must not take (``public-name``);
     #: ``None`` means the indexes pip is configured with, ``()`` turns the check off.
     public_index_urls: tuple[str, ...] | None = None
-    policy_path: Path | None = None
-    trust_config: Path | None = None
-    expect: tuple[str, ...] = ()
-    trust_store: Path | None = None
-    record: bool = True
-    osv_url: str | None = None
-    vulnerability_db: Path | None = None
-    cache_dir: Path | None = None
-    timeout: float = DEFAULT_TIMEOUT
-    retries: int = DEFAULT_RETRIES
-    jobs: int = DEFAULT_JOBS
-    offline: bool = False
+    verification: VerificationSettings = field(default_factory=VerificationSettings)
+    network: NetworkSettings = field(default_factory=NetworkSettings)
 
 
 def with_public_indexes(settings: ScreenSettings) -> ScreenSettings:
     """``settings`` with the public indexes read from pip's configuration now, if they were
     left to it: a gate or worker screens many files, and reading pip's configuration runs
     pip."""
-    if settings.public_index_urls is not None or settings.offline:
+    if settings.public_index_urls is not None or settings.network.offline:
         return settings
     return dataclasses.replace(settings, public_index_urls=pip_index_settings().urls)
 
@@ -124,27 +120,16 @@ def run_screen(
     :class:`~verify.errors.InvalidInputError` for unusable inputs (exit 2); failures while
     verifying are in the report, as for ``check``.
     """
-    policy = policy or load_policy(settings.policy_path)
+    policy = policy or load_policy(settings.verification.policy_path)
     files = find_distributions(settings.files)
     candidates = tuple(_upload_candidate(path) for path in files)
     index_url = normalize_index_url(settings.index_url) if settings.index_url else None
     check = CheckSettings(
-        dist_files=files,
-        index_url=index_url,
-        no_index=index_url is None,
-        offline=settings.offline,
-        policy_path=settings.policy_path,
-        trust_config=settings.trust_config,
-        expect=settings.expect,
-        trust_store=settings.trust_store,
-        record=settings.record,
-        osv_url=settings.osv_url,
-        vulnerability_db=settings.vulnerability_db,
-        cache_dir=settings.cache_dir,
-        timeout=settings.timeout,
-        retries=settings.retries,
-        jobs=settings.jobs,
-        all_files=True,
+        inputs=InputSettings(dist_files=files),
+        resolution=ResolutionSettings(index_url=index_url, no_index=index_url is None),
+        # Every file named is verified, whatever environment it is for.
+        verification=dataclasses.replace(settings.verification, all_files=True),
+        network=settings.network,
     )
     # The public-name check needs neither the files nor their verification: it asks the
     # public indexes while the files are verified.
@@ -171,7 +156,7 @@ def _public_check(
     public = _public_indexes(settings, private)
     if public:
         return _public_name_reasons(settings, public, private, candidates, policy), None
-    if settings.offline:
+    if settings.network.offline:
         return {}, "--offline"
     if settings.public_index_urls == ():
         return {}, "turned off"
@@ -185,7 +170,7 @@ def _upload_candidate(path: Path) -> Candidate:
 
 
 def _public_indexes(settings: ScreenSettings, private: str | None) -> tuple[str, ...]:
-    if settings.offline:
+    if settings.network.offline:
         return ()
     if settings.public_index_urls is None:
         urls = pip_index_settings().urls
@@ -204,9 +189,10 @@ def _public_name_reasons(
     """``public-name`` for every candidate a public index serves and the policy does not bind
     to the private index."""
     reasons: dict[NormalizedName, Reason] = {}
-    cache_dir = settings.cache_dir or default_cache_dir()
+    network = settings.network
+    cache_dir = network.cache_dir or default_cache_dir()
     with HttpSession(
-        cache_dir=cache_dir / "http", timeout=settings.timeout, retries=settings.retries
+        cache_dir=cache_dir / "http", timeout=network.timeout, retries=network.retries
     ) as session:
         client = IndexClient(session, public)
         for name in dict.fromkeys(c.name for c in candidates):

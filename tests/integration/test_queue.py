@@ -412,11 +412,14 @@ def test_the_gate_screens_on_the_workers(
 def test_the_verdict_cache_key_follows_the_policy_and_the_trust_store(tmp_path: Path) -> None:
     from verify._upload.queue import config_digest
     from verify.screen import ScreenSettings
+    from verify.settings import VerificationSettings
 
     policy = tmp_path / "policy.toml"
     policy.write_text('extends = "default"\n')
     store = tmp_path / "trust.toml"
-    settings = ScreenSettings(files=(), policy_path=policy, trust_store=store)
+    settings = ScreenSettings(
+        files=(), verification=VerificationSettings(policy_path=policy, trust_store=store)
+    )
     before = config_digest(settings)
     assert config_digest(settings) == before
     store.write_text("version = 1\n")  # an admin accepted or pinned a publisher

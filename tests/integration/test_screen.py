@@ -234,6 +234,7 @@ def test_a_gate_reads_the_public_indexes_from_pip_once(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     from verify.screen import ScreenSettings, with_public_indexes
+    from verify.settings import NetworkSettings
 
     monkeypatch.setenv("PIP_INDEX_URL", "https://public.example/simple/")
     monkeypatch.setenv("PIP_EXTRA_INDEX_URL", "https://mirror.example/simple/")
@@ -244,5 +245,5 @@ def test_a_gate_reads_the_public_indexes_from_pip_once(
     )
     given = ScreenSettings(files=(), public_index_urls=())
     assert with_public_indexes(given) is given
-    offline = ScreenSettings(files=(), offline=True)
+    offline = ScreenSettings(files=(), network=NetworkSettings(offline=True))
     assert with_public_indexes(offline) is offline

@@ -37,8 +37,10 @@ COMMANDS = [
 ]
 
 # What may be imported to parse the arguments: the standard library, and these.
-# verify._version holds the version string the root module used to hold itself.
-_ALLOWED = {"verify", "verify._version", "verify.errors", "verify._upload"}
+# verify._version holds the version string the root module used to hold itself;
+# verify.settings, the commands' settings and their defaults, imports only the standard
+# library (anything more it pulled in would be listed here as not allowed).
+_ALLOWED = {"verify", "verify._version", "verify.errors", "verify.settings", "verify._upload"}
 
 _IMPORTED_BY = textwrap.dedent(
     """
@@ -123,11 +125,22 @@ def test_help_shows_the_library_defaults(
 
 
 def test_defaults_are_the_library_defaults() -> None:
-    from verify._fetch.fetch import DEFAULT_JOBS
-    from verify._index.session import DEFAULT_RETRIES, DEFAULT_TIMEOUT
+    # What the parser shows must be what the library falls back on when it is not told.
+    import inspect
+
+    from verify._fetch.fetch import Fetcher
+    from verify._index.session import HttpSession
+    from verify.settings import NetworkSettings
     from verify.trust_store import DEFAULT_TRUST_STORE
 
-    assert defaults.DEFAULT_TIMEOUT == DEFAULT_TIMEOUT
-    assert defaults.DEFAULT_RETRIES == DEFAULT_RETRIES
-    assert defaults.DEFAULT_JOBS == DEFAULT_JOBS
+    session = inspect.signature(HttpSession).parameters
+    assert session["timeout"].default == defaults.DEFAULT_TIMEOUT
+    assert session["retries"].default == defaults.DEFAULT_RETRIES
+    assert inspect.signature(Fetcher).parameters["jobs"].default == defaults.DEFAULT_JOBS
+    network = NetworkSettings()
+    assert (network.timeout, network.retries, network.jobs) == (
+        defaults.DEFAULT_TIMEOUT,
+        defaults.DEFAULT_RETRIES,
+        defaults.DEFAULT_JOBS,
+    )
     assert defaults.DEFAULT_TRUST_STORE == DEFAULT_TRUST_STORE

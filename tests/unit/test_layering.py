@@ -28,9 +28,10 @@ The layers, highest first (the same order is stated in ``verify/__init__.py``):
     Talking to indexes and file hosts (``_index``) and fetching into the content store
     (``_fetch``).
 ``base``
-    What everything shares: the models and errors, document parsing (``_documents``), the rule
-    vocabulary (``_rules``: behaviour rule ids and the severity order), and the package root,
-    which holds only the version (flit reads it there) and the docstring. A public API added to
+    What everything shares: the models and errors, the commands' settings (``settings``),
+    document parsing (``_documents``), the rule vocabulary (``_rules``: behaviour rule ids and
+    the severity order), and the package root, which holds only the version (flit reads it
+    there) and the docstring. A public API added to
     the root would import commands: the root then needs a row of its own at the top, and the
     modules that read ``__version__`` must take it from below.
 
@@ -59,6 +60,7 @@ LAYERS: Mapping[str, str] = {
     "verify._version": "base",
     "verify.models": "base",
     "verify.errors": "base",
+    "verify.settings": "base",
     "verify._documents": "base",
     "verify._rules": "base",
     "verify._index": "access",

@@ -25,6 +25,7 @@ from verify._rules.severity import severity_at_least
 from verify.models import Decision, Severity
 from verify.policy import Policy, load_policy
 from verify.screen import ScreenSettings, run_screen
+from verify.settings import NetworkSettings, VerificationSettings
 
 CORPUS = Path(__file__).resolve().parents[2].parent / "shared" / "corpus" / "malicious-train.tar"
 DATA = Path(__file__).resolve().parents[1] / "data" / "malicious-regression.json"
@@ -97,11 +98,9 @@ def test_a_real_malicious_upload_is_denied(
     assert path.name == upload.filename
     settings = ScreenSettings(
         files=(path,),
-        offline=True,
         public_index_urls=(),
-        record=False,
-        trust_store=tmp_path / "trust.json",
-        cache_dir=tmp_path / "cache",
+        verification=VerificationSettings(record=False, trust_store=tmp_path / "trust.json"),
+        network=NetworkSettings(offline=True, cache_dir=tmp_path / "cache"),
     )
     report = run_screen(settings, policy=default_policy)
     (package,) = report.packages

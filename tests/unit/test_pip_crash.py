@@ -14,6 +14,7 @@ import pytest
 
 from verify._resolve.pip_report import PipResolveRequest, resolve_with_pip
 from verify.errors import ResolutionError
+from verify.settings import ResolutionSettings
 
 JSON_TYPE = "application/vnd.pypi.simple.v1+json"
 
@@ -67,7 +68,9 @@ def broken_index(request: pytest.FixtureRequest) -> Iterator[str]:
     indirect=["broken_index"],
 )
 def test_pip_crash_names_the_exception(broken_index: str, exception: str) -> None:
-    request = PipResolveRequest(requirements=("demo",), index_url=broken_index, retries=1)
+    request = PipResolveRequest(
+        requirements=("demo",), resolution=ResolutionSettings(index_url=broken_index), retries=1
+    )
     with pytest.raises(ResolutionError) as info:
         resolve_with_pip(request)
     message = info.value.message

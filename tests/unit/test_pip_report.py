@@ -18,7 +18,6 @@ from packaging.version import Version
 
 from verify._resolve.pip_report import (
     PipResolveRequest,
-    TargetEnvironment,
     parse_hash_mismatches,
     parse_report,
     pip_command,
@@ -26,6 +25,7 @@ from verify._resolve.pip_report import (
 )
 from verify.errors import InvalidInputError, ResolutionError, UsageError
 from verify.models import Candidate, LockedFile
+from verify.settings import ResolutionSettings, TargetEnvironment
 
 SHA_A = "a" * 64
 SHA_B = "b" * 64
@@ -527,7 +527,11 @@ def test_pip_command_defaults(tmp_path: Path) -> None:
 
 def test_pip_command_allows_source_builds_on_request(tmp_path: Path) -> None:
     command = pip_command(
-        PipResolveRequest(requirements=("demo",), allow_source_builds=True), tmp_path / "r", "py"
+        PipResolveRequest(
+            requirements=("demo",), resolution=ResolutionSettings(allow_source_builds=True)
+        ),
+        tmp_path / "r",
+        "py",
     )
     assert not any("only-binary" in arg for arg in command)
 
@@ -537,11 +541,13 @@ def test_pip_command_options(tmp_path: Path) -> None:
         requirements=("a==1", "b[x]>=2"),
         requirement_files=(tmp_path / "req.txt",),
         constraint_files=(tmp_path / "c.txt",),
-        index_url="https://i.example/simple/",
-        extra_index_urls=("https://x1.example/simple/", "https://x2.example/simple/"),
-        find_links=("/wheels",),
-        no_index=True,
-        pre=True,
+        resolution=ResolutionSettings(
+            index_url="https://i.example/simple/",
+            extra_index_urls=("https://x1.example/simple/", "https://x2.example/simple/"),
+            find_links=("/wheels",),
+            no_index=True,
+            pre=True,
+        ),
     )
     command = pip_command(request, tmp_path / "r.json", "py")
 
@@ -579,7 +585,11 @@ def test_target_args() -> None:
     ]  # fmt: skip
     assert TargetEnvironment().pip_args() == []
     assert not TargetEnvironment().is_set
-    command = pip_command(PipResolveRequest(requirements=("d",), target=target), Path("r"), "py")
+    command = pip_command(
+        PipResolveRequest(requirements=("d",), resolution=ResolutionSettings(target=target)),
+        Path("r"),
+        "py",
+    )
     assert command[command.index("--python-version") + 1] == "3.9"
     assert command.count("--platform") == 2
     assert "--only-binary=:all:" in command
@@ -598,7 +608,10 @@ def test_target_with_source_builds_is_a_usage_error(
     target: TargetEnvironment, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr("verify._resolve.pip_report.subprocess.run", _no_subprocess)
-    request = PipResolveRequest(requirements=("demo",), target=target, allow_source_builds=True)
+    request = PipResolveRequest(
+        requirements=("demo",),
+        resolution=ResolutionSettings(target=target, allow_source_builds=True),
+    )
     with pytest.raises(UsageError) as info:
         resolve_with_pip(request)
     assert "--allow-source-builds" in (info.value.hint or "")

@@ -16,6 +16,7 @@ import pytest
 
 from verify._upload.queue import config_digest, job_key
 from verify.screen import ScreenSettings
+from verify.settings import NetworkSettings, VerificationSettings
 
 # The digest hashes repr() of the settings' paths, which is PosixPath(...) only on POSIX.
 pytestmark = pytest.mark.skipif(os.name != "posix", reason="the pins hold POSIX path reprs")
@@ -48,14 +49,16 @@ def test_the_digest_of_every_verdict_setting_is_pinned() -> None:
         files=(Path("ignored.whl"),),
         index_url="https://private.example/simple/",
         public_index_urls=("https://pypi.org/simple/",),
-        policy_path=Path("policy.toml"),
-        trust_config=Path("sigstore.json"),
-        expect=("demo=github:acme/demo",),
-        trust_store=Path("trust.toml"),
-        record=False,
-        osv_url="https://osv.example/",
-        vulnerability_db=Path("osv"),
-        offline=True,
+        verification=VerificationSettings(
+            policy_path=Path("policy.toml"),
+            trust_config=Path("sigstore.json"),
+            expect=("demo=github:acme/demo",),
+            trust_store=Path("trust.toml"),
+            record=False,
+            osv_url="https://osv.example/",
+            vulnerability_db=Path("osv"),
+        ),
+        network=NetworkSettings(offline=True),
     )
     pinned = "7c3e55015bcfa55db066d71dd9e426e0f55e11f32d22078fae53eff1e35a0ff7"
     assert config_digest(settings) == pinned
@@ -64,18 +67,14 @@ def test_the_digest_of_every_verdict_setting_is_pinned() -> None:
         files=(),
         index_url=settings.index_url,
         public_index_urls=settings.public_index_urls,
-        policy_path=settings.policy_path,
-        trust_config=settings.trust_config,
-        expect=settings.expect,
-        trust_store=settings.trust_store,
-        record=settings.record,
-        osv_url=settings.osv_url,
-        vulnerability_db=settings.vulnerability_db,
-        offline=settings.offline,
-        cache_dir=Path("elsewhere"),
-        timeout=1.0,
-        retries=9,
-        jobs=3,
+        verification=settings.verification,
+        network=NetworkSettings(
+            offline=settings.network.offline,
+            cache_dir=Path("elsewhere"),
+            timeout=1.0,
+            retries=9,
+            jobs=3,
+        ),
     )
     assert config_digest(faster) == pinned
 

@@ -8,9 +8,9 @@ import pytest
 from packaging.tags import Tag, sys_tags
 from packaging.version import Version
 
-from verify._resolve.pip_report import TargetEnvironment
 from verify._resolve.select import file_version, select_installable, supported_tags
 from verify.errors import UsageError
+from verify.settings import TargetEnvironment
 
 LINUX_39 = TargetEnvironment(python_version="3.9", platforms=("manylinux2014_x86_64",))
 WINDOWS_312 = TargetEnvironment(python_version="3.12", platforms=("win_amd64",))

@@ -8,14 +8,17 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from verify._cli.defaults import DEFAULT_JOBS, DEFAULT_RETRIES, DEFAULT_TIMEOUT, DEFAULT_TRUST_STORE
-from verify._cli.environment import CACHE_DIR_ENV, env_path, env_text
+from verify._cli.defaults import DEFAULT_JOBS, DEFAULT_RETRIES, DEFAULT_TIMEOUT
 from verify._cli.output import add_output_arguments, emit_report, exit_code_for
+from verify._cli.settings import network_settings, verification_settings
+
+# The settings module is standard library only, cheap enough for building the parser.
+from verify.settings import ResolutionSettings, TargetEnvironment
 
 if TYPE_CHECKING:
     from verify.check import CheckSettings
 
-__all__ = ["register", "settings_from_args", "verification_options"]
+__all__ = ["register", "settings_from_args"]
 
 
 def register(commands: Any) -> None:
@@ -63,52 +66,37 @@ def settings_from_args(args: argparse.Namespace) -> CheckSettings:
     """Build the library's settings from parsed arguments."""
     # Imported here, as in every command: building the parser (for every command, --help
     # and --version) must not pay for the library.
-    from verify._resolve.pip_report import TargetEnvironment
+    import dataclasses
+
     from verify.check import CheckSettings, sort_inputs
 
     inputs = sort_inputs(args.inputs)
     return CheckSettings(
-        requirements=inputs.requirements,
-        requirement_files=(*args.requirement, *inputs.requirement_files),
-        constraint_files=tuple(args.constraint),
-        lock_files=inputs.lock_files,
-        dist_files=inputs.dist_files,
-        index_url=args.index_url,
-        extra_index_urls=tuple(args.extra_index_url),
-        find_links=tuple(args.find_links),
-        no_index=args.no_index,
-        pre=args.pre,
-        target=TargetEnvironment(
-            python_version=args.python_version,
-            platforms=tuple(args.platform),
-            implementation=args.implementation,
-            abis=tuple(args.abi),
+        inputs=dataclasses.replace(
+            inputs,
+            requirement_files=(*args.requirement, *inputs.requirement_files),
+            constraint_files=tuple(args.constraint),
+            base=args.base,
         ),
-        allow_source_builds=args.allow_source_builds,
-        all_files=args.all_files,
-        behaviour=not args.no_behaviour,
-        base=args.base,
-        **verification_options(args),
+        resolution=ResolutionSettings(
+            index_url=args.index_url,
+            extra_index_urls=tuple(args.extra_index_url),
+            find_links=tuple(args.find_links),
+            no_index=args.no_index,
+            pre=args.pre,
+            target=TargetEnvironment(
+                python_version=args.python_version,
+                platforms=tuple(args.platform),
+                implementation=args.implementation,
+                abis=tuple(args.abi),
+            ),
+            allow_source_builds=args.allow_source_builds,
+        ),
+        verification=verification_settings(
+            args, behaviour=not args.no_behaviour, all_files=args.all_files
+        ),
+        network=network_settings(args),
     )
-
-
-def verification_options(args: argparse.Namespace) -> dict[str, Any]:
-    """The settings :func:`add_verification_arguments` collects, under the field names that
-    :class:`~verify.check.CheckSettings` and :class:`~verify.screen.ScreenSettings` share."""
-    return {
-        "offline": args.offline,
-        "policy_path": args.policy,
-        "trust_config": args.trust_config,
-        "expect": tuple(args.expect),
-        "trust_store": args.trust_store or DEFAULT_TRUST_STORE,
-        "record": not args.no_record,
-        "osv_url": args.osv_url or env_text("PIP_VERIFY_OSV_URL"),
-        "vulnerability_db": args.vulnerability_db or env_path("PIP_VERIFY_VULNERABILITY_DB"),
-        "cache_dir": args.cache_dir or env_path(CACHE_DIR_ENV),
-        "timeout": args.timeout,
-        "retries": max(0, args.retries),
-        "jobs": max(1, args.jobs),
-    }
 
 
 def run(args: argparse.Namespace) -> int:

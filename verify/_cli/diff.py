@@ -10,8 +10,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from verify._cli.defaults import DEFAULT_RETRIES, DEFAULT_TIMEOUT
-from verify._cli.environment import CACHE_DIR_ENV, env_path
+from verify._cli.settings import network_settings
 from verify.errors import UsageError
+from verify.settings import ResolutionSettings
 
 if TYPE_CHECKING:
     from verify.compare import DiffResult, DiffSettings
@@ -61,21 +62,22 @@ def settings_from_args(args: argparse.Namespace) -> DiffSettings:
     from verify.compare import DiffSettings
 
     values: list[str] = args.args
-    common: dict[str, Any] = {
-        "index_url": args.index_url,
-        "extra_index_urls": tuple(args.extra_index_url),
-        "sdist": args.sdist,
-        "policy_path": args.policy,
-        "offline": args.offline,
-        "cache_dir": args.cache_dir or env_path(CACHE_DIR_ENV),
-        "timeout": args.timeout,
-        "retries": max(0, args.retries),
-    }
+    name: str | None = None
     if len(values) == 3:
-        return DiffSettings(name=values[0], old=values[1], new=values[2], **common)
-    if len(values) == 2:
-        return DiffSettings(old=values[0], new=values[1], **common)
-    raise UsageError("diff takes NAME OLD NEW, or OLD_FILE NEW_FILE")
+        name, *values = values
+    if len(values) != 2:
+        raise UsageError("diff takes NAME OLD NEW, or OLD_FILE NEW_FILE")
+    return DiffSettings(
+        old=values[0],
+        new=values[1],
+        name=name,
+        sdist=args.sdist,
+        policy_path=args.policy,
+        resolution=ResolutionSettings(
+            index_url=args.index_url, extra_index_urls=tuple(args.extra_index_url)
+        ),
+        network=network_settings(args),
+    )
 
 
 def _write(result: DiffResult, args: argparse.Namespace) -> None:

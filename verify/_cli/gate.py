@@ -178,7 +178,10 @@ def run(args: argparse.Namespace) -> int:
     if args.index is None:
         args.index = urljoin(upstream, "simple/")
     # The gate records first-seen publishers itself, and only for uploads the upstream took.
-    settings = dataclasses.replace(with_public_indexes(screen_settings(args, ())), record=False)
+    settings = with_public_indexes(screen_settings(args, ()))
+    settings = dataclasses.replace(
+        settings, verification=dataclasses.replace(settings.verification, record=False)
+    )
     trust_store = None if args.no_record else (args.trust_store or DEFAULT_TRUST_STORE)
     screener: Screener
     if args.broker:
@@ -186,7 +189,7 @@ def run(args: argparse.Namespace) -> int:
 
         screener = QueueScreener(args.broker, timeout=args.queue_timeout)
     else:
-        screener = LocalScreener(settings, load_policy(settings.policy_path))
+        screener = LocalScreener(settings, load_policy(settings.verification.policy_path))
     _configure_decision_log()
     quarantine = Quarantine(args.quarantine)
     with HttpSession(timeout=args.timeout, retries=max(0, args.retries)) as session:

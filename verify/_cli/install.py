@@ -136,17 +136,18 @@ def settings_from_install_args(args: argparse.Namespace) -> InstallSettings:
     resolve_options = (*where, *(["--no-deps"] if args.no_deps else []))
     for item in args.no_binary:
         resolve_options += ("--no-binary", item)
-    check = dataclasses.replace(
-        check,
+    resolution = dataclasses.replace(
+        check.resolution,
         ignore_installed=False,
         upgrade=args.upgrade,
         install_options=resolve_options,
         environment=target_environment(args.python, virtual_env=virtual_env()),
     )
+    check = dataclasses.replace(check, resolution=resolution)
     install_options = (*where, *(["--no-build-isolation"] if args.no_build_isolation else []))
     return InstallSettings(
         check=check,
-        python=check.environment,
+        python=resolution.environment,
         dry_run=args.dry_run,
         install_options=install_options,
     )

@@ -8,8 +8,9 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from verify._cli.check import add_verification_arguments, verification_options
+from verify._cli.check import add_verification_arguments
 from verify._cli.output import add_output_arguments, emit_report, exit_code_for
+from verify._cli.settings import network_settings, verification_settings
 
 if TYPE_CHECKING:
     from verify.screen import ScreenSettings
@@ -80,7 +81,8 @@ def screen_settings(args: argparse.Namespace, files: tuple[Path, ...]) -> Screen
         files=files,
         index_url=args.index,
         public_index_urls=public,
-        **verification_options(args),
+        verification=verification_settings(args),
+        network=network_settings(args),
     )
 
 

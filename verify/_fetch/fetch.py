@@ -17,6 +17,7 @@ from verify._index.session import MAX_FILE_BYTES, HttpSession
 from verify._index.urls import file_url_path, redact
 from verify.errors import CacheError, IncompleteError, OfflineError, UsageError
 from verify.models import ExpectedDigest
+from verify.settings import DEFAULT_JOBS
 
 if TYPE_CHECKING:
     from _hashlib import HASH
@@ -25,7 +26,6 @@ __all__ = ["FetchRequest", "FetchResult", "Fetcher", "ProgressSink"]
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_JOBS = 8
 _CHUNK = 1024 * 1024
 _CHECKABLE = frozenset({"md5", "sha1", "sha224", "sha256", "sha384", "sha512"})
 

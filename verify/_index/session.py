@@ -37,10 +37,9 @@ from verify._index.deadline import (
 from verify._index.urls import redact
 from verify._version import __version__
 from verify.errors import CacheError, NetworkError, OfflineError
+from verify.settings import DEFAULT_RETRIES, DEFAULT_TIMEOUT
 
 __all__ = [
-    "DEFAULT_RETRIES",
-    "DEFAULT_TIMEOUT",
     "MAX_FILE_BYTES",
     "MAX_PAGE_BYTES",
     "HttpSession",
@@ -50,8 +49,6 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_TIMEOUT = 15.0
-DEFAULT_RETRIES = 3
 #: Redirect limit, the same as pip-audit's.
 MAX_REDIRECTS = 5
 #: An index page larger than this is refused; the largest real project pages are a few MiB.

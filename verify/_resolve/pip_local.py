@@ -82,9 +82,9 @@ def check_local_files(
 
 
 def _request_locations(request: PipResolveRequest) -> list[_Location]:
-    indexes = [request.index_url or "", *request.extra_index_urls]
+    indexes = [request.resolution.index_url or "", *request.resolution.extra_index_urls]
     locations = [_Location(url, is_index=True) for url in indexes if url]
-    locations += [_Location(value, is_index=False) for value in request.find_links]
+    locations += [_Location(value, is_index=False) for value in request.resolution.find_links]
     # pip also takes these options from the requirements and constraints files it reads.
     for path in (*request.requirement_files, *request.constraint_files):
         try:

@@ -31,14 +31,13 @@ from packaging.version import InvalidVersion, Version
 
 from verify._index.urls import redact
 from verify._resolve.pip_local import check_local_files, direct_flags
-from verify._resolve.pip_request import PipResolveRequest, TargetEnvironment
+from verify._resolve.pip_request import PipResolveRequest
 from verify.errors import InvalidInputError, ResolutionError, UsageError
 from verify.models import Candidate, LockedFile
 
 __all__ = [
     "PipResolveRequest",
     "Resolution",
-    "TargetEnvironment",
     "parse_hash_mismatches",
     "parse_report",
     "resolve_with_pip",
@@ -71,15 +70,16 @@ def _check_requirements(requirements: Sequence[str]) -> None:
 
 def pip_command(request: PipResolveRequest, report: Path, python: str) -> list[str]:
     """The ``pip install --dry-run`` command line for ``request``."""
+    resolution = request.resolution
     command = [python, "-m", "pip"]
-    if request.environment:
-        command += ["--python", request.environment]
+    if resolution.environment:
+        command += ["--python", resolution.environment]
     command += [
         "install",
         "--dry-run",
-        *(["--ignore-installed"] if request.ignore_installed else []),
-        *(["--upgrade"] if request.upgrade else []),
-        *request.install_options,
+        *(["--ignore-installed"] if resolution.ignore_installed else []),
+        *(["--upgrade"] if resolution.upgrade else []),
+        *resolution.install_options,
         "--quiet",
         "--no-input",
         "--disable-pip-version-check",
@@ -88,24 +88,24 @@ def pip_command(request: PipResolveRequest, report: Path, python: str) -> list[s
         "--report",
         str(report),
     ]
-    if not request.allow_source_builds:
+    if not resolution.allow_source_builds:
         command.append("--only-binary=:all:")
-    if request.no_index:
+    if resolution.no_index:
         command.append("--no-index")
-    if request.index_url:
-        command += ["--index-url", request.index_url]
-    for url in request.extra_index_urls:
+    if resolution.index_url:
+        command += ["--index-url", resolution.index_url]
+    for url in resolution.extra_index_urls:
         command += ["--extra-index-url", url]
-    for location in request.find_links:
+    for location in resolution.find_links:
         command += ["--find-links", location]
-    if request.pre:
+    if resolution.pre:
         command.append("--pre")
     if request.timeout is not None:
         command += ["--timeout", f"{request.timeout:g}"]
     if request.retries is not None:
         # With no retry at all pip does not even log why a connection failed.
         command += ["--retries", str(max(1, request.retries))]
-    command += request.target.pip_args()
+    command += resolution.target.pip_args()
     for path in request.requirement_files:
         command += ["--requirement", str(path)]
     for path in request.constraint_files:
@@ -126,7 +126,7 @@ def resolve_with_pip(
     error line, and :class:`~verify.errors.InvalidInputError` for malformed requirements.
     """
     _check_requirements(request.requirements)
-    if request.target.is_set and request.allow_source_builds:
+    if request.resolution.target.is_set and request.resolution.allow_source_builds:
         raise UsageError(
             "--python-version/--platform/--implementation/--abi need wheels-only resolution",
             hint="drop --allow-source-builds: sdists cannot be built for another interpreter",
@@ -289,7 +289,7 @@ def _unreachable_host(stderr: str) -> str | None:
 
 
 def _resolution_hint(stderr: str, request: PipResolveRequest) -> str:
-    if "No matching distribution" in stderr and not request.allow_source_builds:
+    if "No matching distribution" in stderr and not request.resolution.allow_source_builds:
         return (
             "pip resolves with wheels only; if a package ships only an sdist, "
             "--allow-source-builds lets pip build it (this runs its build code)"

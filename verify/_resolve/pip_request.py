@@ -9,35 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-__all__ = ["PipResolveRequest", "TargetEnvironment"]
+from verify.settings import ResolutionSettings
 
-
-@dataclass(frozen=True, slots=True)
-class TargetEnvironment:
-    """pip's ``--python-version``, ``--platform``, ``--implementation`` and ``--abi``."""
-
-    python_version: str | None = None
-    platforms: tuple[str, ...] = ()
-    implementation: str | None = None
-    abis: tuple[str, ...] = ()
-
-    @property
-    def is_set(self) -> bool:
-        """Whether any target option differs from the running interpreter."""
-        return bool(self.python_version or self.platforms or self.implementation or self.abis)
-
-    def pip_args(self) -> list[str]:
-        """The options as pip takes them."""
-        args: list[str] = []
-        if self.python_version:
-            args += ["--python-version", self.python_version]
-        for platform in self.platforms:
-            args += ["--platform", platform]
-        if self.implementation:
-            args += ["--implementation", self.implementation]
-        for abi in self.abis:
-            args += ["--abi", abi]
-        return args
+__all__ = ["PipResolveRequest"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,22 +21,8 @@ class PipResolveRequest:
     requirements: tuple[str, ...] = ()
     requirement_files: tuple[Path, ...] = ()
     constraint_files: tuple[Path, ...] = ()
-    index_url: str | None = None
-    extra_index_urls: tuple[str, ...] = ()
-    find_links: tuple[str, ...] = ()
-    no_index: bool = False
-    pre: bool = False
-    target: TargetEnvironment = field(default_factory=TargetEnvironment)
-    #: Let pip build sdists to read their metadata; runs their build backend.
-    allow_source_builds: bool = False
+    #: The indexes, the target environment and the rest of what pip resolves with.
+    resolution: ResolutionSettings = field(default_factory=ResolutionSettings)
     #: pip's own network settings, so ``--timeout``/``--retries`` mean the same everywhere.
     timeout: float | None = None
     retries: int | None = None
-    #: Resolve for this interpreter's environment (pip's ``--python``) instead of pip's own.
-    environment: str | None = None
-    #: Resolve from scratch (``check``); ``install`` keeps what is installed, as pip does.
-    ignore_installed: bool = True
-    upgrade: bool = False
-    #: Options that change where pip installs (``--target``, ``--prefix``, ``--user``) or
-    #: what (``--no-deps``); passed through unchanged.
-    install_options: tuple[str, ...] = ()

@@ -9,8 +9,8 @@ from packaging.tags import Tag, compatible_tags, cpython_tags, generic_tags, sys
 from packaging.utils import InvalidWheelFilename, parse_wheel_filename
 from packaging.version import InvalidVersion, Version
 
-from verify._resolve.pip_report import TargetEnvironment
 from verify.errors import UsageError
+from verify.settings import TargetEnvironment
 
 __all__ = ["file_version", "select_installable", "supported_tags"]
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+from collections.abc import Callable
 
 from verify._version import __version__
 from verify.errors import PolicyError
@@ -13,20 +14,27 @@ from verify.trust_store import DEFAULT_TRUST_STORE
 
 __all__ = ["config_digest"]
 
-# Settings that can change a verdict; the rest (cache directory, timeouts, retries, download
-# jobs) only change how fast or whether screening completes, and an incomplete screening is
-# never cached. Workers with their own cache directories thus share verdicts.
-_VERDICT_FIELDS = (
-    "index_url",
-    "public_index_urls",
-    "policy_path",
-    "trust_config",
-    "expect",
-    "trust_store",
-    "record",
-    "osv_url",
-    "vulnerability_db",
-    "offline",
+# Settings that can change a verdict, by the name each had when screen's settings were one
+# flat record (the names are hashed, so they stay; renaming them would split the verdicts of
+# workers that agree). The rest (cache directory, timeouts, retries, download jobs) only
+# change how fast or whether screening completes, and an incomplete screening is never cached.
+# Workers with their own cache directories thus share verdicts.
+_VERDICT_FIELDS: tuple[tuple[str, Callable[[ScreenSettings], object]], ...] = (
+    ("index_url", lambda s: s.index_url),
+    ("public_index_urls", lambda s: s.public_index_urls),
+    ("policy_path", lambda s: s.verification.policy_path),
+    ("trust_config", lambda s: s.verification.trust_config),
+    ("expect", lambda s: s.verification.expect),
+    ("trust_store", lambda s: s.verification.trust_store),
+    ("record", lambda s: s.verification.record),
+    ("osv_url", lambda s: s.verification.osv_url),
+    ("vulnerability_db", lambda s: s.verification.vulnerability_db),
+    ("offline", lambda s: s.network.offline),
+)
+# Added after the names above: hashed only when not the default, so the digests of every
+# configuration that existed before them are unchanged.
+_VERDICT_FIELDS_SINCE: tuple[tuple[str, Callable[[ScreenSettings], object], object], ...] = (
+    ("behaviour", lambda s: s.verification.behaviour, True),
 )
 
 
@@ -38,25 +46,29 @@ def config_digest(settings: ScreenSettings) -> str:
     Raises :class:`~verify.errors.PolicyError` if the policy file cannot be read.
     """
     digest = hashlib.sha256(f"pip-verify/{__version__}\0".encode())
-    if settings.policy_path is None:
+    verification = settings.verification
+    if verification.policy_path is None:
         digest.update(b"policy:<default>\0")
     else:
         try:
-            policy = settings.policy_path.read_bytes()
+            policy = verification.policy_path.read_bytes()
         except OSError as exc:
             raise PolicyError(
-                f"cannot read the policy file: {exc.strerror}", path=settings.policy_path
+                f"cannot read the policy file: {exc.strerror}", path=verification.policy_path
             ) from None
         digest.update(b"policy:" + hashlib.sha256(policy).digest() + b"\0")
-    if settings.trust_config is not None:
+    if verification.trust_config is not None:
         with contextlib.suppress(OSError):
-            trust = settings.trust_config.read_bytes()
+            trust = verification.trust_config.read_bytes()
             digest.update(b"trust-config:" + hashlib.sha256(trust).digest() + b"\0")
     # The trusted publishers decide publisher-change: a store an admin edited (trust accept)
     # must not be answered with verdicts made under the old one.
-    store = settings.trust_store or DEFAULT_TRUST_STORE
+    store = verification.trust_store or DEFAULT_TRUST_STORE
     with contextlib.suppress(OSError):
         digest.update(b"trust-store:" + hashlib.sha256(store.read_bytes()).digest() + b"\0")
-    fields = tuple((name, getattr(settings, name)) for name in _VERDICT_FIELDS)
+    fields = tuple((name, read(settings)) for name, read in _VERDICT_FIELDS)
     digest.update(repr(fields).encode())
+    for name, read, default in _VERDICT_FIELDS_SINCE:
+        if (value := read(settings)) != default:
+            digest.update(repr((name, value)).encode())
     return digest.hexdigest()

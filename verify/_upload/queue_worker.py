@@ -219,10 +219,12 @@ def run_worker(
     if concurrency < 1:
         raise UsageError("the worker needs a concurrency of at least 1")
     # The gate records first-seen publishers, and only for what was published.
-    settings = dataclasses.replace(settings, record=False)
+    settings = dataclasses.replace(
+        settings, verification=dataclasses.replace(settings.verification, record=False)
+    )
     app = make_app(broker_url)
     config_digest(settings)  # fail now, not in every job, on an unreadable policy file
-    load_policy(settings.policy_path)
+    load_policy(settings.verification.policy_path)
     _ping(broker_url)
     worker = _Worker(broker_url, settings)
 

@@ -22,14 +22,13 @@ from packaging.version import Version
 
 from verify._behaviour.cache import DiffCache
 from verify._behaviour.review import ReviewItem, ReviewOutcome, review
-from verify._fetch.fetch import DEFAULT_JOBS, Fetcher, FetchResult, ProgressSink
+from verify._fetch.fetch import Fetcher, FetchResult, ProgressSink
 from verify._fetch.store import ContentStore
 from verify._index.client import IndexClient
 from verify._index.session import HttpSession
 from verify._index.urls import file_url_path, redact
 from verify._provenance.checker import FileProvenance, ProvenanceChecker
 from verify._provenance.identity import ExpectedIdentity
-from verify._resolve.pip_report import TargetEnvironment
 from verify._resolve.select import supported_tags
 from verify._rules.ids import RuleId
 from verify._verifier.plan import Plan, PlannedFile, dedupe
@@ -61,6 +60,7 @@ from verify.models import (
     ReportError,
 )
 from verify.policy import Policy
+from verify.settings import DEFAULT_JOBS, TargetEnvironment
 from verify.trust_store import TrustStore
 
 __all__ = ["CheckOptions", "Verifier"]
