@@ -301,3 +301,19 @@ def test_diff_of_an_unreadable_local_old_file_is_a_usage_error(
     captured = capsys.readouterr()
     assert "not a zip archive" in captured.err
     assert_no_traceback(captured.out + captured.err)
+
+
+@pytest.mark.parametrize("command", [["check"], ["screen", "--offline", "--no-public-check"]])
+def test_an_unreadable_local_file_says_what_to_do(
+    command: list[str], capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    empty = tmp_path / "tinyweb-1.0-py3-none-any.whl"
+    empty.write_bytes(b"")
+    argv = [*command, str(empty), "--cache-dir", str(tmp_path / "cache"), "--no-record"]
+    assert main(argv) == 2
+    captured = capsys.readouterr()
+    (line,) = captured.err.strip().splitlines()
+    assert line.endswith(
+        "empty file; check that it is a complete wheel or sdist, or download it again"
+    )
+    assert_no_traceback(captured.out + captured.err)

@@ -18,7 +18,7 @@ import sys
 from collections.abc import Sequence
 
 from verify._version import __version__
-from verify.errors import VerifyError
+from verify.errors import ArchiveError, VerifyError
 
 __all__ = ["ExitCode", "console_main", "main"]
 
@@ -30,6 +30,16 @@ class ExitCode(enum.IntEnum):
     DENIED = 1
     USAGE = 2
     INCOMPLETE = 3
+
+
+def _with_remedy(error: VerifyError) -> VerifyError:
+    """``error``, with what to do about it when the library left that to the caller."""
+    if isinstance(error, ArchiveError) and error.hint is None:
+        # A file named on the command line that cannot be read as an archive: the remedy
+        # depends on who holds the file, so the library leaves it out (the upload gate tells
+        # an uploader something else).
+        error.hint = "check that it is a complete wheel or sdist, or download it again"
+    return error
 
 
 class _Parser(argparse.ArgumentParser):
@@ -122,7 +132,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         code: int = args.handler(args)
         return code
     except VerifyError as exc:
-        stderr.print(f"[bold red]pip-verify: error:[/] {_escape(exc.one_line())}")
+        stderr.print(f"[bold red]pip-verify: error:[/] {_escape(_with_remedy(exc).one_line())}")
         return exc.exit_code
     except KeyboardInterrupt:
         stderr.print("pip-verify: interrupted; nothing was verified")
