@@ -1,7 +1,9 @@
 """The documentation (docs/) keeps up with the code: every option of every command's ``--help``
 is in docs/commands.md, in its command's section or among the shared options, and every option
 the tables name exists; every rule id is in docs/policy.md's table with the default policy's
-decisions, and every behaviour finding id in docs/behaviour.md's with its severity."""
+decisions, and every behaviour finding id in docs/behaviour.md's with its severity; every
+name of the public API, and every field of the settings the commands share, is in
+docs/api.md."""
 
 from __future__ import annotations
 
@@ -165,3 +167,69 @@ def test_every_finding_id_is_in_the_behaviour_table_with_its_severity() -> None:
     assert sorted(table) == sorted(BEHAVIOUR_RULES)
     for finding, (severity, _meaning) in table.items():
         assert severity == BEHAVIOUR_RULES[finding].severity.value, finding
+
+
+def test_every_public_name_is_documented() -> None:
+    import verify
+
+    text = (DOCS / "api.md").read_text(encoding="utf-8")
+    missing = [name for name in verify.__all__ if f"`{name}" not in text]
+    assert missing == [], f"docs/api.md does not name: {missing}"
+
+
+def test_every_field_of_the_shared_settings_is_documented() -> None:
+    import dataclasses
+
+    from verify import settings
+
+    text = (DOCS / "api.md").read_text(encoding="utf-8")
+    parts = (
+        settings.InputSettings,
+        settings.ResolutionSettings,
+        settings.VerificationSettings,
+        settings.NetworkSettings,
+    )
+    # Each part's row in the table names what it holds, in words or by the field's name.
+    rows = {
+        part.__name__: next(
+            line for line in text.splitlines() if line.startswith(f"| `{part.__name__}`")
+        )
+        for part in parts
+    }
+    words: dict[str, str] = {
+        "requirements": "requirements",
+        "requirement_files": "requirements",
+        "constraint_files": "constraint files",
+        "lock_files": "lock files",
+        "dist_files": "distribution files",
+        "base": "`base`",
+        "index_url": "index URL",
+        "extra_index_urls": "extra indexes",
+        "find_links": "find-links",
+        "no_index": "`no_index`",
+        "pre": "`pre`",
+        "target": "`TargetEnvironment`",
+        "allow_source_builds": "source builds",
+        "environment": "interpreter to resolve for",
+        "ignore_installed": "`ignore_installed=False`",
+        "upgrade": "`upgrade`",
+        "install_options": "`install_options`",
+        "policy_path": "policy file",
+        "trust_config": "trust config",
+        "expect": "`expect`",
+        "trust_store": "trust store",
+        "record": "record",
+        "osv_url": "OSV API",
+        "vulnerability_db": "offline database",
+        "behaviour": "behaviour diff",
+        "all_files": "`all_files`",
+        "offline": "`offline`",
+        "cache_dir": "cache directory",
+        "timeout": "timeout",
+        "retries": "retries",
+        "jobs": "parallel downloads",
+    }
+    for part in parts:
+        for field in dataclasses.fields(part):
+            assert field.name in words, f"{part.__name__}.{field.name}: add it to docs/api.md"
+            assert words[field.name] in rows[part.__name__], f"{part.__name__}.{field.name}"
