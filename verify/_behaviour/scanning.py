@@ -4,10 +4,11 @@ The analysis reads whole files, including multi-megabyte JSON data and lexer tab
 regular expression that can start anywhere (a ``\\b`` or a lookbehind first, or a case-blind
 letter, which Python's engine cannot skip ahead to) is tried at every position. Each function
 here returns exactly what the code it replaces returns, for every input (the differential tests
-in ``tests/unit/test_scanning.py`` compare them), but first finds the few places a match can be,
-with a plain substring search or a regular expression that opens with a literal, and runs the
-original expression only there, anchored. Many literals at once (the prefilter's triggers, the
-string patterns' anchors) are searched with RE2, whose automaton reads each byte once.
+in ``tests/unit/behaviour/test_scanning.py`` compare them), but first finds the few places a
+match can be, with a plain substring search or a regular expression that opens with a literal,
+and runs the original expression only there, anchored. Many literals at once (the prefilter's
+triggers, the string patterns' anchors) are searched with RE2, whose automaton reads each byte
+once.
 """
 
 from __future__ import annotations

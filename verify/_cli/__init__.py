@@ -5,7 +5,7 @@ command: 0 allowed (warnings allowed), 1 denied by policy, 2 usage or invalid in
 3 verification could not complete.
 
 Every run builds the whole parser, so its modules import only the standard library at the top
-(tests/unit/test_cli_startup.py checks it); each command imports the library, rich and the
+(tests/unit/cli/test_startup.py checks it); each command imports the library, rich and the
 renderers in the function that runs it, so ``--version`` and ``--help`` cost little more than
 starting Python and argparse.
 """

@@ -3,7 +3,7 @@
 Every command, ``--help`` and ``--version`` build the whole parser, so it must import nothing
 heavy. The network defaults come from :mod:`verify.settings`, which imports only the standard
 library; the trust store's module pulls in TOML writing, so its default is copied here, and
-tests/unit/test_cli_startup.py checks that the copy is the same value.
+tests/unit/cli/test_startup.py checks that the copy is the same value.
 """
 
 from __future__ import annotations

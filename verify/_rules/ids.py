@@ -3,7 +3,7 @@
 Ids are stable: reports, policies and SARIF name them, so a member is never renamed or
 removed. Adding one means giving it a :class:`RuleFamily` in :func:`family` (mypy fails
 otherwise), and then a row in the policy rules or the behaviour catalogue, and in the docs
-(``tests/unit/test_rule_ids.py`` fails otherwise).
+(``tests/unit/rules/test_ids.py`` fails otherwise).
 """
 
 from __future__ import annotations

@@ -10,7 +10,7 @@ from verify.errors import PolicyError
 from verify.models import Decision, Severity
 from verify.policy import RULES, default_policy_text, load_policy, parse_policy
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 POLICIES = sorted((REPO / "policies").glob("*.toml"))
 
 

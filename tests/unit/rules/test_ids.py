@@ -11,8 +11,8 @@ from verify._rules.behaviour import BEHAVIOUR_RULES
 from verify._rules.ids import RuleFamily, RuleId, family
 from verify.policy.rules import RULES
 
-PACKAGE = Path(__file__).resolve().parents[2] / "verify"
-DOCS = Path(__file__).resolve().parents[2] / "docs"
+PACKAGE = Path(__file__).resolve().parents[3] / "verify"
+DOCS = Path(__file__).resolve().parents[3] / "docs"
 ENGINE = PACKAGE / "_verifier"
 
 #: A string literal that opens a Finding, a Reason or a catalogue entry: the id it files.

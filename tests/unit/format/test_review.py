@@ -47,7 +47,7 @@ from verify.models import (
 )
 from verify.policy.rules import RULES
 
-SCHEMA_PATH = Path(__file__).parent.parent / "data" / "sarif-schema-2.1.0.json"
+SCHEMA_PATH = Path(__file__).parent.parent.parent / "data" / "sarif-schema-2.1.0.json"
 LOCK = "pylock.toml"
 HOSTILE = "bad | cell <script>alert(1)</script>\n::error::forged\r\n@org/team `tick` [x](y) $x$"
 PUBLISHER = {

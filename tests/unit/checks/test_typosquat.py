@@ -14,7 +14,7 @@ from packaging.utils import NormalizedName
 from verify._checks import typosquat
 from verify._checks.typosquat import PopularNames, TyposquatSuspicion, typosquat_suspicion
 
-SHARED_LIST = Path(__file__).resolve().parents[3] / "shared" / "data" / "top-pypi-names.txt"
+SHARED_LIST = Path(__file__).resolve().parents[4] / "shared" / "data" / "top-pypi-names.txt"
 
 
 @pytest.fixture(scope="module")

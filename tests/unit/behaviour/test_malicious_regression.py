@@ -27,8 +27,8 @@ from verify.policy import Policy, load_policy
 from verify.screen import ScreenSettings, run_screen
 from verify.settings import NetworkSettings, VerificationSettings
 
-CORPUS = Path(__file__).resolve().parents[2].parent / "shared" / "corpus" / "malicious-train.tar"
-DATA = Path(__file__).resolve().parents[1] / "data" / "malicious-regression.json"
+CORPUS = Path(__file__).resolve().parents[3].parent / "shared" / "corpus" / "malicious-train.tar"
+DATA = Path(__file__).resolve().parents[2] / "data" / "malicious-regression.json"
 
 
 @dataclass(frozen=True, slots=True)

@@ -31,7 +31,7 @@ def test_trust_list_escapes_what_attestations_recorded(tmp_path: Path) -> None:
         timeout=60,
         check=False,
         env={"COLUMNS": "300", "PATH": "/usr/bin:/bin"},
-        cwd=Path(__file__).resolve().parents[2],
+        cwd=Path(__file__).resolve().parents[3],
     )
     assert result.returncode == 0, result.stderr
     assert "\x1b" not in result.stdout

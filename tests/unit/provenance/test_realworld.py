@@ -24,7 +24,7 @@ from verify._provenance.attestation import AttestationInvalid, verify_attestatio
 from verify._provenance.identity import PublisherKind
 from verify._provenance.trust import TrustRoot, load_trust_root
 
-FIXTURES = Path(__file__).resolve().parents[2].parent / "shared" / "fixtures" / "realworld"
+FIXTURES = Path(__file__).resolve().parents[3].parent / "shared" / "fixtures" / "realworld"
 
 pytestmark = pytest.mark.skipif(
     not (FIXTURES / "MANIFEST.json").is_file(), reason="../shared/fixtures/realworld is absent"

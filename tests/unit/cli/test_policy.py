@@ -9,7 +9,7 @@ import pytest
 
 from verify._cli import main
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 
 
 def test_policy_check_accepts_every_shipped_policy(capsys: pytest.CaptureFixture[str]) -> None:
