@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 from packaging.tags import Tag, compatible_tags, cpython_tags, generic_tags, sys_tags
 from packaging.utils import InvalidWheelFilename, parse_wheel_filename
@@ -12,7 +13,7 @@ from packaging.version import InvalidVersion, Version
 from verify.errors import UsageError
 from verify.settings import TargetEnvironment
 
-__all__ = ["file_version", "select_installable", "supported_tags"]
+__all__ = ["file_version", "files_of", "releases", "select_installable", "supported_tags"]
 
 _SDIST_SUFFIXES = (".tar.gz", ".zip", ".tar.bz2", ".tgz", ".tar")
 
@@ -48,6 +49,10 @@ def _python_version(text: str) -> tuple[int, ...]:
         raise UsageError(f"--python-version {text!r} is not like '3.12'") from exc
 
 
+# Pages of big projects list thousands of files, and the planner, the baseline choice and the
+# provenance history each read their versions: parsing a wheel's name (its tags included) is
+# the slow part of a warm check without a cache.
+@functools.lru_cache(maxsize=1 << 16)
 def file_version(filename: str) -> Version | None:
     """The version a distribution filename carries, or ``None`` if it is not one."""
     try:
@@ -64,6 +69,49 @@ def file_version(filename: str) -> Version | None:
         return Version(version) if dash else None
     except InvalidVersion:
         return None
+
+
+def releases(filenames: Iterable[str]) -> dict[Version, list[str]]:
+    """``filenames`` grouped by the version their names spell, each distinct spelling parsed
+    once: a page of thousands of files has only hundreds of releases.
+
+    A group is not yet checked: a name in it may still not be a valid distribution filename.
+    Read a group's files through :func:`files_of`, which keeps exactly those for which
+    :func:`file_version` gives that version, so that looking only at the releases one needs
+    (the newest few) gives what parsing every filename would.
+    """
+    by_text: dict[str, list[tuple[int, str]]] = {}
+    for position, name in enumerate(filenames):
+        text = _version_text(name)
+        if text is not None:
+            by_text.setdefault(text, []).append((position, name))
+    numbered: dict[Version, list[tuple[int, str]]] = {}
+    for text, names in by_text.items():
+        try:
+            version = Version(text)
+        except InvalidVersion:
+            continue
+        numbered.setdefault(version, []).extend(names)
+    # Spellings of one version ("1.0", "1.0.0") were collected apart: put their files back in
+    # the order they were given.
+    return {version: [name for _, name in sorted(names)] for version, names in numbered.items()}
+
+
+def files_of(grouped: Mapping[Version, Sequence[str]], version: Version) -> list[str]:
+    """The files of ``version`` in :func:`releases`' ``grouped``, checked in full."""
+    return [name for name in grouped.get(version, ()) if file_version(name) == version]
+
+
+def _version_text(filename: str) -> str | None:
+    """Where :func:`file_version` reads the version from, without checking anything else."""
+    if filename.endswith(".whl"):
+        stem = filename[:-4]
+        return stem.split("-", 2)[1] if stem.count("-") in (4, 5) else None
+    suffix = next((s for s in _SDIST_SUFFIXES if filename.endswith(s)), None)
+    if suffix is None:
+        return None
+    _name, dash, version = filename[: -len(suffix)].rpartition("-")
+    return version if dash else None
 
 
 def _is_sdist(filename: str) -> bool:

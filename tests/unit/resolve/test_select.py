@@ -8,7 +8,13 @@ import pytest
 from packaging.tags import Tag, sys_tags
 from packaging.version import Version
 
-from verify._resolve.select import file_version, select_installable, supported_tags
+from verify._resolve.select import (
+    file_version,
+    files_of,
+    releases,
+    select_installable,
+    supported_tags,
+)
 from verify.errors import UsageError
 from verify.settings import TargetEnvironment
 
@@ -180,3 +186,42 @@ def test_file_version(filename: str, expected: Version) -> None:
 )
 def test_file_version_garbage(filename: str) -> None:
     assert file_version(filename) is None
+
+
+#: Names a page may list: valid wheels and sdists, two spellings of one version, a build
+#: number, and names file_version refuses (a bad project name, an empty tag component, too
+#: few parts, a bad version, an unknown suffix).
+PAGE = [
+    "demo-1.0.0-py3-none-any.whl",
+    "demo-1.0.tar.gz",
+    "demo-1.0-1-py3-none-any.whl",
+    "demo-2.0-py3-none-any.whl",
+    "demo-2.0rc1.zip",
+    "de__mo-3.0-py3-none-any.whl",
+    "demo-3.0-py3-none-.whl",
+    "demo-3.0-any.whl",
+    "demo-notaversion.tar.gz",
+    "demo-4.0.exe",
+    "demo-1.0-py2.py3-none-any.whl",
+    "demo.tar.gz",
+]
+
+
+def test_releases_then_files_of_is_file_version_for_every_name() -> None:
+    # Grouping by spelling and checking only the groups read must keep exactly the files,
+    # in the same order, that parsing every name would.
+    expected: dict[Version, list[str]] = {}
+    for name in PAGE:
+        version = file_version(name)
+        if version is not None:
+            expected.setdefault(version, []).append(name)
+    grouped = releases(PAGE)
+    found = {v: files_of(grouped, v) for v in grouped}
+    assert {v: names for v, names in found.items() if names} == expected
+    assert expected[Version("1.0")] == [
+        "demo-1.0.0-py3-none-any.whl",
+        "demo-1.0.tar.gz",
+        "demo-1.0-1-py3-none-any.whl",
+        "demo-1.0-py2.py3-none-any.whl",
+    ]
+    assert files_of(grouped, Version("9")) == []

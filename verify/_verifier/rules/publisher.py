@@ -3,7 +3,8 @@ store's record, and the project's own history of provenance."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import itertools
+from collections.abc import Iterator, Mapping, Sequence
 
 from packaging.utils import NormalizedName
 from packaging.version import Version
@@ -11,7 +12,7 @@ from packaging.version import Version
 from verify._index.urls import redact
 from verify._provenance.checker import FileProvenance
 from verify._provenance.identity import ExpectedIdentity
-from verify._resolve.select import file_version
+from verify._resolve.select import file_version, files_of, releases
 from verify._rules.ids import RuleId
 from verify._verifier.plan import Plan
 from verify.models import Candidate, Finding, ProvenanceStatus, Severity
@@ -127,15 +128,11 @@ def check_history(plan: Plan, filename: str) -> None:
         return
     for page in plan.listing:
         files = page.files
-        by_version: dict[Version, list[str]] = {}
-        for name in files.filenames():
-            earlier = file_version(name)
-            if earlier is not None and earlier < version and not earlier.is_prerelease:
-                by_version.setdefault(earlier, []).append(name)
-        for earlier in sorted(by_version, reverse=True)[:_HISTORY_RELEASES]:
+        newest_first = _final_releases_before(releases(files.filenames()), version)
+        for earlier, names in itertools.islice(newest_first, _HISTORY_RELEASES):
             attested = [
                 entry.filename
-                for entry in (files.named(n) for n in by_version[earlier])
+                for entry in (files.named(n) for n in names)
                 if entry is not None and entry.provenance_url and not entry.yanked
             ]
             if attested:
@@ -145,3 +142,14 @@ def check_history(plan: Plan, filename: str) -> None:
                     f"{redact(page.index_url)} was published with provenance",
                 )
                 return
+
+
+def _final_releases_before(
+    grouped: Mapping[Version, Sequence[str]], version: Version
+) -> Iterator[tuple[Version, list[str]]]:
+    """The final releases before ``version`` that have a valid file, newest first."""
+    for earlier in sorted(grouped, reverse=True):
+        if earlier < version and not earlier.is_prerelease:
+            names = files_of(grouped, earlier)
+            if names:
+                yield earlier, names
