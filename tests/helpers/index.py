@@ -238,6 +238,8 @@ class _Handler(BaseHTTPRequestHandler):
                 self._send(301, headers={"Location": location}, head=head)
             elif normalized not in index._projects():
                 self._send(404, b"not found\n", head=head)
+            elif (status := index._page_failure(normalized)) is not None:
+                self._send(status, b"injected failure\n", head=head)
             else:
                 self._serve_page(normalized, accept, head=head)
         elif path.startswith("/files/"):
@@ -326,6 +328,8 @@ class PackageIndex:
         self.integrity_api = False
         #: PEP 792 status per project (any spelling of the name), e.g. {"demo": "archived"}.
         self.project_status: dict[str, str] = {}
+        #: Projects whose page is answered with this error status, every time.
+        self.failing_pages: dict[str, int] = {}
         #: (method, path, Accept header) of every request received, in order.
         self.requests_log: list[tuple[str, str, str | None]] = []
         #: Registered files by filename.
@@ -459,6 +463,12 @@ class PackageIndex:
     def _take_failure(self) -> int | None:
         with self._lock:
             return self._failures.pop(0) if self._failures else None
+
+    def _page_failure(self, project: str) -> int | None:
+        for name, status in self.failing_pages.items():
+            if canonicalize_name(name) == project:
+                return status
+        return None
 
     def _projects(self) -> dict[str, list[IndexFile]]:
         with self._lock:

@@ -232,6 +232,9 @@ def test_a_second_check_reuses_the_cached_diff(
         raise AssertionError("the diff should come from the cache")
 
     monkeypatch.setattr("verify._behaviour.review.diff_distributions", no_analysis)
+    # With two cores and two packages the diffs run in worker processes, which a patch here
+    # does not reach: the pool's entry point is patched too.
+    monkeypatch.setattr("verify._behaviour.workers.AnalysisPool.diff", no_analysis)
     second_code, second = check_json(capsys, tmp_path, *argv, policy=policy)
     assert (first_code, second_code) == (1, 1)
     tinyweb = [next(p for p in r["packages"] if p["name"] == "tinyweb") for r in (first, second)]

@@ -10,7 +10,7 @@ it just has nothing to compare with.
 from __future__ import annotations
 
 import functools
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
@@ -24,12 +24,13 @@ from verify._behaviour.cache import DiffCache
 from verify._behaviour.diff import BehaviourDiff, DistFile, diff_distributions
 from verify._checks.typosquat import PopularNames
 from verify._fetch.fetch import Fetcher, FetchRequest
-from verify._resolve.select import file_version
-from verify.errors import ArchiveError
+from verify._resolve.select import file_version, files_of, releases
+from verify.errors import ArchiveError, IncompleteError
 from verify.models import Decision, ExpectedDigest, Finding, IndexFile, ProjectPage, Reason
 from verify.policy import Policy
 
 __all__ = [
+    "Analyse",
     "DiffResult",
     "ReviewItem",
     "ReviewOutcome",
@@ -68,6 +69,9 @@ class ReviewOutcome:
     #: The baseline could not be fetched, so the file was analysed alone: the diff is
     #: weaker than it should be, which the policy's ``on-error`` for ``behaviour`` judges.
     baseline_error: str | None = None
+    #: The analysis stopped before it finished (its worker process died): nothing is known
+    #: about the file's behaviour, and the check cannot complete.
+    failed: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,20 +109,22 @@ def _newest_entries(
     target = file_version(filename)
     if target is None:
         return []
-    by_version: dict[Version, list[tuple[ProjectPage, str]]] = {}
-    for page in pages:
-        for name in page.files.filenames():
-            version = file_version(name)
-            if version is None:
-                continue
+    grouped = [(page, releases(page.files.filenames())) for page in pages]
+    versions: set[Version] = set()
+    for _page, by_version in grouped:
+        for version in by_version:
             if explicit is not None:
                 if version != explicit:
                     continue
             elif version >= target or (version.is_prerelease and not target.is_prerelease):
                 continue
-            by_version.setdefault(version, []).append((page, name))
-    for version in sorted(by_version, reverse=True):
-        entries = [page.files.named(name) for page, name in by_version[version]]
+            versions.add(version)
+    for version in sorted(versions, reverse=True):
+        entries = [
+            page.files.named(name)
+            for page, by_version in grouped
+            for name in files_of(by_version, version)
+        ]
         usable = [e for e in entries if e is not None and not e.yanked]
         if usable:
             return usable
@@ -140,6 +146,11 @@ def _popular() -> PopularNames:
     return PopularNames.load()
 
 
+#: Runs one diff: :func:`diff_distributions` here, or in a worker process
+#: (:meth:`~verify._behaviour.workers.AnalysisPool.diff`).
+Analyse = Callable[[DistFile, DistFile | None, str], BehaviourDiff]
+
+
 def review(
     items: Sequence[ReviewItem],
     *,
@@ -147,10 +158,12 @@ def review(
     jobs: int = 8,
     popular: PopularNames | None = None,
     cache: DiffCache | None = None,
+    analyse: Analyse | None = None,
 ) -> list[ReviewOutcome]:
     """Diff every item against its baseline; one outcome per item, in order.
 
-    With a ``cache``, a pair of files already compared is not analysed again.
+    With a ``cache``, a pair of files already compared is not analysed again. ``analyse``
+    runs the diffs (default: in this process, with ``popular``).
     """
     if not items:
         return []
@@ -186,16 +199,24 @@ def review(
                 return ReviewOutcome(item, diff=cached)
         new = DistFile(item.path, item.filename, item.upload_time)
         try:
-            # The popular-names index costs a third of a second: built only when a diff runs.
-            names = popular if popular is not None else _popular()
-            diff = diff_distributions(new, old, baseline_reason=reason, popular=names)
+            if analyse is not None:
+                diff = analyse(new, old, reason)
+            else:
+                # The popular-names index costs a third of a second: built only when a diff
+                # runs.
+                names = popular if popular is not None else _popular()
+                diff = diff_distributions(new, old, baseline_reason=reason, popular=names)
         except ArchiveError as exc:
             return ReviewOutcome(item, error=exc.one_line(), baseline_error=baseline_error)
+        except IncompleteError as exc:
+            return ReviewOutcome(item, failed=exc.one_line(), baseline_error=baseline_error)
         if usable and cache is not None:
             cache.put(item.sha256, old_sha256, reason, diff)
         return ReviewOutcome(item, diff=diff, baseline_error=baseline_error)
 
     pairs = list(zip(items, choices, strict=True))
+    if len(pairs) == 1:
+        return [run(pairs[0])]  # no thread to start for one diff
     with ThreadPoolExecutor(max_workers=max(1, min(jobs, len(pairs)))) as pool:
         return list(pool.map(run, pairs))
 

@@ -11,9 +11,10 @@ and the report says whether verification completed.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
@@ -21,7 +22,8 @@ from packaging.utils import NormalizedName
 from packaging.version import Version
 
 from verify._behaviour.cache import DiffCache
-from verify._behaviour.review import ReviewItem, ReviewOutcome, review
+from verify._behaviour.review import Analyse, ReviewItem, ReviewOutcome, review
+from verify._behaviour.workers import AnalysisPool, usable_cores
 from verify._fetch.fetch import Fetcher, FetchResult, ProgressSink
 from verify._fetch.store import ContentStore
 from verify._index.client import IndexClient
@@ -41,7 +43,7 @@ from verify._verifier.rules.index import (
     check_index_known,
     check_yanked,
 )
-from verify._verifier.rules.names import check_names
+from verify._verifier.rules.names import check_names, name_suspicions
 from verify._verifier.rules.provenance import judge_provenance
 from verify._verifier.rules.publisher import check_history, check_pins, check_trusted, pins
 from verify._verifier.rules.vulnerabilities import judge_vulnerabilities
@@ -128,30 +130,45 @@ class Verifier:
         )
 
     def check(self, candidates: Sequence[Candidate]) -> Report:
-        """Verify every candidate and decide; never raises for per-package failures."""
-        # The vulnerability audit needs only names and versions and spends its time waiting
-        # on the network: it runs while pages are read and files fetched, diffed and their
-        # provenance checked.
-        with ThreadPoolExecutor(max_workers=1) as background:
+        """Verify every candidate and decide; never raises for per-package failures.
+
+        The work streams: each candidate moves on as soon as its own inputs are ready (its
+        project's pages, then its files, then their provenance and behaviour diff), so one
+        slow page or large release holds up only its own package, and downloads overlap the
+        analysis, which runs in worker processes when there is more than one core and more
+        than one package. The evidence is then judged candidate by candidate, in order, so
+        the report is the same as if every stage had run to completion in turn.
+        """
+        with contextlib.ExitStack() as stack:
+            # The vulnerability audit needs only names and versions and spends its time
+            # waiting on the network.
+            background = stack.enter_context(ThreadPoolExecutor(max_workers=1))
             pending_audits = background.submit(self._audit, candidates)
-            pages, page_errors = self._read_pages(candidates)
-            plans = [self.planner.plan(c, pages, page_errors) for c in candidates]
-            check_names(plans)
-            requests = [planned.request() for plan in plans for planned in plan.files]
-            fetched_all = self.fetcher.fetch_all(requests)
-            reviews = self._review(plans, fetched_all, pages)
-            provenance_list = self._check_provenance(plans, fetched_all)
+            pages = _PageReader(self, candidates, stack)
+            analyse = self._analysis(candidates, stack)
+            # The typosquat check needs only the names: done here while the pages load.
+            names = name_suspicions([c.name for c in candidates])
+            if len(candidates) == 1:
+                # Nothing to overlap: one thread fewer, and one allocator arena fewer, for
+                # the single upload a gate screens under a memory cap.
+                gathered = [self._gather(candidates[0], pages, names, None, analyse)]
+            else:
+                side = stack.enter_context(ThreadPoolExecutor(max_workers=self.options.jobs))
+                work = stack.enter_context(ThreadPoolExecutor(max_workers=self.options.jobs))
+                pending = [
+                    work.submit(self._gather, candidate, pages, names, side, analyse)
+                    for candidate in candidates
+                ]
+                gathered = [future.result() for future in pending]
             audits = pending_audits.result()
-        provenances = iter(provenance_list)
-        results = iter(fetched_all)
         packages = []
         errors: list[ReportError] = []
         today = self.now.date()
-        for plan in plans:
-            fetched = [next(results) for _ in plan.files]
-            package = self._conclude(plan, fetched, [next(provenances) for _ in plan.files])
+        for evidence in gathered:
+            plan = evidence.plan
+            package = self._conclude(plan, evidence.fetched, evidence.provenance)
             package = judge_vulnerabilities(plan, package, audits, today)
-            package = judge_behaviour(plan, package, reviews.get(id(plan), []))
+            package = judge_behaviour(plan, package, evidence.reviews)
             packages.append(package)
             errors.extend(plan.errors)
         unique_errors = tuple(dict.fromkeys(errors))
@@ -178,69 +195,68 @@ class Verifier:
 
     # -- evidence ----------------------------------------------------------------------
 
-    def _read_pages(
-        self, candidates: Sequence[Candidate]
-    ) -> tuple[dict[NormalizedName, tuple[ProjectPage, ...]], dict[NormalizedName, str]]:
-        if self.options.offline:
-            return {}, {}
-        wanted: dict[NormalizedName, tuple[str, ...]] = {}
-        for candidate in candidates:
-            if candidate.unverifiable:
-                continue
-            extra = (candidate.index_url,) if candidate.index_url else ()
-            urls = tuple(dict.fromkeys(self.client.index_urls + extra))
-            wanted[candidate.name] = tuple(dict.fromkeys(wanted.get(candidate.name, ()) + urls))
-        jobs = [(name, url) for name, urls in wanted.items() for url in urls]
-        pages: dict[NormalizedName, list[ProjectPage]] = {name: [] for name in wanted}
-        errors: dict[NormalizedName, str] = {}
+    def _gather(
+        self,
+        candidate: Candidate,
+        pages: _PageReader,
+        names: Mapping[NormalizedName, str],
+        side: ThreadPoolExecutor | None,
+        analyse: Analyse | None,
+    ) -> _Evidence:
+        """One candidate's evidence: plan, fetch, then provenance beside the diff (after it
+        without a ``side`` pool)."""
+        found, page_error = pages.read(candidate.name)
+        plan = self.planner.plan(
+            candidate,
+            {candidate.name: found},
+            {candidate.name: page_error} if page_error is not None else {},
+        )
+        check_names(plan, names)
+        requests = [planned.request() for planned in plan.files]
+        if len(requests) == 1:
+            fetched = [self.fetcher.fetch(requests[0])]
+        else:
+            fetched = self.fetcher.fetch_all(requests)
+        jobs = list(zip(plan.files, fetched, strict=True))
+        if side is None:
+            reviews = self._review(plan, fetched, found, analyse)
+            provenance = [self._check_provenance(plan, *job) for job in jobs]
+            return _Evidence(plan, fetched, provenance, reviews)
+        pending = [side.submit(self._check_provenance, plan, *job) for job in jobs]
+        reviews = self._review(plan, fetched, found, analyse)
+        return _Evidence(plan, fetched, [future.result() for future in pending], reviews)
 
-        def read(job: tuple[NormalizedName, str]) -> tuple[ProjectPage | None, str | None]:
-            try:
-                return self.client.page(job[1], job[0]), None
-            except IncompleteError as exc:
-                return None, exc.one_line()
-
-        if jobs:
-            with ThreadPoolExecutor(max_workers=min(self.options.jobs, len(jobs))) as pool:
-                for (name, _url), (page, error) in zip(jobs, pool.map(read, jobs), strict=True):
-                    if error is not None:
-                        errors.setdefault(name, error)
-                    elif page is not None:
-                        pages[name].append(page)
-        return {name: tuple(found) for name, found in pages.items()}, errors
+    def _analysis(
+        self, candidates: Sequence[Candidate], stack: contextlib.ExitStack
+    ) -> Analyse | None:
+        """Worker processes for the behaviour diff, when they can run side by side."""
+        workers = min(usable_cores(), len(candidates))
+        if not self.options.behaviour or workers < 2:
+            return None
+        return stack.enter_context(AnalysisPool(workers)).diff
 
     def _check_provenance(
-        self, plans: Sequence[Plan], fetched: Sequence[FetchResult]
-    ) -> list[FileProvenance]:
-        jobs = [(plan, planned) for plan in plans for planned in plan.files]
+        self, plan: Plan, planned: PlannedFile, result: FetchResult
+    ) -> FileProvenance:
         checker = self.provenance
         if checker is None:
-            return [_NOT_RUN] * len(jobs)
-
-        def check(job: tuple[tuple[Plan, PlannedFile], FetchResult]) -> FileProvenance:
-            (plan, planned), result = job
-            if result.sha256 is None or result.path is None:
-                return FileProvenance(
-                    ProvenanceStatus.UNCHECKED, reason="the file's bytes could not be verified"
-                )
-            candidate = plan.candidate
-            local = planned.path
-            if local is None and planned.url is not None and planned.url.startswith("file:"):
-                local = file_url_path(planned.url)
-            return checker.check(
-                name=candidate.name,
-                version=str(candidate.version) if candidate.version is not None else None,
-                filename=planned.filename,
-                sha256=result.sha256,
-                entry=planned.entry,
-                local_path=local,
+            return _NOT_RUN
+        if result.sha256 is None or result.path is None:
+            return FileProvenance(
+                ProvenanceStatus.UNCHECKED, reason="the file's bytes could not be verified"
             )
-
-        pairs = list(zip(jobs, fetched, strict=True))
-        if not pairs:
-            return []
-        with ThreadPoolExecutor(max_workers=min(self.options.jobs, len(pairs))) as pool:
-            return list(pool.map(check, pairs))
+        candidate = plan.candidate
+        local = planned.path
+        if local is None and planned.url is not None and planned.url.startswith("file:"):
+            local = file_url_path(planned.url)
+        return checker.check(
+            name=candidate.name,
+            version=str(candidate.version) if candidate.version is not None else None,
+            filename=planned.filename,
+            sha256=result.sha256,
+            entry=planned.entry,
+            local_path=local,
+        )
 
     def _audit(self, candidates: Sequence[Candidate]) -> dict[tuple[str, str], AuditOutcome]:
         if self.vulnerabilities is None:
@@ -254,49 +270,40 @@ class Verifier:
 
     def _review(
         self,
-        plans: Sequence[Plan],
+        plan: Plan,
         fetched: Sequence[FetchResult],
-        pages: Mapping[NormalizedName, tuple[ProjectPage, ...]],
-    ) -> dict[int, list[ReviewOutcome]]:
+        pages: tuple[ProjectPage, ...],
+        analyse: Analyse | None,
+    ) -> list[ReviewOutcome]:
         if not self.options.behaviour:
-            return {}
-        items: list[tuple[Plan, ReviewItem]] = []
-        results = iter(fetched)
-        for plan in plans:
-            for planned, result in zip(
-                plan.files, [next(results) for _ in plan.files], strict=True
-            ):
-                status, _problem = hash_outcome(planned, result)
-                if result.path is None or status is HashStatus.MISMATCH:
-                    continue  # nothing trustworthy to analyse; the hash rules already spoke
-                candidate = plan.candidate
-                entry = planned.entry
-                items.append(
-                    (
-                        plan,
-                        ReviewItem(
-                            name=candidate.name,
-                            filename=planned.filename,
-                            path=result.path,
-                            sha256=result.sha256 or "",
-                            pages=pages.get(candidate.name, ()),
-                            index_url=entry.index_url if entry else candidate.index_url,
-                            upload_time=entry.upload_time if entry else None,
-                            baseline_version=self.options.baselines.get(candidate.name),
-                            no_pages="--offline" if self.options.offline else None,
-                        ),
-                    )
+            return []
+        items: list[ReviewItem] = []
+        candidate = plan.candidate
+        for planned, result in zip(plan.files, fetched, strict=True):
+            status, _problem = hash_outcome(planned, result)
+            if result.path is None or status is HashStatus.MISMATCH:
+                continue  # nothing trustworthy to analyse; the hash rules already spoke
+            entry = planned.entry
+            items.append(
+                ReviewItem(
+                    name=candidate.name,
+                    filename=planned.filename,
+                    path=result.path,
+                    sha256=result.sha256 or "",
+                    pages=pages,
+                    index_url=entry.index_url if entry else candidate.index_url,
+                    upload_time=entry.upload_time if entry else None,
+                    baseline_version=self.options.baselines.get(candidate.name),
+                    no_pages="--offline" if self.options.offline else None,
                 )
-        outcomes = review(
-            [item for _plan, item in items],
+            )
+        return review(
+            items,
             fetcher=self.fetcher,
             jobs=self.options.jobs,
             cache=DiffCache(self.store.root.parent / "behaviour"),
+            analyse=analyse,
         )
-        by_plan: dict[int, list[ReviewOutcome]] = {}
-        for (plan, _item), outcome in zip(items, outcomes, strict=True):
-            by_plan.setdefault(id(plan), []).append(outcome)
-        return by_plan
 
     # -- conclusions -------------------------------------------------------------------
 
@@ -391,3 +398,57 @@ def _package_provenance(files: Sequence[FileResult], *, checked: bool) -> Proven
         reason = "no file to check" if checked else "provenance was not checked"
         return Provenance(ProvenanceStatus.UNCHECKED, reason=reason)
     return max(outcomes, key=lambda p: _PROVENANCE_ORDER.index(p.status))
+
+
+@dataclass(frozen=True, slots=True)
+class _Evidence:
+    """What was gathered about one candidate, for the rule families to judge."""
+
+    plan: Plan
+    fetched: list[FetchResult]
+    provenance: list[FileProvenance]
+    reviews: list[ReviewOutcome]
+
+
+class _PageReader:
+    """Every project page the check needs, read in parallel from the start; each candidate
+    waits only for its own project's."""
+
+    def __init__(
+        self, verifier: Verifier, candidates: Sequence[Candidate], stack: contextlib.ExitStack
+    ) -> None:
+        self._client = verifier.client
+        self._jobs: dict[NormalizedName, list[Future[ProjectPage | None]]] = {}
+        if verifier.options.offline:
+            return
+        wanted: dict[NormalizedName, tuple[str, ...]] = {}
+        for candidate in candidates:
+            if candidate.unverifiable:
+                continue
+            extra = (candidate.index_url,) if candidate.index_url else ()
+            urls = tuple(dict.fromkeys(self._client.index_urls + extra))
+            wanted[candidate.name] = tuple(dict.fromkeys(wanted.get(candidate.name, ()) + urls))
+        count = sum(len(urls) for urls in wanted.values())
+        if not count:
+            return
+        pool = stack.enter_context(
+            ThreadPoolExecutor(max_workers=min(verifier.options.jobs, count))
+        )
+        for name, urls in wanted.items():
+            self._jobs[name] = [pool.submit(self._client.page, url, name) for url in urls]
+
+    def read(self, name: NormalizedName) -> tuple[tuple[ProjectPage, ...], str | None]:
+        """The project's pages on every index that has it, in index order, and the first
+        error met reading them, if any."""
+        pages: list[ProjectPage] = []
+        error: str | None = None
+        for job in self._jobs.get(name, ()):
+            try:
+                page = job.result()
+            except IncompleteError as exc:
+                if error is None:
+                    error = exc.one_line()
+                continue
+            if page is not None:
+                pages.append(page)
+        return tuple(pages), error

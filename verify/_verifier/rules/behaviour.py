@@ -38,6 +38,18 @@ def judge_behaviour(
                     unchecked=True,
                 )
             )
+        if outcome.failed is not None:
+            # Nothing is known about the file: the check cannot complete, whatever the
+            # policy's on-error says, since the cause may be the file itself.
+            reasons.append(
+                Reason(
+                    RuleId.BEHAVIOUR.value,
+                    Decision.DENY,
+                    f"{outcome.item.filename}: {outcome.failed}",
+                    unchecked=True,
+                )
+            )
+            continue
         if diff is None:
             # The file itself cannot be read as a distribution (not an archive, truncated,
             # corrupt): that is what the file is, not a check that failed, and installers

@@ -1,0 +1,169 @@
+"""The streaming verification pipeline fails closed in every stage (issue 14).
+
+Each check here verifies several packages from a hashed requirements file on a loopback
+index, so the packages move through the pipeline side by side and the behaviour diff runs
+in worker processes. A failure in one stage, for one package, must still end the check
+with exit 3 and nothing allowed, while the other packages are verified in full.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import multiprocessing
+import os
+import signal
+import threading
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.helpers import PackageIndex
+from tests.helpers.cli import check_json, check_run
+from tests.helpers.corpus import BASE, BENIGN
+from tests.helpers.dists import DistSpec, build_wheel
+from tests.helpers.policies import without_provenance_requirement
+from verify._behaviour.diff import BehaviourDiff
+from verify._behaviour.workers import AnalysisPool, usable_cores
+
+#: A benign 1.1 of tinyweb, diffed against 1.0.
+FEATURE = next(variant for variant in BENIGN if variant.id == "feature").build()
+
+
+def _publish(index: PackageIndex, tmp_path: Path) -> Path:
+    """Publish tinyweb 1.0 and 1.1 (1.0 is 1.1's baseline), certifi and idna; return a
+    requirements file pinning tinyweb 1.1, certifi and idna by hash."""
+    lines = []
+    for spec in (DistSpec("certifi", "2024.1"), DistSpec("idna", "3.7"), BASE, FEATURE):
+        wheel = build_wheel(spec, tmp_path / "dists")
+        index.add(wheel)
+        if spec is not BASE:
+            digest = hashlib.sha256(wheel.read_bytes()).hexdigest()
+            lines.append(f"{spec.name}=={spec.version} --hash=sha256:{digest}")
+    requirements = tmp_path / "requirements.txt"
+    requirements.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return requirements
+
+
+def _check(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, index: PackageIndex, *extra: str
+) -> tuple[int, dict[str, dict[str, object]], dict[str, object]]:
+    requirements = _publish(index, tmp_path)
+    code, report = check_json(
+        capsys,
+        tmp_path,
+        "-r",
+        str(requirements),
+        "-i",
+        index.url,
+        "--retries",
+        "0",
+        *extra,
+        policy=without_provenance_requirement(),
+    )
+    packages = {str(p["name"]): p for p in report["packages"]}
+    return code, packages, report
+
+
+def test_the_pipeline_verifies_every_package(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, package_index: PackageIndex
+) -> None:
+    # The baseline for the failures below: with nothing failing, every package is allowed
+    # and diffed.
+    code, packages, report = _check(capsys, tmp_path, package_index)
+    assert code == 0
+    assert report["decision"] == "allow"
+    assert sorted(packages) == ["certifi", "idna", "tinyweb"]
+    tinyweb = packages["tinyweb"]
+    assert tinyweb["behaviour"][0]["baseline"] == "tinyweb-1.0-py3-none-any.whl"  # type: ignore[index]
+
+
+def test_a_page_that_fails_mid_run_fails_closed(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, package_index: PackageIndex
+) -> None:
+    package_index.failing_pages["idna"] = 500
+    code, packages, report = _check(capsys, tmp_path, package_index)
+    assert code == 3
+    assert report["decision"] == "deny"
+    assert packages["idna"]["decision"] == "deny"
+    assert any("idna" in str(error) for error in report["errors"])  # type: ignore[attr-defined]
+    # The other packages went on without waiting for it, and were verified in full.
+    for name in ("certifi", "tinyweb"):
+        assert packages[name]["behaviour"], name
+        assert all(f["hash_status"] == "verified" for f in packages[name]["files"])  # type: ignore[attr-defined]
+
+
+def test_a_baseline_that_cannot_be_fetched_fails_closed(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, package_index: PackageIndex
+) -> None:
+    # What a missing baseline decides is the policy's behaviour on-error; where it denies,
+    # the check cannot complete. The baseline's bytes no longer match the index's digest.
+    policy = tmp_path / "policy.toml"
+    policy.write_text(
+        f'extends = "{without_provenance_requirement()}"\n[rules.behaviour]\non-error = "deny"\n',
+        encoding="utf-8",
+    )
+    requirements = _publish(package_index, tmp_path)
+    package_index.tamper("tinyweb-1.0-py3-none-any.whl", b"PK\x05\x06" + b"\0" * 18)
+    code, report = check_json(
+        capsys, tmp_path, "-r", str(requirements), "-i", package_index.url, policy=policy
+    )
+    assert code == 3
+    assert report["decision"] == "deny"
+    tinyweb = next(p for p in report["packages"] if p["name"] == "tinyweb")
+    (reason,) = [r for r in tinyweb["reasons"] if r["rule"] == "behaviour"]
+    assert (reason["decision"], reason["unchecked"]) == ("deny", True)
+    assert "tinyweb-1.0-py3-none-any.whl could not be fetched" in reason["message"]
+
+
+@pytest.mark.skipif(
+    usable_cores() < 2, reason="the analysis runs in worker processes only on 2+ cores"
+)
+def test_a_worker_process_that_dies_fails_closed(
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    package_index: PackageIndex,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    diff = AnalysisPool.diff
+    killed = threading.Lock()
+
+    def diff_after_kill(pool: AnalysisPool, *args: Any) -> BehaviourDiff:
+        # The pool's real worker processes are started, then killed as a hostile file or
+        # the out-of-memory killer would kill them, before the first diff reaches them.
+        if killed.acquire(blocking=False):
+            pool.start()
+            workers = multiprocessing.active_children()
+            assert workers, "the pool started no worker process"
+            for worker in workers:
+                os.kill(worker.pid or 0, signal.SIGKILL)
+                worker.join(timeout=30)
+        return diff(pool, *args)
+
+    monkeypatch.setattr(AnalysisPool, "diff", diff_after_kill)
+    requirements = _publish(package_index, tmp_path)
+    run = check_run(
+        capsys,
+        tmp_path,
+        "-r",
+        str(requirements),
+        "-i",
+        package_index.url,
+        "--retries",
+        "0",
+        policy=without_provenance_requirement(),
+    )
+    assert run.report, run.err
+    report = json.loads(run.report)
+    assert run.code == 3, run.err
+    assert report["decision"] == "deny"
+    stopped = [
+        reason
+        for package in report["packages"]
+        for reason in package["reasons"]
+        if reason["rule"] == "behaviour" and "worker process stopped" in reason["message"]
+    ]
+    assert stopped, "no diff reported its worker's death"
+    for reason in stopped:
+        assert (reason["decision"], reason["unchecked"]) == ("deny", True)
