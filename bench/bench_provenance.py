@@ -28,7 +28,7 @@ from tests.helpers.sigstore import GitHubIdentity, TestSigstore
 from verify._index.session import HttpSession
 from verify._provenance.attestation import verify_attestation
 from verify._provenance.checker import ProvenanceChecker
-from verify._provenance.trust import TrustRoot, load_trust_root
+from verify._provenance.trust_root import TrustRoot, load_trust_root
 from verify.models import ProvenanceStatus
 
 FIXTURES = Path(__file__).resolve().parents[1].parent / "shared" / "fixtures" / "realworld"

@@ -22,7 +22,7 @@ Imports flow one way, down these layers (``tests/unit/test_layering.py`` enforce
 
 0. The public API: this module, which re-exports from every layer below.
 1. CLI: ``verify._cli``, ``verify.__main__``.
-2. Commands: ``check``, ``screen``, ``install``, ``compare``, and ``_upload`` (the quarantine
+2. Commands: ``check``, ``screen``, ``install``, ``diff``, and ``_upload`` (the quarantine
    gate's server).
 3. Engine: ``verify._verifier``.
 4. Rendering: ``verify._format`` (reads results; never a command or the CLI).
@@ -46,9 +46,9 @@ _EXPORTS: dict[str, str] = {
     "run_check": "verify.check",
     "ScreenSettings": "verify.screen",
     "run_screen": "verify.screen",
-    "DiffSettings": "verify.compare",
-    "DiffResult": "verify.compare",
-    "run_diff": "verify.compare",
+    "DiffSettings": "verify.diff",
+    "DiffResult": "verify.diff",
+    "run_diff": "verify.diff",
     "InstallSettings": "verify.install",
     "InstallOutcome": "verify.install",
     "run_install": "verify.install",
@@ -136,7 +136,7 @@ __all__ = [
 
 if TYPE_CHECKING:
     from verify.check import CheckSettings, run_check
-    from verify.compare import DiffResult, DiffSettings, run_diff
+    from verify.diff import DiffResult, DiffSettings, run_diff
     from verify.errors import (
         ArchiveError,
         CacheError,

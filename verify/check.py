@@ -28,7 +28,7 @@ from verify._index.session import HttpSession
 from verify._index.urls import normalize_index_url
 from verify._provenance.checker import ProvenanceChecker
 from verify._provenance.identity import ExpectedIdentity, parse_expectation
-from verify._provenance.trust import load_trust_root
+from verify._provenance.trust_root import load_trust_root
 from verify._resolve.changes import changed_lock_files, compare_candidates, read_at_ref
 from verify._resolve.local import is_distribution_path, local_candidate
 from verify._resolve.lockfiles import lock_kind, read_lock

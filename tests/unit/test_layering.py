@@ -12,7 +12,7 @@ The layers, highest first (the same order is stated in ``verify/__init__.py``):
 ``cli``
     ``verify._cli`` and ``verify.__main__``: arguments, terminal output, exit codes.
 ``commands``
-    What the CLI runs: ``check``, ``screen``, ``install``, ``compare`` (``diff``), and
+    What the CLI runs: ``check``, ``screen``, ``install``, ``diff``, and
     ``verify._upload``, the quarantine gate's server, which runs ``screen`` on each upload.
 ``engine``
     ``verify._verifier``: runs the concerns over a resolved set of files and builds the report.
@@ -78,7 +78,7 @@ LAYERS: Mapping[str, str] = {
     "verify.check": "commands",
     "verify.screen": "commands",
     "verify.install": "commands",
-    "verify.compare": "commands",
+    "verify.diff": "commands",
     "verify._upload": "commands",
     "verify._cli": "cli",
     "verify.__main__": "cli",

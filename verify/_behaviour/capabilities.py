@@ -60,7 +60,7 @@ from collections.abc import Iterator
 
 from verify._behaviour import patterns, scanning
 from verify._behaviour.collector import Collector, Source, add_exfiltration, unparsable_finding
-from verify._behaviour.model import FileProfile, Phase
+from verify._behaviour.profile import FileProfile, Phase
 from verify._behaviour.pth import analyse_pth
 from verify._behaviour.pyanalysis import analyse_python, scan_python_text, text_phases
 from verify._behaviour.textscan import analyse_text, scan_encoded_runs, scan_invisible, scan_layout

@@ -14,7 +14,7 @@ import dataclasses
 from collections.abc import Callable
 
 from verify._behaviour import patterns, scanning
-from verify._behaviour.model import Capability, Phase
+from verify._behaviour.profile import Capability, Phase
 from verify._rules.behaviour import BEHAVIOUR_RULES
 from verify._rules.severity import SEVERITY_ORDER, raise_severity
 from verify.models import Finding, Severity

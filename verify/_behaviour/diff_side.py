@@ -6,7 +6,7 @@ from collections.abc import Iterable
 
 from verify._behaviour.capabilities import is_setup_script, profile_file
 from verify._behaviour.census import RecordEntry, digest_as_recorded
-from verify._behaviour.model import Capability, FileProfile
+from verify._behaviour.profile import Capability, FileProfile
 from verify._behaviour.rating import rule_finding
 from verify._behaviour.roles import Reach, Role
 from verify._dist.archive import Archive

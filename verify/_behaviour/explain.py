@@ -7,7 +7,7 @@ finding without knowing the rule catalogue.
 
 from __future__ import annotations
 
-from verify._behaviour.model import Capability, Phase
+from verify._behaviour.profile import Capability, Phase
 
 __all__ = ["explain", "explain_rule"]
 

@@ -6,7 +6,7 @@ import ast
 import re
 
 from verify._behaviour.collector import Collector, fixed, fixed_line
-from verify._behaviour.model import Phase
+from verify._behaviour.profile import Phase
 from verify._behaviour.pyanalysis import parse_module, run_analysis, scan_python_text
 from verify._behaviour.textscan import scan_invisible
 

@@ -22,7 +22,7 @@ from verify._behaviour.collector import (
     add_exfiltration,
     fixed,
 )
-from verify._behaviour.model import Phase
+from verify._behaviour.profile import Phase
 from verify._behaviour.pycalls import CallSite
 from verify._behaviour.pyexec import ExecutionChecks
 from verify._behaviour.pyparse import parse_source

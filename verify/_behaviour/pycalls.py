@@ -15,7 +15,7 @@ from typing import NamedTuple
 
 from verify._behaviour import patterns
 from verify._behaviour.collector import Collector
-from verify._behaviour.model import Phase
+from verify._behaviour.profile import Phase
 from verify._behaviour.pyindex import call_argument
 from verify._behaviour.pynodes import NodeChecks
 from verify._behaviour.pywalk import MAX_DEPTH, Visit

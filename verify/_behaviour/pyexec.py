@@ -21,7 +21,7 @@ from verify._behaviour.commands import (
     is_build_tool,
 )
 from verify._behaviour.decode import Decoded, powershell_payload
-from verify._behaviour.model import Phase
+from verify._behaviour.profile import Phase
 from verify._behaviour.pycalls import CallChecks, CallSite, is_fileno_call, path_identity
 from verify._behaviour.pyindex import call_argument, call_keyword, starts_process
 from verify._rules.behaviour import BEHAVIOUR_RULES

@@ -12,7 +12,7 @@ from __future__ import annotations
 import ast
 
 from verify._behaviour import patterns
-from verify._behaviour.model import Phase
+from verify._behaviour.profile import Phase
 from verify._behaviour.pywalk import MAX_DEPTH, ModuleWalk, Visit
 from verify.models import Severity
 

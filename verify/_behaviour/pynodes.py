@@ -18,7 +18,7 @@ from collections.abc import Iterator, Sequence
 from verify._behaviour import patterns
 from verify._behaviour.collector import Collector
 from verify._behaviour.decode import PEEL_MIN_LENGTH, peel
-from verify._behaviour.model import Phase
+from verify._behaviour.profile import Phase
 from verify._behaviour.pyflow import DataFlow
 from verify._behaviour.pyindex import starts_process
 from verify._behaviour.pywalk import Visit

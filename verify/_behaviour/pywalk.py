@@ -18,7 +18,7 @@ from typing import NamedTuple
 
 from verify._behaviour import patterns
 from verify._behaviour.collector import Collector
-from verify._behaviour.model import Phase
+from verify._behaviour.profile import Phase
 
 #: Bounds on work spent following hostile input (nesting, name chains, data flow).
 MAX_DEPTH = 40

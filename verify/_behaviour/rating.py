@@ -12,7 +12,7 @@ from __future__ import annotations
 import dataclasses
 
 from verify._behaviour.explain import explain, explain_rule
-from verify._behaviour.model import Capability, Phase
+from verify._behaviour.profile import Capability, Phase
 from verify._behaviour.roles import Role
 from verify._rules.behaviour import BEHAVIOUR_RULES
 from verify._rules.severity import SEVERITY_ORDER, raise_severity

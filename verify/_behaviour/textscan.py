@@ -3,7 +3,7 @@
 Shell, JavaScript and other text files are analysed here whole (:func:`analyse_text`). The
 Python analysis uses the same scans on its string literals (:func:`scan_literals`) and on source
 it cannot parse. Every endpoint found is checked for being suspicious; which ones are also the
-file's hosts (:attr:`~verify._behaviour.model.FileProfile.hosts`) depends on where they occur.
+file's hosts (:attr:`~verify._behaviour.profile.FileProfile.hosts`) depends on where they occur.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from typing import Literal
 
 from verify._behaviour import patterns, scanning
 from verify._behaviour.collector import Collector, Locate, PhaseAt, fixed
-from verify._behaviour.model import Phase
+from verify._behaviour.profile import Phase
 from verify.models import Severity
 
 #: Which endpoints in scanned text count as the file's hosts: all of them (text files), those

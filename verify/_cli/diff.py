@@ -15,7 +15,7 @@ from verify.errors import UsageError
 from verify.settings import ResolutionSettings
 
 if TYPE_CHECKING:
-    from verify.compare import DiffResult, DiffSettings
+    from verify.diff import DiffResult, DiffSettings
 
 __all__ = ["register"]
 
@@ -59,7 +59,7 @@ def register(commands: Any) -> None:
 def settings_from_args(args: argparse.Namespace) -> DiffSettings:
     """The library's settings from parsed arguments."""
     # Imported here: building the parser must not pay for the library (see check.py).
-    from verify.compare import DiffSettings
+    from verify.diff import DiffSettings
 
     values: list[str] = args.args
     name: str | None = None
@@ -114,7 +114,7 @@ def run(args: argparse.Namespace) -> int:
     from rich.console import Console
 
     from verify._cli.progress import DownloadProgress
-    from verify.compare import run_diff
+    from verify.diff import run_diff
     from verify.models import Decision
 
     settings = settings_from_args(args)

@@ -18,7 +18,7 @@ from verify._provenance.evidence import (
     local_evidence,
 )
 from verify._provenance.identity import PublisherIdentity, PublisherKind
-from verify._provenance.trust import TrustRoot, load_trust_root
+from verify._provenance.trust_root import TrustRoot, load_trust_root
 from verify.errors import IncompleteError, UsageError
 from verify.models import IndexFile, ProvenanceStatus
 

@@ -12,7 +12,7 @@ import pytest
 
 from verify._behaviour import patterns, pyanalysis, textscan
 from verify._behaviour.capabilities import needs_analysis, profile_file
-from verify._behaviour.model import Capability, FileProfile, Phase
+from verify._behaviour.profile import Capability, FileProfile, Phase
 from verify.models import Severity
 
 # Ordinary hosts are reserved names; addresses come from the documentation ranges, which the

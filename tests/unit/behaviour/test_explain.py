@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from verify._behaviour.explain import explain, explain_rule
-from verify._behaviour.model import Capability, Phase
+from verify._behaviour.profile import Capability, Phase
 from verify.models import Severity
 
 

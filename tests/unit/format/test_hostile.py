@@ -26,7 +26,7 @@ from verify._format.json import render_json
 from verify._format.markdown import render_markdown
 from verify._format.sarif import report_to_sarif
 from verify._format.text import render_reasons, render_text
-from verify.compare import DiffResult
+from verify.diff import DiffResult
 from verify.models import (
     BehaviourSummary,
     ChangeKind,

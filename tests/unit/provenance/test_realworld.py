@@ -22,7 +22,7 @@ from pypi_attestations import (
 
 from verify._provenance.attestation import AttestationInvalid, verify_attestation
 from verify._provenance.identity import PublisherKind
-from verify._provenance.trust import TrustRoot, load_trust_root
+from verify._provenance.trust_root import TrustRoot, load_trust_root
 
 FIXTURES = Path(__file__).resolve().parents[3].parent / "shared" / "fixtures" / "realworld"
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from tests.helpers.sigstore import TestSigstore
-from verify._provenance.trust import load_trust_root
+from verify._provenance.trust_root import load_trust_root
 from verify.errors import UsageError
 
 

@@ -2,7 +2,7 @@
 
 The library entry point behind ``pip-verify diff``::
 
-    from verify.compare import DiffSettings, run_diff
+    from verify.diff import DiffSettings, run_diff
 
     result = run_diff(DiffSettings(name="demo", old="1.0", new="1.1"))
     result.diff.findings  # new behaviour, rated
