@@ -59,6 +59,7 @@ __all__ = [
     "CheckSettings",
     "default_cache_dir",
     "gather_candidates",
+    "network_session",
     "readable_candidate",
     "run_check",
     "sort_inputs",
@@ -69,6 +70,18 @@ def default_cache_dir() -> Path:
     """The platform's user cache directory for pip-verify (the CLI lets
     ``$PIP_VERIFY_CACHE_DIR`` override it)."""
     return Path(platformdirs.user_cache_dir("pip-verify", appauthor=False))
+
+
+def network_session(network: NetworkSettings) -> HttpSession:
+    """The one network session a command uses, as ``network`` configures it, with its HTTP
+    cache in the cache directory."""
+    cache_dir = network.cache_dir or default_cache_dir()
+    return HttpSession(
+        cache_dir=cache_dir / "http",
+        timeout=network.timeout,
+        retries=network.retries,
+        offline=network.offline,
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -335,12 +348,7 @@ def verify_gathered(
         else None
     )
     cache_dir = network.cache_dir or default_cache_dir()
-    with HttpSession(
-        cache_dir=cache_dir / "http",
-        timeout=network.timeout,
-        retries=network.retries,
-        offline=network.offline,
-    ) as session:
+    with network_session(network) as session:
         vulnerabilities = vulnerability_service(verification, session, database)
         if isinstance(vulnerabilities, OsvApiService) and not network.offline:
             # Reaching the API (or finding it unreachable) overlaps pip's resolution.

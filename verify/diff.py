@@ -27,10 +27,9 @@ from verify._fetch.fetch import Fetcher, ProgressSink
 from verify._fetch.store import ContentStore
 from verify._index.client import IndexClient
 from verify._index.config import IndexSettings, pip_index_settings
-from verify._index.session import HttpSession
 from verify._index.urls import normalize_index_url
 from verify._resolve.select import file_version, select_installable, supported_tags
-from verify.check import default_cache_dir
+from verify.check import default_cache_dir, network_session
 from verify.errors import IncompleteError, InvalidInputError, UsageError
 from verify.models import Decision, IndexFile, Reason
 from verify.policy import Policy, load_policy
@@ -129,14 +128,8 @@ def run_diff(
     name = canonicalize_name(settings.name)
     old_version = _version(settings.old, "OLD")
     new_version = _version(settings.new, "NEW")
-    network = settings.network
-    cache_dir = network.cache_dir or default_cache_dir()
-    with HttpSession(
-        cache_dir=cache_dir / "http",
-        timeout=network.timeout,
-        retries=network.retries,
-        offline=network.offline,
-    ) as session:
+    cache_dir = settings.network.cache_dir or default_cache_dir()
+    with network_session(settings.network) as session:
         client = IndexClient(session, _indexes(settings.resolution).urls)
         pages = client.pages(name)
         files = [entry for page in pages for entry in page.files]

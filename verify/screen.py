@@ -27,14 +27,13 @@ from packaging.utils import NormalizedName
 from verify._fetch.fetch import ProgressSink
 from verify._index.client import IndexClient
 from verify._index.config import pip_index_settings
-from verify._index.session import HttpSession
 from verify._index.urls import normalize_index_url, redact
 from verify._resolve.local import DIST_SUFFIXES
 from verify._rules.ids import RuleId
 from verify.check import (
     CheckSettings,
     Gathered,
-    default_cache_dir,
+    network_session,
     readable_candidate,
     verify_gathered,
 )
@@ -189,11 +188,8 @@ def _public_name_reasons(
     """``public-name`` for every candidate a public index serves and the policy does not bind
     to the private index."""
     reasons: dict[NormalizedName, Reason] = {}
-    network = settings.network
-    cache_dir = network.cache_dir or default_cache_dir()
-    with HttpSession(
-        cache_dir=cache_dir / "http", timeout=network.timeout, retries=network.retries
-    ) as session:
+    # Only reached online: with --offline no public index is asked (_public_indexes).
+    with network_session(settings.network) as session:
         client = IndexClient(session, public)
         for name in dict.fromkeys(c.name for c in candidates):
             config = policy.rule(RuleId.PUBLIC_NAME.value, package=name)
