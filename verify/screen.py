@@ -53,6 +53,7 @@ __all__ = [
     "find_distributions",
     "run_screen",
     "with_public_indexes",
+    "without_recording",
 ]
 
 
@@ -79,6 +80,13 @@ def with_public_indexes(settings: ScreenSettings) -> ScreenSettings:
     if settings.public_index_urls is not None or settings.network.offline:
         return settings
     return dataclasses.replace(settings, public_index_urls=pip_index_settings().urls)
+
+
+def without_recording(settings: ScreenSettings) -> ScreenSettings:
+    """``settings`` that record no first-seen publisher in the trust store: the upload gate
+    records them itself, and only for uploads the upstream index took."""
+    verification = dataclasses.replace(settings.verification, record=False)
+    return dataclasses.replace(settings, verification=verification)
 
 
 def find_distributions(paths: Sequence[Path]) -> tuple[Path, ...]:

@@ -9,7 +9,6 @@ it just has nothing to compare with.
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -36,6 +35,7 @@ __all__ = [
     "ReviewOutcome",
     "baseline_request",
     "behaviour_reasons",
+    "diff_here",
     "finding_reasons",
     "review",
 ]
@@ -141,12 +141,13 @@ def baseline_request(entry: IndexFile) -> FetchRequest:
     return FetchRequest(entry.filename, url=entry.url, expected=expected, size=entry.size)
 
 
-@functools.cache
-def _popular() -> PopularNames:
-    return PopularNames.load()
+def diff_here(new: DistFile, old: DistFile | None, reason: str) -> BehaviourDiff:
+    """:func:`diff_distributions` in this process, against the shipped popular names (their
+    index costs a third of a second: it is loaded, once, only when a diff runs)."""
+    return diff_distributions(new, old, baseline_reason=reason, popular=PopularNames.load())
 
 
-#: Runs one diff: :func:`diff_distributions` here, or in a worker process
+#: Runs one diff: :func:`diff_here`, or the same in a worker process
 #: (:meth:`~verify._behaviour.workers.AnalysisPool.diff`).
 Analyse = Callable[[DistFile, DistFile | None, str], BehaviourDiff]
 
@@ -156,14 +157,13 @@ def review(
     *,
     fetcher: Fetcher,
     jobs: int = 8,
-    popular: PopularNames | None = None,
     cache: DiffCache | None = None,
-    analyse: Analyse | None = None,
+    analyse: Analyse = diff_here,
 ) -> list[ReviewOutcome]:
     """Diff every item against its baseline; one outcome per item, in order.
 
     With a ``cache``, a pair of files already compared is not analysed again. ``analyse``
-    runs the diffs (default: in this process, with ``popular``).
+    runs the diffs (default: in this process).
     """
     if not items:
         return []
@@ -199,13 +199,7 @@ def review(
                 return ReviewOutcome(item, diff=cached)
         new = DistFile(item.path, item.filename, item.upload_time)
         try:
-            if analyse is not None:
-                diff = analyse(new, old, reason)
-            else:
-                # The popular-names index costs a third of a second: built only when a diff
-                # runs.
-                names = popular if popular is not None else _popular()
-                diff = diff_distributions(new, old, baseline_reason=reason, popular=names)
+            diff = analyse(new, old, reason)
         except ArchiveError as exc:
             return ReviewOutcome(item, error=exc.one_line(), baseline_error=baseline_error)
         except IncompleteError as exc:

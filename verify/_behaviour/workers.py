@@ -6,16 +6,15 @@ instead, while the check's threads go on reading pages and downloading. Workers 
 with ``spawn`` (the check's threads hold locks a forked child would inherit held), at the
 first diff that is not in the diff cache, so a warm check starts none.
 
-The pool only moves the work: a worker runs the same :func:`diff_distributions` on the same
-files, and its result comes back as the same value. What can differ is failure. A worker
-that dies (killed, or out of memory on a hostile file) fails the diffs it was running with
-:class:`~verify.errors.IncompleteError`: the check cannot complete, and nothing is allowed.
-The next diff gets a fresh pool.
+The pool only moves the work: a worker runs the same
+:func:`~verify._behaviour.review.diff_here` on the same files, and its result comes back as
+the same value. What can differ is failure. A worker that dies (killed, or out of memory on
+a hostile file) fails the diffs it was running with :class:`~verify.errors.IncompleteError`:
+the check cannot complete, and nothing is allowed. The next diff gets a fresh pool.
 """
 
 from __future__ import annotations
 
-import functools
 import multiprocessing
 import os
 import threading
@@ -23,7 +22,8 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from types import TracebackType
 
-from verify._behaviour.diff import BehaviourDiff, DistFile, diff_distributions
+from verify._behaviour.diff import BehaviourDiff, DistFile
+from verify._behaviour.review import diff_here
 from verify._checks.typosquat import PopularNames
 from verify.errors import ArchiveError, IncompleteError
 
@@ -38,15 +38,10 @@ def usable_cores() -> int:
         return os.cpu_count() or 1
 
 
-@functools.cache
-def _popular() -> PopularNames:
-    return PopularNames.load()
-
-
 def _warm_up() -> None:
     # Importing this module already loaded the analysis; the popular-names index is the
     # rest of what the first diff would wait for.
-    _popular()
+    PopularNames.load()
 
 
 def _diff(new: DistFile, old: DistFile | None, reason: str) -> BehaviourDiff | str:
@@ -56,13 +51,13 @@ def _diff(new: DistFile, old: DistFile | None, reason: str) -> BehaviourDiff | s
     alone, which would lose what the error says beyond its message.
     """
     try:
-        return diff_distributions(new, old, baseline_reason=reason, popular=_popular())
+        return diff_here(new, old, reason)
     except ArchiveError as exc:
         return exc.one_line()
 
 
 class AnalysisPool:
-    """Worker processes for :func:`diff_distributions`, sized to the usable cores."""
+    """Worker processes for the behaviour diff, sized to the usable cores."""
 
     def __init__(self, workers: int) -> None:
         self.workers = max(1, workers)
@@ -108,7 +103,8 @@ class AnalysisPool:
         broken.shutdown(wait=False, cancel_futures=True)
 
     def diff(self, new: DistFile, old: DistFile | None, reason: str) -> BehaviourDiff:
-        """:func:`diff_distributions` of ``new`` against ``old``, in a worker process.
+        """:func:`~verify._behaviour.review.diff_here` of ``new`` against ``old``, in a
+        worker process.
 
         Raises :class:`~verify.errors.ArchiveError` when ``new`` cannot be read, and
         :class:`~verify.errors.IncompleteError` when the worker stopped before it finished.

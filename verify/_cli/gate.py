@@ -158,7 +158,6 @@ def run(args: argparse.Namespace) -> int:
     require_gate_extra()
     # Imported here: the server and its framework cost start-up time every other command
     # would pay.
-    import dataclasses
     import signal
 
     from verify._index.session import HttpSession
@@ -167,7 +166,7 @@ def run(args: argparse.Namespace) -> int:
     from verify._upload.quarantine import Quarantine
     from verify._upload.server import serve
     from verify.policy import load_policy
-    from verify.screen import with_public_indexes
+    from verify.screen import with_public_indexes, without_recording
 
     upstream = args.upstream if args.upstream.endswith("/") else args.upstream + "/"
     if urlsplit(upstream).scheme not in ("http", "https"):
@@ -178,10 +177,7 @@ def run(args: argparse.Namespace) -> int:
     if args.index is None:
         args.index = urljoin(upstream, "simple/")
     # The gate records first-seen publishers itself, and only for uploads the upstream took.
-    settings = with_public_indexes(screen_settings(args, ()))
-    settings = dataclasses.replace(
-        settings, verification=dataclasses.replace(settings.verification, record=False)
-    )
+    settings = without_recording(with_public_indexes(screen_settings(args, ())))
     trust_store = None if args.no_record else (args.trust_store or DEFAULT_TRUST_STORE)
     screener: Screener
     if args.broker:

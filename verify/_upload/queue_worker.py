@@ -5,7 +5,6 @@ answers from the verdicts workers share when it can, and screens the job's files
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import json
 import logging
 import os
@@ -23,7 +22,7 @@ from verify._upload.queue_digest import config_digest
 from verify._upload.queue_jobs import JobFile, decode_job, key_of
 from verify._upload.verdict import Outcome, Verdict, reason_phrase, screen_file
 from verify.errors import ArchiveError, IncompleteError, UsageError, VerifyError
-from verify.screen import ScreenSettings
+from verify.screen import ScreenSettings, without_recording
 
 if TYPE_CHECKING:
     import redis
@@ -219,9 +218,7 @@ def run_worker(
     if concurrency < 1:
         raise UsageError("the worker needs a concurrency of at least 1")
     # The gate records first-seen publishers, and only for what was published.
-    settings = dataclasses.replace(
-        settings, verification=dataclasses.replace(settings.verification, record=False)
-    )
+    settings = without_recording(settings)
     app = make_app(broker_url)
     config_digest(settings)  # fail now, not in every job, on an unreadable policy file
     load_policy(settings.verification.policy_path)

@@ -22,7 +22,7 @@ from packaging.utils import NormalizedName
 from packaging.version import Version
 
 from verify._behaviour.cache import DiffCache
-from verify._behaviour.review import Analyse, ReviewItem, ReviewOutcome, review
+from verify._behaviour.review import Analyse, ReviewItem, ReviewOutcome, diff_here, review
 from verify._behaviour.workers import AnalysisPool, usable_cores
 from verify._fetch.fetch import Fetcher, FetchResult, ProgressSink
 from verify._fetch.store import ContentStore
@@ -201,7 +201,7 @@ class Verifier:
         pages: _PageReader,
         names: Mapping[NormalizedName, str],
         side: ThreadPoolExecutor | None,
-        analyse: Analyse | None,
+        analyse: Analyse,
     ) -> _Evidence:
         """One candidate's evidence: plan, fetch, then provenance beside the diff (after it
         without a ``side`` pool)."""
@@ -212,27 +212,23 @@ class Verifier:
             {candidate.name: page_error} if page_error is not None else {},
         )
         check_names(plan, names)
-        requests = [planned.request() for planned in plan.files]
-        if len(requests) == 1:
-            fetched = [self.fetcher.fetch(requests[0])]
-        else:
-            fetched = self.fetcher.fetch_all(requests)
+        fetched = self.fetcher.fetch_all([planned.request() for planned in plan.files])
         jobs = list(zip(plan.files, fetched, strict=True))
         if side is None:
             reviews = self._review(plan, fetched, found, analyse)
             provenance = [self._check_provenance(plan, *job) for job in jobs]
-            return _Evidence(plan, fetched, provenance, reviews)
-        pending = [side.submit(self._check_provenance, plan, *job) for job in jobs]
-        reviews = self._review(plan, fetched, found, analyse)
-        return _Evidence(plan, fetched, [future.result() for future in pending], reviews)
+        else:
+            pending = [side.submit(self._check_provenance, plan, *job) for job in jobs]
+            reviews = self._review(plan, fetched, found, analyse)
+            provenance = [future.result() for future in pending]
+        return _Evidence(plan, fetched, provenance, reviews)
 
-    def _analysis(
-        self, candidates: Sequence[Candidate], stack: contextlib.ExitStack
-    ) -> Analyse | None:
-        """Worker processes for the behaviour diff, when they can run side by side."""
+    def _analysis(self, candidates: Sequence[Candidate], stack: contextlib.ExitStack) -> Analyse:
+        """How the behaviour diff runs: in worker processes when two or more can run side by
+        side, else in this process."""
         workers = min(usable_cores(), len(candidates))
         if not self.options.behaviour or workers < 2:
-            return None
+            return diff_here
         return stack.enter_context(AnalysisPool(workers)).diff
 
     def _check_provenance(
@@ -273,7 +269,7 @@ class Verifier:
         plan: Plan,
         fetched: Sequence[FetchResult],
         pages: tuple[ProjectPage, ...],
-        analyse: Analyse | None,
+        analyse: Analyse,
     ) -> list[ReviewOutcome]:
         if not self.options.behaviour:
             return []
