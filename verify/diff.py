@@ -77,7 +77,11 @@ def _version(text: str, what: str) -> Version:
     try:
         return Version(text)
     except InvalidVersion as exc:
-        raise UsageError(f"{what} {text!r} is not a version") from exc
+        raise UsageError(
+            f"{what} {text!r} is not a version",
+            hint="give NAME OLD NEW with versions as the index lists them (demo 1.0 1.1), or "
+            "two distribution files",
+        ) from exc
 
 
 def _indexes(settings: ResolutionSettings) -> IndexSettings:

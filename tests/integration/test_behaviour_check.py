@@ -320,3 +320,14 @@ def test_an_unreadable_local_file_says_what_to_do(
         "empty file; check that it is a complete wheel or sdist, or download it again"
     )
     assert_no_traceback(captured.out + captured.err)
+
+
+def test_diff_of_a_version_that_is_not_one_says_what_to_give(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    argv = ["diff", "tinyweb", "1.0", "latest", "--offline", "--cache-dir", str(tmp_path)]
+    assert main(argv) == 2
+    captured = capsys.readouterr()
+    (line,) = captured.err.strip().splitlines()
+    assert "NEW 'latest' is not a version; give NAME OLD NEW with versions" in line
+    assert_no_traceback(captured.out + captured.err)
