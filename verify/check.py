@@ -35,7 +35,8 @@ from verify._resolve.lockfiles import lock_kind, read_lock
 from verify._resolve.pip_report import PipResolveRequest, resolve_with_pip
 from verify._resolve.requirements import RequirementsFile, hash_pinned_candidates, read_requirements
 from verify._verifier import CheckOptions, Verifier
-from verify._vulnerabilities import OsvApiService, OsvOfflineService, VulnerabilitySource
+from verify._vulnerabilities import AnswerCache, RememberedSource, VulnerabilitySource
+from verify._vulnerabilities.remembered import osv_base_url
 from verify.errors import UsageError
 from verify.models import (
     Candidate,
@@ -297,12 +298,27 @@ def vulnerability_database(settings: VerificationSettings) -> Path | None:
 
 
 def vulnerability_service(
-    settings: VerificationSettings, session: HttpSession, database: Path | None
+    settings: VerificationSettings,
+    session: HttpSession,
+    database: Path | None,
+    cache_dir: Path,
 ) -> VulnerabilitySource:
-    """The known-vulnerability source: an offline OSV database, else an OSV-compatible API."""
+    """The known-vulnerability source: an offline OSV database, else an OSV-compatible API
+    whose answers are remembered under ``cache_dir`` for a few minutes."""
     if database is not None:
+        from verify._vulnerabilities.offline import OsvOfflineService
+
         return OsvOfflineService(database)
-    return OsvApiService(session, settings.osv_url or None)
+    # A bad --osv-url is a usage error now, before anything slow; the API source itself (and
+    # pip-audit, which it is built on) is made only if some answer is not remembered.
+    base_url = osv_base_url(settings.osv_url) if settings.osv_url else None
+
+    def build() -> VulnerabilitySource:
+        from verify._vulnerabilities.osv import OsvApiService
+
+        return OsvApiService(session, base_url)
+
+    return RememberedSource(build, AnswerCache(cache_dir / "vulnerabilities", base_url or ""))
 
 
 def run_check(
@@ -349,10 +365,7 @@ def verify_gathered(
     )
     cache_dir = network.cache_dir or default_cache_dir()
     with network_session(network) as session:
-        vulnerabilities = vulnerability_service(verification, session, database)
-        if isinstance(vulnerabilities, OsvApiService) and not network.offline:
-            # Reaching the API (or finding it unreachable) overlaps pip's resolution.
-            vulnerabilities.warm_up()
+        vulnerabilities = vulnerability_service(verification, session, database, cache_dir)
         gathered = gather(settings)
         indexes = index_settings(settings, gathered)
         verifier = Verifier(

@@ -205,12 +205,15 @@ def test_bad_ignore_entries_exit_2(
 
 class _Osv(BaseHTTPRequestHandler):
     records: ClassVar[dict[str, list[dict[str, Any]]]] = {}
+    #: The package name of every query.
+    asked: ClassVar[list[str]] = []
 
     def log_message(self, format: str, *args: Any) -> None:
         return
 
     def do_POST(self) -> None:
         body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        self.asked.append(body["package"]["name"])
         found = self.records.get(body["package"]["name"], [])
         payload = json.dumps({"vulns": found} if found else {}).encode()
         self.send_response(200)
@@ -223,6 +226,7 @@ class _Osv(BaseHTTPRequestHandler):
 @pytest.fixture
 def osv_server() -> Iterator[str]:
     _Osv.records = {"vulnerable": [osv_record("PYSEC-2026-1", "vulnerable", "2.0")]}
+    _Osv.asked = []
     server = ThreadingHTTPServer(("127.0.0.1", 0), _Osv)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -254,6 +258,37 @@ def test_osv_api_through_osv_url(
     assert code == 0
     assert [v["id"] for v in package(report, "vulnerable")["vulnerabilities"]] == ["PYSEC-2026-1"]
     assert package(report, "clean")["decision"] == "allow"
+
+
+def test_a_re_check_reuses_the_apis_fresh_answers(
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    index: PackageIndex,
+    osv_server: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("PIP_VERIFY_VULNERABILITY_DB")
+    argv = ("vulnerable==1.0", "clean==1.0", "--index-url", index.url, "--osv-url", osv_server)
+    first = check(capsys, tmp_path, *argv)
+    assert sorted(_Osv.asked) == ["clean", "vulnerable"]
+    again = check(capsys, tmp_path, *argv)
+    assert sorted(_Osv.asked) == ["clean", "vulnerable"]  # nothing asked the second time
+    assert again[0] == first[0] == 0
+    assert again[1]["packages"] == first[1]["packages"]
+    assert [v["id"] for v in package(again[1], "vulnerable")["vulnerabilities"]] == ["PYSEC-2026-1"]
+
+
+def test_a_bad_osv_url_exits_2_before_resolving(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def no_resolver(*_args: object, **_kwargs: object) -> None:
+        raise AssertionError("a usage error must stop the check before pip runs")
+
+    monkeypatch.delenv("PIP_VERIFY_VULNERABILITY_DB")
+    monkeypatch.setattr("verify.check.resolve_with_pip", no_resolver)
+    code = main(["check", "demo==1.0", "--osv-url", "ftp://osv.example"])
+    assert code == 2
+    assert "must be an http(s) URL" in capsys.readouterr().err
 
 
 def test_unreachable_vulnerability_service_is_unchecked_and_warns(

@@ -9,10 +9,8 @@ from __future__ import annotations
 
 import json
 import logging
-import threading
 from collections.abc import Iterator, Mapping
 from typing import Final
-from urllib.parse import urlsplit
 
 from packaging.utils import canonicalize_name
 
@@ -23,7 +21,8 @@ from verify._vulnerabilities.interface import SourceUnreachableError, Vulnerabil
 from verify._vulnerabilities.pip_audit_boundary import PipAuditOsvService, default_osv_url
 from verify._vulnerabilities.ranges import ECOSYSTEM
 from verify._vulnerabilities.records import OsvRecord, record_problem
-from verify.errors import UsageError, VerifyError
+from verify._vulnerabilities.remembered import QUERY_PATH, osv_base_url
+from verify.errors import VerifyError
 
 __all__ = ["MAX_API_PAGES", "OsvApiService"]
 
@@ -31,13 +30,6 @@ logger = logging.getLogger(__name__)
 
 #: How many pages of one OSV API answer are followed before giving up.
 MAX_API_PAGES: Final = 100
-
-#: What :meth:`OsvApiService.warm_up` asks: any well-formed query does.
-_PROBE: Final[dict[str, object]] = {
-    "package": {"name": "pip-verify", "ecosystem": ECOSYSTEM},
-    "version": "0",
-}
-_QUERY_PATH = "/v1/query"
 
 
 class OsvApiService(PipAuditOsvService):
@@ -58,15 +50,13 @@ class OsvApiService(PipAuditOsvService):
         max_pages: int = MAX_API_PAGES,
     ) -> None:
         self.session = session
-        self.base_url = _api_base(default_osv_url() if base_url is None else base_url)
-        self.query_url = self.base_url + _QUERY_PATH
+        self.base_url = osv_base_url(default_osv_url() if base_url is None else base_url)
+        self.query_url = self.base_url + QUERY_PATH
         self.max_pages = max_pages
         #: Set once the API could not be reached: later queries fail at once with the same
         #: message instead of each waiting out its own retries (a check asks once per
         #: release, and an unreachable service would cost every one of them the back-off).
         self._unreachable: list[str] = []
-        #: Set while :meth:`warm_up`'s probe is in flight; queries wait for it to end.
-        self._warming: threading.Event | None = None
 
     def __repr__(self) -> str:
         return f"OsvApiService({redact(self.base_url)!r})"
@@ -103,38 +93,11 @@ class OsvApiService(PipAuditOsvService):
             f"in more than {self.max_pages} pages"
         )
 
-    def warm_up(self) -> None:
-        """Reach the API now, in the background, while the caller does other work.
-
-        ``check`` calls this before pip resolves, which takes seconds. The probe (a query
-        for pip-verify itself, whose answer is discarded) opens and pools the connection, so
-        the audit's first query pays no name lookup or TLS handshake on the critical path.
-        If the API cannot be reached, the probe records that, and the audit's queries fail
-        at once with its message instead of each waiting for the same lookup to fail.
-        Queries made while the probe is in flight wait for it. Calling it again does nothing.
-        """
-        if self._warming is not None:
-            return
-        warming = threading.Event()
-        self._warming = warming
-
-        def probe() -> None:
-            try:
-                self._post(_PROBE, wait=False)
-            except Exception:  # the probe only warms; the queries report any failure
-                logger.debug("OSV warm-up probe failed", exc_info=True)
-            finally:
-                warming.set()
-
-        threading.Thread(target=probe, name="osv-warm-up", daemon=True).start()
-
     @property
     def _where(self) -> str:
         return redact(self.query_url)
 
-    def _post(self, payload: dict[str, object], *, wait: bool = True) -> dict[str, object]:
-        if wait and self._warming is not None:
-            self._warming.wait()
+    def _post(self, payload: dict[str, object]) -> dict[str, object]:
         if self._unreachable:
             raise SourceUnreachableError(self._unreachable[0])
         try:
@@ -187,13 +150,3 @@ def _api_error_message(body: bytes) -> str | None:
         return None
     message = decoded.get("message") if isinstance(decoded, dict) else None
     return short(message) if isinstance(message, str) and message else None
-
-
-def _api_base(url: str) -> str:
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise UsageError(f"the OSV API URL must be an http(s) URL, not {redact(url)!r}")
-    base = url.rstrip("/")
-    if base.endswith(_QUERY_PATH):
-        base = base[: -len(_QUERY_PATH)]
-    return base

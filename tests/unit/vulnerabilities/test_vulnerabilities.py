@@ -8,13 +8,11 @@ import logging
 import socket
 import stat
 import struct
-import threading
 import zipfile
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import datetime, timezone
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 import pytest
 from packaging.utils import canonicalize_name
@@ -30,6 +28,7 @@ from pip_audit._service.interface import (
 )
 from pytest_socket import disable_socket, enable_socket
 
+from tests.helpers.osv import OsvHandler, Serve
 from verify import __version__
 from verify._index.session import HttpSession
 from verify._vulnerabilities import (
@@ -604,76 +603,8 @@ def test_known_vulnerability_survives_odd_records() -> None:
 
 # --- A loopback OSV-compatible API -----------------------------------------------------------
 
-Answer = Callable[["_OsvHandler", dict[str, Any]], None]
 
-
-class _OsvServer(ThreadingHTTPServer):
-    daemon_threads = True
-
-    def __init__(self, answer: Answer) -> None:
-        self.answer = answer
-        #: (path, headers, JSON body) of every request.
-        self.hits: list[tuple[str, dict[str, str], dict[str, Any]]] = []
-        super().__init__(("127.0.0.1", 0), _OsvHandler)
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        pass
-
-    @property
-    def base(self) -> str:
-        return f"http://127.0.0.1:{self.server_address[1]}"
-
-
-class _OsvHandler(BaseHTTPRequestHandler):
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
-
-    def do_POST(self) -> None:
-        server = cast(_OsvServer, self.server)
-        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-        server.hits.append((self.path, dict(self.headers.items()), body))
-        if self.path != "/v1/query":
-            self.send_json({"code": 5, "message": "Not Found"}, status=404)
-            return
-        server.answer(self, body)
-
-    def send_json(self, payload: object, *, status: int = 200) -> None:
-        self.send_raw(json.dumps(payload).encode(), status=status)
-
-    def send_raw(
-        self, body: bytes, *, status: int = 200, headers: dict[str, str] | None = None
-    ) -> None:
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        for key, value in (headers or {}).items():
-            self.send_header(key, value)
-        self.end_headers()
-        self.wfile.write(body)
-
-
-Serve = Callable[[Answer], _OsvServer]
-
-
-@pytest.fixture
-def serve() -> Iterator[Serve]:
-    servers: list[_OsvServer] = []
-
-    def start(answer: Answer) -> _OsvServer:
-        server = _OsvServer(answer)
-        threading.Thread(
-            target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        ).start()
-        servers.append(server)
-        return server
-
-    yield start
-    for server in servers:
-        server.shutdown()
-        server.server_close()
-
-
-def osv_database(handler: _OsvHandler, query: dict[str, Any]) -> None:
+def osv_database(handler: OsvHandler, query: dict[str, Any]) -> None:
     """An OSV API over RECORDS: one record per page, to exercise pagination."""
     name = query["package"]["name"]
     version = query["version"]
@@ -828,7 +759,7 @@ def test_api_page_token_loop_is_cut(serve: Serve) -> None:
 
 
 def test_api_page_limit(serve: Serve) -> None:
-    def endless(handler: _OsvHandler, query: dict[str, Any]) -> None:
+    def endless(handler: OsvHandler, query: dict[str, Any]) -> None:
         handler.send_json({"next_page_token": str(int(query.get("page_token", "0")) + 1)})
 
     server = serve(endless)
@@ -851,7 +782,7 @@ def test_api_withdrawn_records_from_the_server_are_dropped(serve: Serve) -> None
 def test_post_json_retries_transient_errors(serve: Serve) -> None:
     failures = [503]
 
-    def flaky(handler: _OsvHandler, query: dict[str, Any]) -> None:
+    def flaky(handler: OsvHandler, query: dict[str, Any]) -> None:
         if failures:
             handler.send_json({"message": "busy"}, status=failures.pop())
         else:
@@ -953,7 +884,7 @@ def test_audit_turns_service_failures_into_errors(name: str, version: str, error
 
 
 def test_audit_many_never_raises_per_package(serve: Serve) -> None:
-    def answer(handler: _OsvHandler, query: dict[str, Any]) -> None:
+    def answer(handler: OsvHandler, query: dict[str, Any]) -> None:
         if query["package"]["name"] == "flaky":
             handler.send_json({"message": "internal"}, status=500)
         else:
@@ -1004,40 +935,3 @@ def test_an_unreachable_api_is_asked_once_not_once_per_release(
         outcomes = [audit(service, name, "1.0") for name in ("alpha", "beta", "gamma")]
     assert len(calls) == 1
     assert all(o.error is not None and "connection refused" in o.error for o in outcomes)
-
-
-def test_warm_up_finds_an_unreachable_api_before_the_first_query() -> None:
-    port = closed_port()
-    with HttpSession(retries=0) as session:
-        service = OsvApiService(session, f"http://127.0.0.1:{port}")
-        service.warm_up()
-        service.warm_up()  # a second call starts no second probe
-        outcome = audit(service, "alpha", "1.0")
-        assert len(service._unreachable) == 1
-    assert outcome.error is not None
-    assert outcome.error == service._unreachable[0]
-    assert "127.0.0.1" in outcome.error
-
-
-def test_queries_wait_for_the_warm_up_probe(serve: Serve) -> None:
-    release = threading.Event()
-    order: list[str] = []
-
-    def answer(handler: _OsvHandler, query: dict[str, Any]) -> None:
-        name = query["package"]["name"]
-        if name == "pip-verify":
-            # Hold the probe until the query below has been sent, if it were sent.
-            release.wait(timeout=0.5)
-        order.append(name)
-        osv_database(handler, query)
-
-    server = serve(answer)
-    with HttpSession(retries=0) as session:
-        service = OsvApiService(session, server.base)
-        service.warm_up()
-        outcome = audit(service, "demo-lib", "1.0")
-        release.set()
-    assert outcome.checked
-    assert order[0] == "pip-verify"
-    assert set(order[1:]) == {"demo-lib"}
-    assert server.hits[0][2]["package"] == {"name": "pip-verify", "ecosystem": "PyPI"}

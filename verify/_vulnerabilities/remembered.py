@@ -1,0 +1,196 @@
+"""An OSV API's answers, remembered for a short while so a re-check does not ask again.
+
+A check asks the API once per release. Asking again a few minutes later, for the same
+releases, gets the same answer: advisories are published on a scale of hours. So each answer
+is kept on disk, keyed by the API's base URL, the package and the version, and reused while it
+is younger than :data:`ANSWER_MAX_AGE`; after that the API is asked again. Only answers are
+kept: a failure is never remembered, so an API that could not be reached is tried again on
+the next check.
+
+The API source itself is built on the first question the remembered answers cannot answer.
+Building it imports pip-audit (whose import runs ``pip --version``), which a re-check whose
+every answer is remembered never needs.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import logging
+import os
+import tempfile
+import threading
+from collections.abc import Callable
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any, Final
+from urllib.parse import urlsplit
+
+from packaging.utils import canonicalize_name
+
+from verify._index.urls import redact
+from verify._vulnerabilities.interface import KnownVulnerability, VulnerabilitySource
+from verify.errors import UsageError
+
+__all__ = [
+    "ANSWER_MAX_AGE",
+    "QUERY_PATH",
+    "AnswerCache",
+    "RememberedSource",
+    "osv_base_url",
+]
+
+logger = logging.getLogger(__name__)
+
+#: How long an answer is reused: as long as an index page is fresh on the public index.
+ANSWER_MAX_AGE: Final = timedelta(minutes=10)
+#: Bumped whenever what an answer holds changes, so old entries are not read.
+_FORMAT = "1"
+QUERY_PATH: Final = "/v1/query"
+
+
+def osv_base_url(url: str) -> str:
+    """``url`` without a trailing ``/v1/query`` or slash; a usage error unless http(s)."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise UsageError(f"the OSV API URL must be an http(s) URL, not {redact(url)!r}")
+    base = url.rstrip("/")
+    if base.endswith(QUERY_PATH):
+        base = base[: -len(QUERY_PATH)]
+    return base
+
+
+def _dump(vulnerability: KnownVulnerability) -> dict[str, Any]:
+    return {
+        "id": vulnerability.id,
+        "aliases": list(vulnerability.aliases),
+        "summary": vulnerability.summary,
+        "fix_versions": list(vulnerability.fix_versions),
+        "severity": vulnerability.severity,
+        "malicious": vulnerability.malicious,
+        "url": vulnerability.url,
+    }
+
+
+def _optional_text(value: object) -> str | None:
+    if value is None or isinstance(value, str):
+        return value
+    raise TypeError(f"expected text, got {type(value).__name__}")
+
+
+def _texts(value: object) -> tuple[str, ...]:
+    if isinstance(value, list) and all(isinstance(v, str) for v in value):
+        return tuple(value)
+    raise TypeError("expected a list of text")
+
+
+def _load(data: object) -> KnownVulnerability:
+    if not isinstance(data, dict) or not isinstance(data.get("id"), str):
+        raise TypeError("an answer entry is not an object with an id")
+    if not isinstance(data.get("malicious"), bool):
+        raise TypeError("an answer entry has no 'malicious' flag")
+    return KnownVulnerability(
+        id=data["id"],
+        aliases=_texts(data.get("aliases")),
+        summary=_optional_text(data.get("summary")),
+        fix_versions=_texts(data.get("fix_versions")),
+        severity=_optional_text(data.get("severity")),
+        malicious=data["malicious"],
+        url=_optional_text(data.get("url")),
+    )
+
+
+class AnswerCache:
+    """Answers of one API under ``root``, one JSON file per package version."""
+
+    def __init__(
+        self,
+        root: Path,
+        source: str,
+        *,
+        max_age: timedelta = ANSWER_MAX_AGE,
+        clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc),
+    ) -> None:
+        self.root = root
+        self.source = source
+        self.max_age = max_age
+        self._clock = clock
+
+    def _path(self, name: str, version: str) -> Path:
+        key = hashlib.sha256(
+            f"{_FORMAT}\0{self.source}\0{canonicalize_name(name)}\0{version}".encode()
+        ).hexdigest()
+        return self.root / key[:2] / f"{key}.json"
+
+    def get(self, name: str, version: str) -> list[KnownVulnerability] | None:
+        """The answer about ``name`` at ``version`` if one is fresh, else ``None``.
+
+        An entry that cannot be read is removed; one from the future (a clock set back) is
+        not fresh.
+        """
+        path = self._path(name, version)
+        try:
+            data = json.loads(path.read_text("utf-8"))
+            asked = datetime.fromisoformat(data["asked"])
+            age = self._clock() - asked
+            if not timedelta(0) <= age <= self.max_age:
+                return None
+            vulnerabilities = data["vulnerabilities"]
+            if not isinstance(vulnerabilities, list):
+                raise TypeError("'vulnerabilities' is not a list")
+            return [_load(v) for v in vulnerabilities]
+        except (FileNotFoundError, NotADirectoryError):
+            return None
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            logger.info("discarding unreadable vulnerability answer %s: %s", path, exc)
+            with contextlib.suppress(OSError):
+                path.unlink(missing_ok=True)
+            return None
+
+    def put(self, name: str, version: str, answer: list[KnownVulnerability]) -> None:
+        """Keep ``answer``; a cache that cannot be written only costs a question later."""
+        path = self._path(name, version)
+        entry = {
+            "asked": self._clock().isoformat(),
+            "vulnerabilities": [_dump(v) for v in answer],
+        }
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            with tempfile.NamedTemporaryFile(
+                "w", dir=path.parent, suffix=".tmp", delete=False, encoding="utf-8"
+            ) as handle:
+                json.dump(entry, handle)
+            os.replace(handle.name, path)
+        except OSError as exc:
+            logger.info("could not keep the vulnerability answer %s: %s", path, exc)
+
+
+class RememberedSource(VulnerabilitySource):
+    """A source whose answers are remembered in ``cache``; ``build`` makes the source itself,
+    once, when a question is not answered by the cache."""
+
+    def __init__(self, build: Callable[[], VulnerabilitySource], cache: AnswerCache) -> None:
+        self._build = build
+        self.cache = cache
+        self._source: VulnerabilitySource | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def source(self) -> VulnerabilitySource:
+        """The source itself, built (and prepared) on first use."""
+        with self._lock:
+            if self._source is None:
+                source = self._build()
+                source.prepare()
+                self._source = source
+            return self._source
+
+    def known_vulnerabilities(self, name: str, version: str) -> list[KnownVulnerability]:
+        """The remembered answer while it is fresh, else the source's (then remembered)."""
+        remembered = self.cache.get(name, version)
+        if remembered is not None:
+            return remembered
+        answer = self.source.known_vulnerabilities(name, version)
+        self.cache.put(name, version, answer)
+        return answer
