@@ -8,6 +8,7 @@ is made again; the cache never decides anything on its own.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import logging
@@ -17,8 +18,8 @@ from pathlib import Path
 from typing import Any
 
 from verify._behaviour.census import FileDiff
-from verify._behaviour.diff import BehaviourDiff
 from verify._behaviour.metadata_diff import MetadataChange, MetadataDiff
+from verify._behaviour.result import BehaviourDiff
 from verify.models import Finding, Severity
 
 __all__ = ["ANALYSER_VERSION", "DiffCache"]
@@ -122,11 +123,12 @@ class DiffCache:
         path = self._path(new_sha256, old_sha256, reason)
         try:
             return load(json.loads(path.read_text("utf-8")))
-        except FileNotFoundError:
+        except (FileNotFoundError, NotADirectoryError):
             return None
         except (OSError, ValueError, KeyError, TypeError) as exc:
             logger.info("discarding unreadable diff cache entry %s: %s", path, exc)
-            path.unlink(missing_ok=True)
+            with contextlib.suppress(OSError):
+                path.unlink(missing_ok=True)
             return None
 
     def put(
