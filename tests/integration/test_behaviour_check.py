@@ -231,7 +231,7 @@ def test_a_second_check_reuses_the_cached_diff(
     def no_analysis(*args: object, **kwargs: object) -> object:
         raise AssertionError("the diff should come from the cache")
 
-    monkeypatch.setattr("verify._behaviour.review.diff_distributions", no_analysis)
+    monkeypatch.setattr("verify._behaviour.diff.diff_distributions", no_analysis)
     # With two cores and two packages the diffs run in worker processes, which a patch here
     # does not reach: the pool's entry point is patched too.
     monkeypatch.setattr("verify._behaviour.workers.AnalysisPool.diff", no_analysis)

@@ -22,18 +22,17 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 from collections.abc import Sequence
-from dataclasses import dataclass, field
-from datetime import datetime
 from pathlib import Path
 
 from packaging.utils import canonicalize_name
 
-from verify._behaviour.census import FileDiff, check_record, diff_files, read_record
+from verify._behaviour.census import check_record, diff_files, read_record
 from verify._behaviour.census_findings import census_findings
 from verify._behaviour.diff_side import Side
 from verify._behaviour.metadata_diff import MetadataDiff, diff_metadata
 from verify._behaviour.rating import capability_finding, rate, rate_problem, rule_finding
 from verify._behaviour.reach import reach_archive
+from verify._behaviour.result import BehaviourDiff, DistFile
 from verify._checks.typosquat import PopularNames
 from verify._dist.archive import DEFAULT_LIMITS, Archive, ArchiveLimits, open_archive
 from verify._dist.metadata import DistMetadata, read_metadata
@@ -48,36 +47,6 @@ __all__ = ["BehaviourDiff", "DistFile", "compare_sdist_and_wheel", "diff_distrib
 GAP_YEARS = 2
 #: Hosts no one needs to be told about.
 _QUIET_HOSTS = frozenset({"localhost", "127.0.0.1", "0.0.0.0", "::1"})  # noqa: S104
-
-
-@dataclass(frozen=True, slots=True)
-class DistFile:
-    """A distribution file on disk, by the name it is published under."""
-
-    path: Path
-    filename: str
-    upload_time: datetime | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class BehaviourDiff:
-    """What one file adds compared with its baseline."""
-
-    filename: str
-    #: The baseline's filename, or ``None`` (``baseline: none``).
-    baseline: str | None
-    baseline_reason: str
-    files: FileDiff
-    metadata: MetadataDiff
-    #: New behaviour, at full severity: the verdict's input.
-    findings: tuple[Finding, ...]
-    #: Behaviour the baseline already had (rated low): context for a reader.
-    context: tuple[Finding, ...] = ()
-    analysed_files: int = 0
-    analysed_bytes: int = 0
-    #: Files found unchanged and never read.
-    skipped_files: int = 0
-    new_hosts: tuple[str, ...] = field(default_factory=tuple)
 
 
 def _project_hosts(*metadata: DistMetadata | None) -> set[str]:

@@ -20,7 +20,7 @@ from packaging.version import Version
 
 from verify._behaviour.baseline import BaselineChoice, choose_baseline
 from verify._behaviour.cache import DiffCache
-from verify._behaviour.diff import BehaviourDiff, DistFile, diff_distributions
+from verify._behaviour.result import BehaviourDiff, DistFile
 from verify._checks.typosquat import PopularNames
 from verify._fetch.fetch import Fetcher, FetchRequest
 from verify._resolve.select import file_version, files_of, releases
@@ -144,6 +144,10 @@ def baseline_request(entry: IndexFile) -> FetchRequest:
 def diff_here(new: DistFile, old: DistFile | None, reason: str) -> BehaviourDiff:
     """:func:`diff_distributions` in this process, against the shipped popular names (their
     index costs a third of a second: it is loaded, once, only when a diff runs)."""
+    # The analysers load here, on the first diff a check makes: one whose every diff is
+    # cached never imports them.
+    from verify._behaviour.diff import diff_distributions
+
     return diff_distributions(new, old, baseline_reason=reason, popular=PopularNames.load())
 
 

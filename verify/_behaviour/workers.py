@@ -22,7 +22,7 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from types import TracebackType
 
-from verify._behaviour.diff import BehaviourDiff, DistFile
+from verify._behaviour.result import BehaviourDiff, DistFile
 from verify._behaviour.review import diff_here
 from verify._checks.typosquat import PopularNames
 from verify.errors import ArchiveError, IncompleteError
@@ -39,8 +39,9 @@ def usable_cores() -> int:
 
 
 def _warm_up() -> None:
-    # Importing this module already loaded the analysis; the popular-names index is the
-    # rest of what the first diff would wait for.
+    # What the first diff would otherwise wait for: the analysers and the popular-names index.
+    import verify._behaviour.diff  # noqa: F401
+
     PopularNames.load()
 
 

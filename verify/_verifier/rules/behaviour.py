@@ -5,7 +5,6 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Sequence
 
-from verify._behaviour.diff import compare_sdist_and_wheel
 from verify._behaviour.review import ReviewOutcome, behaviour_reasons, finding_reasons
 from verify._rules.ids import RuleId
 from verify._verifier.plan import Plan, dedupe
@@ -100,6 +99,9 @@ def _sdist_wheel_mismatches(outcomes: Sequence[ReviewOutcome]) -> list[Finding]:
     wheels = [item for item in readable if item.filename.endswith(".whl")]
     if not sdists or not wheels:
         return []
+    # The analysers are imported only when there is something to compare (see diff_here).
+    from verify._behaviour.diff import compare_sdist_and_wheel
+
     findings: list[Finding] = []
     for wheel in wheels:
         try:
