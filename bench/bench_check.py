@@ -7,7 +7,8 @@ One run measures, each with its own fresh temporary directories:
 2. warm: the same command again with the same cache dir, ``--runs`` times, median;
 2b. warm against a caching index: the same files (every candidate and baseline the cold run
    fetched) served on loopback by ``caching_index.py``, which sends ETags and
-   ``Cache-Control`` as the public index does; one priming run, then ``--runs`` times, median;
+   ``Cache-Control`` as the public index does, and answers OSV queries in place of the OSV
+   API this machine cannot reach; one priming run, then ``--runs`` times, median;
 3. the download floor: ``pip download --no-deps --require-hashes -r LOCK -d TMP`` with an
    empty pip cache (``--cache-dir`` a new temporary dir);
 4. the start-up floor: ``python -m verify --version``, ``--runs`` times, median;
@@ -284,11 +285,18 @@ def _warm_from_caching_index(
     with caching_index(served) as url:
         for i in range(args.runs + 1):
             report = work / f"report-cached-{i}.json"
+            osv = url.removesuffix("/simple/")
             cmd = [*verify, "check", "-r", str(lock), "-i", url, "--cache-dir", str(cache)]
-            cmd += ["--format", "json", "-o", str(report)]
+            cmd += ["--osv-url", osv, "--format", "json", "-o", str(report)]
             cached.command = show(
                 cmd,
-                {**subs, str(cache): "$CACHE", str(report): "report.json", url: "$LOOPBACK"},
+                {
+                    **subs,
+                    str(cache): "$CACHE",
+                    str(report): "report.json",
+                    url: "$LOOPBACK/simple/",
+                    osv: "$LOOPBACK",
+                },
             )
             what = "priming" if i == 0 else f"run {i}/{args.runs}"
             log(f"pip-verify check warm against the caching index, {what} ...")

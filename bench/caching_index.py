@@ -7,6 +7,11 @@ directory with PEP 691 JSON pages (``sha256`` and size for every file), an ``ETa
 page (answering ``If-None-Match`` with 304) and ``Cache-Control: max-age``. Standard library
 only, like the rest of the harness.
 
+It also answers OSV API queries (``POST /v1/query``) with "no known vulnerabilities": the OSV
+API is not reachable from the benchmark machine, and a warm check against an unreachable one
+spends its time on the failure instead of reusing the answers it would have kept. This stands
+in for a reachable API; it measures the warm path, not OSV.
+
     python bench/caching_index.py DIR [--port N]
 """
 
@@ -97,6 +102,14 @@ class _Handler(BaseHTTPRequestHandler):
         else:
             self._send(404, b"not found\n", "text/plain")
 
+    def do_POST(self) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        self.rfile.read(min(length, 1 << 20))
+        if self.path == "/v1/query":
+            self._send(200, b"{}", "application/json")
+        else:
+            self._send(404, b"not found\n", "text/plain")
+
     def _send(
         self,
         status: int,
@@ -124,7 +137,8 @@ class _Server(ThreadingHTTPServer):
 
 @contextmanager
 def caching_index(directory: Path, port: int = 0) -> Iterator[str]:
-    """Serve ``directory`` on loopback while the block runs; yield the index URL."""
+    """Serve ``directory`` on loopback while the block runs; yield the index URL. The OSV
+    stand-in is at the same host's root (``--osv-url http://127.0.0.1:PORT``)."""
     server = _Server(directory, port)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
