@@ -22,14 +22,15 @@ Imports flow one way, down these layers (``tests/unit/test_layering.py`` enforce
 
 0. The public API: this module, which re-exports from every layer below.
 1. CLI: ``verify._cli``, ``verify.__main__``.
-2. Commands: ``check``, ``screen``, ``install``, ``diff``, and ``_upload`` (the quarantine
-   gate's server).
+2. Commands: ``check``, ``screen``, ``install``, ``diff``, ``_upload`` (the quarantine
+   gate's server) and ``_proxy`` (the verified pull-through index).
 3. Engine: ``verify._verifier``.
 4. Rendering: ``verify._format`` (reads results; never a command or the CLI).
 5. Concerns, none importing another in a cycle: ``_behaviour``, ``_dist``, ``_checks``,
    ``_vulnerabilities``, ``_provenance``, ``_resolve``, ``policy``, ``trust_store``.
 6. Index access and fetching: ``_index``, ``_fetch``.
-7. Base: ``models``, ``errors``, ``settings``, ``_documents``, ``_rules``, ``_version``.
+7. Base: ``models``, ``errors``, ``settings``, ``_documents``, ``_records``, ``_rules``,
+   ``_version``.
 """
 
 from __future__ import annotations

@@ -8,23 +8,17 @@ is made again; the cache never decides anything on its own.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
-import json
-import logging
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
 from verify._behaviour.census import FileDiff
 from verify._behaviour.metadata_diff import MetadataChange, MetadataDiff
 from verify._behaviour.result import BehaviourDiff
+from verify._records import read_record, write_record
 from verify.models import Finding, Severity
 
 __all__ = ["ANALYSER_VERSION", "DiffCache"]
-
-logger = logging.getLogger(__name__)
 
 #: Bumped whenever the analysis changes what it finds, so old results are not reused.
 ANALYSER_VERSION = "5"
@@ -120,28 +114,16 @@ class DiffCache:
 
     def get(self, new_sha256: str, old_sha256: str | None, reason: str) -> BehaviourDiff | None:
         """The cached diff, or ``None`` (an unreadable entry is removed)."""
-        path = self._path(new_sha256, old_sha256, reason)
-        try:
-            return load(json.loads(path.read_text("utf-8")))
-        except (FileNotFoundError, NotADirectoryError):
-            return None
-        except (OSError, ValueError, KeyError, TypeError) as exc:
-            logger.info("discarding unreadable diff cache entry %s: %s", path, exc)
-            with contextlib.suppress(OSError):
-                path.unlink(missing_ok=True)
-            return None
+        return read_record(self._path(new_sha256, old_sha256, reason), _load_diff)
 
     def put(
         self, new_sha256: str, old_sha256: str | None, reason: str, diff: BehaviourDiff
     ) -> None:
         """Keep ``diff``; a cache that cannot be written only costs time later."""
-        path = self._path(new_sha256, old_sha256, reason)
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            with tempfile.NamedTemporaryFile(
-                "w", dir=path.parent, suffix=".tmp", delete=False, encoding="utf-8"
-            ) as handle:
-                json.dump(dump(diff), handle)
-            os.replace(handle.name, path)
-        except OSError as exc:
-            logger.info("could not write the diff cache entry %s: %s", path, exc)
+        write_record(self._path(new_sha256, old_sha256, reason), dump(diff))
+
+
+def _load_diff(data: object) -> BehaviourDiff:
+    if not isinstance(data, dict):
+        raise TypeError("a cached diff is not an object")
+    return load(data)

@@ -10,9 +10,10 @@ from collections.abc import Callable
 from verify._version import __version__
 from verify.errors import PolicyError
 from verify.screen import ScreenSettings
+from verify.settings import VerificationSettings
 from verify.trust_store import DEFAULT_TRUST_STORE
 
-__all__ = ["config_digest"]
+__all__ = ["config_digest", "verification_files_digest"]
 
 # Settings that can change a verdict, by the name each had when screen's settings were one
 # flat record (the names are hashed, so they stay; renaming them would split the verdicts of
@@ -46,9 +47,25 @@ def config_digest(settings: ScreenSettings) -> str:
     Raises :class:`~verify.errors.PolicyError` if the policy file cannot be read.
     """
     digest = hashlib.sha256(f"pip-verify/{__version__}\0".encode())
-    verification = settings.verification
+    digest.update(verification_files_digest(settings.verification))
+    fields = tuple((name, read(settings)) for name, read in _VERDICT_FIELDS)
+    digest.update(repr(fields).encode())
+    for name, read, default in _VERDICT_FIELDS_SINCE:
+        if (value := read(settings)) != default:
+            digest.update(repr((name, value)).encode())
+    return digest.hexdigest()
+
+
+def verification_files_digest(verification: VerificationSettings) -> bytes:
+    """What the files a verification reads contribute to a verdict's key: the policy file's
+    bytes (``<default>`` for the embedded policy), the Sigstore trust config's and the trust
+    store's. The gate's queue and the proxy key their verdicts with it.
+
+    Raises :class:`~verify.errors.PolicyError` if the policy file cannot be read.
+    """
+    parts = []
     if verification.policy_path is None:
-        digest.update(b"policy:<default>\0")
+        parts.append(b"policy:<default>\0")
     else:
         try:
             policy = verification.policy_path.read_bytes()
@@ -56,19 +73,14 @@ def config_digest(settings: ScreenSettings) -> str:
             raise PolicyError(
                 f"cannot read the policy file: {exc.strerror}", path=verification.policy_path
             ) from None
-        digest.update(b"policy:" + hashlib.sha256(policy).digest() + b"\0")
+        parts.append(b"policy:" + hashlib.sha256(policy).digest() + b"\0")
     if verification.trust_config is not None:
         with contextlib.suppress(OSError):
             trust = verification.trust_config.read_bytes()
-            digest.update(b"trust-config:" + hashlib.sha256(trust).digest() + b"\0")
+            parts.append(b"trust-config:" + hashlib.sha256(trust).digest() + b"\0")
     # The trusted publishers decide publisher-change: a store an admin edited (trust accept)
     # must not be answered with verdicts made under the old one.
     store = verification.trust_store or DEFAULT_TRUST_STORE
     with contextlib.suppress(OSError):
-        digest.update(b"trust-store:" + hashlib.sha256(store.read_bytes()).digest() + b"\0")
-    fields = tuple((name, read(settings)) for name, read in _VERDICT_FIELDS)
-    digest.update(repr(fields).encode())
-    for name, read, default in _VERDICT_FIELDS_SINCE:
-        if (value := read(settings)) != default:
-            digest.update(repr((name, value)).encode())
-    return digest.hexdigest()
+        parts.append(b"trust-store:" + hashlib.sha256(store.read_bytes()).digest() + b"\0")
+    return b"".join(parts)

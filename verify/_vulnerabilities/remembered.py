@@ -14,12 +14,7 @@ every answer is remembered never needs.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
-import json
-import logging
-import os
-import tempfile
 import threading
 from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
@@ -30,6 +25,7 @@ from urllib.parse import urlsplit
 from packaging.utils import canonicalize_name
 
 from verify._index.urls import redact
+from verify._records import read_record, write_record
 from verify._vulnerabilities.interface import KnownVulnerability, VulnerabilitySource
 from verify.errors import UsageError
 
@@ -40,8 +36,6 @@ __all__ = [
     "RememberedSource",
     "osv_base_url",
 ]
-
-logger = logging.getLogger(__name__)
 
 #: How long an answer is reused: as long as an index page is fresh on the public index.
 ANSWER_MAX_AGE: Final = timedelta(minutes=10)
@@ -129,41 +123,31 @@ class AnswerCache:
         An entry that cannot be read is removed; one from the future (a clock set back) is
         not fresh.
         """
-        path = self._path(name, version)
-        try:
-            data = json.loads(path.read_text("utf-8"))
-            asked = datetime.fromisoformat(data["asked"])
-            age = self._clock() - asked
-            if not timedelta(0) <= age <= self.max_age:
-                return None
-            vulnerabilities = data["vulnerabilities"]
-            if not isinstance(vulnerabilities, list):
-                raise TypeError("'vulnerabilities' is not a list")
-            return [_load(v) for v in vulnerabilities]
-        except (FileNotFoundError, NotADirectoryError):
+        answer = read_record(self._path(name, version), _load_answer)
+        if answer is None:
             return None
-        except (OSError, ValueError, KeyError, TypeError) as exc:
-            logger.info("discarding unreadable vulnerability answer %s: %s", path, exc)
-            with contextlib.suppress(OSError):
-                path.unlink(missing_ok=True)
-            return None
+        asked, vulnerabilities = answer
+        return vulnerabilities if timedelta(0) <= self._clock() - asked <= self.max_age else None
 
     def put(self, name: str, version: str, answer: list[KnownVulnerability]) -> None:
         """Keep ``answer``; a cache that cannot be written only costs a question later."""
-        path = self._path(name, version)
         entry = {
             "asked": self._clock().isoformat(),
             "vulnerabilities": [_dump(v) for v in answer],
         }
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            with tempfile.NamedTemporaryFile(
-                "w", dir=path.parent, suffix=".tmp", delete=False, encoding="utf-8"
-            ) as handle:
-                json.dump(entry, handle)
-            os.replace(handle.name, path)
-        except OSError as exc:
-            logger.info("could not keep the vulnerability answer %s: %s", path, exc)
+        write_record(self._path(name, version), entry)
+
+
+def _load_answer(data: object) -> tuple[datetime, list[KnownVulnerability]]:
+    if not isinstance(data, dict) or not isinstance(data.get("asked"), str):
+        raise TypeError("an answer is not an object with the time it was asked")
+    asked = datetime.fromisoformat(data["asked"])
+    if asked.tzinfo is None:
+        raise ValueError("an answer's time has no time zone")
+    vulnerabilities = data.get("vulnerabilities")
+    if not isinstance(vulnerabilities, list):
+        raise TypeError("'vulnerabilities' is not a list")
+    return asked, [_load(v) for v in vulnerabilities]
 
 
 class RememberedSource(VulnerabilitySource):
