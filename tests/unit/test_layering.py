@@ -12,8 +12,9 @@ The layers, highest first (the same order is stated in ``verify/__init__.py``):
 ``cli``
     ``verify._cli`` and ``verify.__main__``: arguments, terminal output, exit codes.
 ``commands``
-    What the CLI runs: ``check``, ``screen``, ``install``, ``diff``, and
-    ``verify._upload``, the quarantine gate's server, which runs ``screen`` on each upload.
+    What the CLI runs: ``check``, ``screen``, ``install``, ``diff``,
+    ``verify._upload``, the quarantine gate's server, which runs ``screen`` on each upload, and
+    ``verify._proxy``, the verified pull-through index, which runs ``check``'s engine.
 ``engine``
     ``verify._verifier``: runs the concerns over a resolved set of files and builds the report.
 ``render``
@@ -29,7 +30,8 @@ The layers, highest first (the same order is stated in ``verify/__init__.py``):
     (``_fetch``).
 ``base``
     What everything shares: the models and errors, the commands' settings (``settings``),
-    document parsing (``_documents``), the rule vocabulary (``_rules``: behaviour rule ids and
+    document parsing (``_documents``), the small JSON records caches keep (``_records``), the
+    rule vocabulary (``_rules``: behaviour rule ids and
     the severity order), and the package root, which holds only the version (flit reads it
     there) and the docstring. A public API added to
     the root would import commands: the root then needs a row of its own at the top, and the
@@ -62,6 +64,7 @@ LAYERS: Mapping[str, str] = {
     "verify.errors": "base",
     "verify.settings": "base",
     "verify._documents": "base",
+    "verify._records": "base",
     "verify._rules": "base",
     "verify._index": "access",
     "verify._fetch": "access",
@@ -80,6 +83,7 @@ LAYERS: Mapping[str, str] = {
     "verify.install": "commands",
     "verify.diff": "commands",
     "verify._upload": "commands",
+    "verify._proxy": "commands",
     "verify._cli": "cli",
     "verify.__main__": "cli",
 }
