@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import math
 import re
 import sys
 from pathlib import Path
@@ -13,6 +12,7 @@ from urllib.parse import urljoin, urlsplit
 from verify._cli.check import add_verification_arguments
 from verify._cli.defaults import DEFAULT_TRUST_STORE
 from verify._cli.screen import add_screen_arguments, screen_settings
+from verify._cli.serving import event_log, listen_address, seconds, stop_on_sigterm
 from verify._upload import (
     DEFAULT_IDLE_TIMEOUT,
     DEFAULT_MAX_UPLOAD,
@@ -71,7 +71,7 @@ def register(commands: Any) -> None:
     )
     parser.add_argument(
         "--upload-idle-timeout",
-        type=_seconds,
+        type=seconds,
         default=DEFAULT_IDLE_TIMEOUT,
         metavar="SECONDS",
         help="answer 408 and close the connection when an upload sends no bytes for this long "
@@ -79,7 +79,7 @@ def register(commands: Any) -> None:
     )
     parser.add_argument(
         "--upload-deadline",
-        type=_seconds,
+        type=seconds,
         default=DEFAULT_REQUEST_DEADLINE,
         metavar="SECONDS",
         help="answer 408 and close the connection when an upload has not arrived in full this "
@@ -123,43 +123,12 @@ def parse_size(text: str) -> int:
     return size
 
 
-def _seconds(text: str) -> float:
-    try:
-        seconds = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
-    if not 0 < seconds < math.inf:
-        raise argparse.ArgumentTypeError("the time must be a positive number of seconds")
-    return seconds
-
-
-def _listen(value: str) -> tuple[str, int]:
-    host, sep, port = value.rpartition(":")
-    if not sep or not port.isdigit() or int(port) > 65535:
-        raise UsageError(f"--listen {value!r} is not HOST:PORT", hint="e.g. 127.0.0.1:8099")
-    return host.strip("[]") or "127.0.0.1", int(port)
-
-
-def _configure_decision_log() -> None:
-    import logging
-
-    # The decision lines are the gate's output: shown whatever the verbosity.
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("%(message)s"))
-    gate_logger = logging.getLogger("verify.gate")
-    gate_logger.handlers[:] = [handler]
-    gate_logger.setLevel(logging.INFO)
-    gate_logger.propagate = False
-
-
 def run(args: argparse.Namespace) -> int:
     """Run the gate until interrupted."""
     # Waitress and Werkzeug are the 'gate' extra: without them, one line saying so (exit 2).
     require_gate_extra()
     # Imported here: the server and its framework cost start-up time every other command
     # would pay.
-    import signal
-
     from verify._index.session import HttpSession
     from verify._index.urls import redact
     from verify._upload.app import GateConfig, LocalScreener, UploadGate
@@ -171,7 +140,7 @@ def run(args: argparse.Namespace) -> int:
     upstream = args.upstream if args.upstream.endswith("/") else args.upstream + "/"
     if urlsplit(upstream).scheme not in ("http", "https"):
         raise UsageError(f"--upstream must be an http(s) URL, not {redact(upstream)}")
-    host, port = _listen(args.listen)
+    host, port = listen_address(args.listen)
     if args.threads < 1:
         raise UsageError("--threads must be at least 1")
     if args.index is None:
@@ -186,7 +155,7 @@ def run(args: argparse.Namespace) -> int:
         screener = QueueScreener(args.broker, timeout=args.queue_timeout)
     else:
         screener = LocalScreener(settings, load_policy(settings.verification.policy_path))
-    _configure_decision_log()
+    event_log("verify.gate")
     quarantine = Quarantine(args.quarantine)
     with HttpSession(timeout=args.timeout, retries=max(0, args.retries)) as session:
         app = UploadGate(
@@ -212,24 +181,18 @@ def run(args: argparse.Namespace) -> int:
                 flush=True,
             )
 
-        # A service manager stops the gate with SIGTERM: shut down as on Ctrl-C.
-        previous = signal.signal(signal.SIGTERM, _interrupt)
         try:
-            serve(
-                app,
-                host=host,
-                port=port,
-                threads=args.threads,
-                max_upload_bytes=args.max_upload_size,
-                on_ready=ready,
-                idle_timeout=app.config.idle_timeout,
-                request_deadline=app.config.request_deadline,
-            )
+            with stop_on_sigterm():
+                serve(
+                    app,
+                    host=host,
+                    port=port,
+                    threads=args.threads,
+                    max_upload_bytes=args.max_upload_size,
+                    on_ready=ready,
+                    idle_timeout=app.config.idle_timeout,
+                    request_deadline=app.config.request_deadline,
+                )
         finally:
-            signal.signal(signal.SIGTERM, previous)
             app.close()
     return 0
-
-
-def _interrupt(signum: int, frame: object) -> None:
-    raise KeyboardInterrupt

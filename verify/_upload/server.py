@@ -104,6 +104,7 @@ def serve(
     on_ready: Callable[[str], None],
     idle_timeout: float = DEFAULT_IDLE_TIMEOUT,
     request_deadline: float = DEFAULT_REQUEST_DEADLINE,
+    ident: str = "pip-verify-gate",
 ) -> None:
     """Serve ``app`` on ``host:port`` (0: any free port) until interrupted.
 
@@ -120,7 +121,7 @@ def serve(
         host=host,
         port=port,
         threads=threads,
-        ident="pip-verify-gate",
+        ident=ident,
         max_request_body_size=_SERVER_LIMIT_FACTOR * max_upload_bytes + 1024 * 1024,
         clear_untrusted_proxy_headers=True,
         # Waitress closes connections idle this long (whole seconds) when it sweeps them,
@@ -143,6 +144,6 @@ def serve(
     try:
         server.run()
     except KeyboardInterrupt:
-        logger.info("pip-verify gate: interrupted, stopping")
+        logger.info("%s: interrupted, stopping", ident)
     finally:
         server.close()
