@@ -1,0 +1,379 @@
+"""The verified index: what a project page lists, and which files may be served.
+
+A page request reads the project's page from the upstream and verifies its releases newest
+first (each file on its own) until it reaches a final release whose files all passed, within
+``page_budget`` seconds; verification carries on in the background after that. The page then
+lists:
+
+* every file whose fresh verdict allows it, as the upstream listed it;
+* denied files not at all, or (``show_denied``) as yanked with the reason, which pip and uv
+  skip unless pinned exactly;
+* files not verified yet by the ``unverified`` mode: left out (``hide``), listed
+  (``verify-on-request``: verified when a client asks for the file), or listed as yanked
+  (``show-yanked``).
+
+So a client that asks for the newest release gets the newest one that passed. A file request
+serves the content store's bytes of a file whose verdict allows it; a file with no verdict
+yet is verified first, within ``file_budget`` seconds. Nothing else is ever served: a denied
+file is 403 with the reason, an unverifiable one 403 with why, and one still being verified
+503. When the upstream cannot be reached, the last listing read from it stands in, so what was
+verified is still listed and served.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import enum
+import re
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+from packaging.utils import NormalizedName, canonicalize_name
+from packaging.version import Version
+
+from verify._fetch.store import ContentStore
+from verify._index.client import IndexClient
+from verify._index.session import HttpSession
+from verify._provenance.checker import ProvenanceChecker
+from verify._provenance.trust_root import load_trust_root
+from verify._proxy import DEFAULT_FILE_BUDGET, DEFAULT_PAGE_BUDGET, DEFAULT_VERDICT_MAX_AGE
+from verify._proxy.listings import ListedFile, Listings, listed_files
+from verify._proxy.verdicts import (
+    DirectoryVerdicts,
+    FileVerdict,
+    RedisVerdicts,
+    VerdictStore,
+    verdict_digest,
+)
+from verify._proxy.verification import FileJob, Judged, VerificationQueue
+from verify._resolve.select import file_version
+from verify._verifier import CheckOptions, Verifier
+from verify.check import (
+    default_cache_dir,
+    network_session,
+    parse_expectations,
+    vulnerability_service,
+)
+from verify.errors import IncompleteError, UsageError
+from verify.policy import Policy, load_policy
+from verify.settings import NetworkSettings, VerificationSettings
+from verify.trust_store import TrustStore
+
+__all__ = [
+    "FileAnswer",
+    "PageEntry",
+    "PageView",
+    "ProxySettings",
+    "UnverifiedMode",
+    "VerifiedIndex",
+]
+
+#: A project name as a client may ask for it (PEP 508's name characters); anything else is
+#: not a project this index can have.
+_PROJECT = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9._-]{0,198}[A-Za-z0-9])?")
+_SHA256 = re.compile(r"[0-9a-f]{64}")
+#: A distribution's filename: no path separators, no leading dot, printable ASCII.
+_FILENAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._+!-]{0,254}")
+
+
+class UnverifiedMode(str, enum.Enum):
+    """What a page does with files that have no verdict yet."""
+
+    HIDE = "hide"
+    VERIFY_ON_REQUEST = "verify-on-request"
+    SHOW_YANKED = "show-yanked"
+
+
+@dataclass(frozen=True, slots=True)
+class ProxySettings:
+    """How the verified index runs."""
+
+    #: The upstream's simple API root (``https://index.example/simple/``) or a ``file://`` one.
+    upstream: str
+    verification: VerificationSettings = field(default_factory=VerificationSettings)
+    network: NetworkSettings = field(default_factory=NetworkSettings)
+    unverified: UnverifiedMode = UnverifiedMode.HIDE
+    #: List denied files as yanked, with the reason, instead of leaving them out.
+    show_denied: bool = False
+    #: Share verdicts with other proxies through this Redis (``redis://host:6379/0``).
+    broker: str | None = None
+    page_budget: float = DEFAULT_PAGE_BUDGET
+    file_budget: float = DEFAULT_FILE_BUDGET
+    verdict_max_age: float = DEFAULT_VERDICT_MAX_AGE
+
+
+@dataclass(frozen=True, slots=True)
+class PageEntry:
+    """One file a page lists."""
+
+    listed: ListedFile
+    #: The reason a client sees for a file it should not pick (denied or not verified), as
+    #: the yank reason; ``None`` lists the file as the upstream did.
+    withheld: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PageView:
+    """A project page as the proxy serves it."""
+
+    project: NormalizedName
+    entries: tuple[PageEntry, ...]
+    #: The upstream could not be reached: this is the last listing read from it.
+    from_fallback: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class FileAnswer:
+    """What a file request gets: the verified bytes, or the status and reason."""
+
+    #: 200 (``path`` is set), 403 (denied, or could not be verified), 404 or 503.
+    status: int
+    reason: str
+    path: Path | None = None
+
+
+class VerifiedIndex:
+    """The verified index over one upstream; safe to share between request threads."""
+
+    def __init__(self, settings: ProxySettings, *, policy: Policy | None = None) -> None:
+        self.settings = settings
+        verification, network = settings.verification, settings.network
+        self.policy = policy or load_policy(verification.policy_path)
+        cache_dir = network.cache_dir or default_cache_dir()
+        state = cache_dir / "proxy"
+        digest = verdict_digest(settings.upstream, verification, network)
+        self.verdicts: VerdictStore = (
+            RedisVerdicts(settings.broker, digest)
+            if settings.broker
+            else DirectoryVerdicts(state / "verdicts", digest)
+        )
+        self.listings = Listings(state / "listings")
+        self.store = ContentStore(cache_dir / "files")
+        self.max_age = timedelta(seconds=settings.verdict_max_age)
+        # A private trust root is read now, so that a bad file stops the proxy at start-up.
+        trust = (
+            load_trust_root(trust_config=verification.trust_config)
+            if verification.trust_config
+            else None
+        )
+        self.trust_store = (
+            TrustStore.load(verification.trust_store) if verification.trust_store else None
+        )
+        self.expectations = parse_expectations(verification.expect)
+        self.session: HttpSession = network_session(network)
+        self.provenance = ProvenanceChecker(self.session, offline=network.offline, trust=trust)
+        database = verification.vulnerability_db
+        if database is not None and not database.exists():
+            raise UsageError(
+                f"vulnerability database {database} does not exist",
+                hint="pass a directory or zip of OSV records",
+            )
+        self.vulnerabilities = vulnerability_service(
+            verification, self.session, database, cache_dir
+        )
+        self.queue = VerificationQueue(self._verifier, self._keep)
+
+    def close(self) -> None:
+        """Stop verifying and close the network session."""
+        self.queue.close()
+        self.session.close()
+
+    # -- pages -------------------------------------------------------------------------
+
+    def page(self, requested: str) -> PageView | None:
+        """The page of project ``requested``, or ``None`` when the upstream has no such
+        project. Raises :class:`~verify.errors.IncompleteError` when the upstream cannot be
+        reached and no listing of the project was ever read."""
+        project = project_name(requested)
+        if project is None:
+            return None
+        try:
+            page = IndexClient(self.session, [self.settings.upstream]).page(
+                self.settings.upstream, project
+            )
+        except IncompleteError:
+            fallback = self.listings.get(project)
+            if fallback is None:
+                raise
+            return self._view(project, fallback, from_fallback=True)
+        if page is None:
+            return None
+        files = listed_files(page)
+        self.listings.put(project, files)
+        self._verify_newest(project, files)
+        return self._view(project, files, from_fallback=False)
+
+    def _verify_newest(self, project: NormalizedName, files: Sequence[ListedFile]) -> None:
+        """Verify releases newest first until a final release whose files all passed, within
+        the page budget; the rest carries on in the background."""
+        deadline = time.monotonic() + self.settings.page_budget
+        for version, release in _releases_newest_first(files):
+            wanted = [f for f in release if not f.yanked and self._fresh(f.sha256) is None]
+            futures = self.queue.submit(
+                [FileJob(project, version, f.filename, f.sha256) for f in wanted]
+            )
+            done, _ = concurrent.futures.wait(futures, timeout=max(0, deadline - time.monotonic()))
+            if len(done) < len(futures):
+                return  # out of time: the page shows what is verified so far
+            passed = all(
+                (verdict := self._fresh(f.sha256)) is not None and verdict.allowed
+                for f in release
+                if not f.yanked
+            )
+            if passed and not version.is_prerelease and any(not f.yanked for f in release):
+                return
+
+    def _view(
+        self, project: NormalizedName, files: Sequence[ListedFile], *, from_fallback: bool
+    ) -> PageView:
+        entries = []
+        for listed in files:
+            # From the fallback listing a verdict of any age counts: it is what was verified,
+            # and the upstream cannot be asked whether anything changed.
+            verdict = self.verdicts.get(listed.sha256) if from_fallback else None
+            verdict = verdict or self._fresh(listed.sha256)
+            entry = self._entry(listed, verdict, from_fallback=from_fallback)
+            if entry is not None:
+                entries.append(entry)
+        return PageView(project, tuple(entries), from_fallback=from_fallback)
+
+    def _entry(
+        self, listed: ListedFile, verdict: FileVerdict | None, *, from_fallback: bool
+    ) -> PageEntry | None:
+        if verdict is not None and verdict.filename == listed.filename:
+            if verdict.allowed:
+                return PageEntry(listed)
+            return PageEntry(listed, withheld=verdict.reason) if self.settings.show_denied else None
+        mode = self.settings.unverified
+        if from_fallback or mode is UnverifiedMode.HIDE:
+            return None
+        if mode is UnverifiedMode.SHOW_YANKED:
+            return PageEntry(listed, withheld="pip-verify: not verified yet")
+        return PageEntry(listed)
+
+    # -- files -------------------------------------------------------------------------
+
+    def file(self, sha256: str, filename: str) -> FileAnswer:
+        """The verified bytes of ``filename`` (digest ``sha256``), or why not."""
+        if not _SHA256.fullmatch(sha256) or not _FILENAME.fullmatch(filename):
+            return FileAnswer(404, "no such file")
+        verdict = self.verdicts.get(sha256)
+        if verdict is not None and verdict.filename != filename:
+            return FileAnswer(404, "no such file")
+        if verdict is not None and self._is_fresh(verdict):
+            if not verdict.allowed:
+                return FileAnswer(403, verdict.reason)
+            path = self.store.lookup(sha256, filename).path
+            if path is not None:
+                return FileAnswer(200, verdict.reason, path)
+        # No verdict, an old one, or allowed bytes no longer in the store: verify now.
+        try:
+            job = self._job(sha256, filename)
+        except IncompleteError as exc:
+            # The upstream is down: what was verified is still served, nothing else.
+            path = self.store.lookup(sha256, filename).path if verdict else None
+            if verdict is not None and verdict.allowed and path is not None:
+                return FileAnswer(200, verdict.reason, path)
+            return FileAnswer(503, f"pip-verify cannot reach the upstream: {exc.one_line()}")
+        if job is None:
+            return FileAnswer(404, "no such file on the upstream")
+        (future,) = self.queue.submit([job])
+        try:
+            judged = future.result(timeout=self.settings.file_budget)
+        except concurrent.futures.TimeoutError:
+            return FileAnswer(503, "pip-verify is still verifying this file; try again shortly")
+        if not judged.allowed:
+            return FileAnswer(403 if judged.complete else 503, judged.reason)
+        path = self.store.lookup(sha256, filename).path
+        if path is None:
+            return FileAnswer(503, "pip-verify: the verified file is no longer in the store")
+        return FileAnswer(200, judged.reason, path)
+
+    def _job(self, sha256: str, filename: str) -> FileJob | None:
+        """The job for a file the upstream lists under ``filename`` with ``sha256``, or
+        ``None``; raises :class:`~verify.errors.IncompleteError` if the upstream cannot be
+        read."""
+        version = file_version(filename)
+        project = _project_of(filename)
+        if version is None or project is None:
+            return None
+        page = IndexClient(self.session, [self.settings.upstream]).page(
+            self.settings.upstream, project
+        )
+        files = listed_files(page) if page is not None else []
+        if not any(f.sha256 == sha256 and f.filename == filename for f in files):
+            return None
+        return FileJob(project, version, filename, sha256)
+
+    # -- verdicts ----------------------------------------------------------------------
+
+    def _fresh(self, sha256: str) -> FileVerdict | None:
+        verdict = self.verdicts.get(sha256)
+        return verdict if verdict is not None and self._is_fresh(verdict) else None
+
+    def _is_fresh(self, verdict: FileVerdict) -> bool:
+        return verdict.fresh(datetime.now(timezone.utc), self.max_age)
+
+    def _keep(self, job: FileJob, judged: Judged) -> None:
+        if not judged.complete:
+            return
+        self.verdicts.put(
+            FileVerdict(
+                sha256=job.sha256,
+                filename=job.filename,
+                project=job.project,
+                version=str(job.version),
+                allowed=judged.allowed,
+                reason=judged.reason,
+                rules=judged.rules,
+                judged_at=judged.judged_at,
+                report_json=judged.report_json,
+            )
+        )
+
+    def _verifier(self) -> Verifier:
+        network = self.settings.network
+        return Verifier(
+            session=self.session,
+            store=self.store,
+            index_urls=[self.settings.upstream],
+            policy=self.policy,
+            options=CheckOptions(
+                offline=network.offline,
+                all_files=True,
+                jobs=network.jobs,
+                behaviour=self.settings.verification.behaviour,
+            ),
+            provenance=self.provenance,
+            expectations=self.expectations,
+            trust_store=self.trust_store,
+            record=False,
+            vulnerabilities=self.vulnerabilities,
+        )
+
+
+def project_name(requested: str) -> NormalizedName | None:
+    """``requested`` normalized, or ``None`` if it cannot be a project's name."""
+    if not _PROJECT.fullmatch(requested):
+        return None
+    return canonicalize_name(requested)
+
+
+def _project_of(filename: str) -> NormalizedName | None:
+    stem = filename.split("-", 1)[0] if filename.endswith(".whl") else filename.rsplit("-", 1)[0]
+    return project_name(stem) if stem else None
+
+
+def _releases_newest_first(
+    files: Sequence[ListedFile],
+) -> Iterator[tuple[Version, list[ListedFile]]]:
+    grouped: dict[Version, list[ListedFile]] = {}
+    for listed in files:
+        version = file_version(listed.filename)
+        if version is not None:
+            grouped.setdefault(version, []).append(listed)
+    for version in sorted(grouped, reverse=True):
+        yield version, grouped[version]

@@ -1,0 +1,209 @@
+"""A verdict on one file, and where verdicts are kept: a directory, or Redis shared by
+several proxies.
+
+A verdict is keyed by the file's sha256 and the *verdict digest*: the pip-verify version, the
+policy, trust config and trust store files, the upstream and the settings that can change a
+decision. A policy change therefore re-judges every file, and proxies that agree on all of
+these share their verdicts. A verdict is used for ``max_age`` seconds after it was made; after
+that the file is verified again (an advisory published since, a release that has come of age).
+
+Only verdicts that rest on a complete verification are kept. A verification that could not
+finish (the upstream down, a worker that died) answers the request that asked for it and is
+then forgotten, so the next request tries again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any, Protocol
+
+from verify._records import read_record, write_record
+from verify._upload.queue_digest import verification_files_digest
+from verify._version import __version__
+from verify.settings import NetworkSettings, VerificationSettings
+
+__all__ = [
+    "DirectoryVerdicts",
+    "FileVerdict",
+    "RedisVerdicts",
+    "VerdictStore",
+    "verdict_digest",
+]
+
+logger = logging.getLogger(__name__)
+
+_SHA256_HEX = frozenset("0123456789abcdef")
+
+
+@dataclass(frozen=True, slots=True)
+class FileVerdict:
+    """What verifying one file decided."""
+
+    sha256: str
+    filename: str
+    project: str
+    version: str
+    #: The file may be listed and served (the policy allowed it, possibly with warnings).
+    allowed: bool
+    #: One line: why it was denied, or that it was allowed (with how many warnings).
+    reason: str
+    #: The rules that denied it (none when allowed).
+    rules: tuple[str, ...]
+    judged_at: datetime
+    #: The verification's report, as ``--format json`` writes it, for the people who review.
+    report_json: str = ""
+
+    def fresh(self, now: datetime, max_age: timedelta) -> bool:
+        """Made no longer than ``max_age`` before ``now`` (and not after it)."""
+        return timedelta(0) <= now - self.judged_at <= max_age
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready form."""
+        return {
+            "sha256": self.sha256,
+            "filename": self.filename,
+            "project": self.project,
+            "version": self.version,
+            "allowed": self.allowed,
+            "reason": self.reason,
+            "rules": list(self.rules),
+            "judged-at": self.judged_at.isoformat(),
+            "report": self.report_json,
+        }
+
+    @classmethod
+    def from_dict(cls, data: object) -> FileVerdict:
+        """The inverse of :meth:`to_dict`; raises ``ValueError``, ``KeyError`` or ``TypeError``."""
+        if not isinstance(data, dict):
+            raise TypeError("a verdict is not an object")
+        texts = ("sha256", "filename", "project", "version", "reason", "judged-at", "report")
+        if not all(isinstance(data[key], str) for key in texts):
+            raise TypeError("a verdict's text field is not text")
+        if not isinstance(data["allowed"], bool):
+            raise TypeError("a verdict's 'allowed' is not a boolean")
+        rules = data["rules"]
+        if not isinstance(rules, list) or not all(isinstance(r, str) for r in rules):
+            raise TypeError("a verdict's 'rules' is not a list of text")
+        judged = datetime.fromisoformat(data["judged-at"])
+        if judged.tzinfo is None:
+            raise ValueError("a verdict's time has no time zone")
+        return cls(
+            sha256=data["sha256"],
+            filename=data["filename"],
+            project=data["project"],
+            version=data["version"],
+            allowed=data["allowed"],
+            reason=data["reason"],
+            rules=tuple(rules),
+            judged_at=judged,
+            report_json=data["report"],
+        )
+
+
+def verdict_digest(
+    upstream: str, verification: VerificationSettings, network: NetworkSettings
+) -> str:
+    """A hex sha256 over what decides a proxy's verdict besides the file.
+
+    Raises :class:`~verify.errors.PolicyError` if the policy file cannot be read.
+    """
+    digest = hashlib.sha256(f"pip-verify/{__version__}\0proxy\0".encode())
+    digest.update(verification_files_digest(verification))
+    fields = (
+        ("upstream", upstream),
+        ("expect", verification.expect),
+        ("osv_url", verification.osv_url),
+        ("vulnerability_db", str(verification.vulnerability_db)),
+        ("behaviour", verification.behaviour),
+        ("offline", network.offline),
+    )
+    digest.update(json.dumps(fields).encode())
+    return digest.hexdigest()
+
+
+class VerdictStore(Protocol):
+    """Where verdicts are kept, by file sha256, under one verdict digest."""
+
+    def get(self, sha256: str) -> FileVerdict | None:
+        """The verdict on the file with ``sha256``, or ``None``."""
+        ...
+
+    def put(self, verdict: FileVerdict) -> None:
+        """Keep ``verdict``; a store that cannot keep it only costs a verification later."""
+        ...
+
+
+def _checked(sha256: str) -> str:
+    if len(sha256) != 64 or not _SHA256_HEX.issuperset(sha256):
+        raise ValueError(f"not a sha256 digest: {sha256[:80]!r}")
+    return sha256
+
+
+class DirectoryVerdicts:
+    """Verdicts in one JSON file each, under ``root/<digest>/``."""
+
+    def __init__(self, root: Path, digest: str) -> None:
+        self.root = root / digest[:32]
+
+    def _path(self, sha256: str) -> Path:
+        sha256 = _checked(sha256)
+        return self.root / sha256[:2] / f"{sha256}.json"
+
+    def get(self, sha256: str) -> FileVerdict | None:
+        """See :class:`VerdictStore`."""
+        verdict = read_record(self._path(sha256), FileVerdict.from_dict)
+        return verdict if verdict is not None and verdict.sha256 == sha256 else None
+
+    def put(self, verdict: FileVerdict) -> None:
+        """See :class:`VerdictStore`."""
+        write_record(self._path(verdict.sha256), verdict.to_dict())
+
+
+class RedisVerdicts:
+    """Verdicts in Redis, shared by every proxy given the same broker and digest.
+
+    A Redis that cannot be reached reads as "no verdict" (the file is verified here) and a
+    write that fails is logged: sharing saves work, it never decides.
+    """
+
+    #: How long Redis keeps a verdict: long past its use, so a review can still read it.
+    KEEP = timedelta(days=30)
+
+    def __init__(self, url: str, digest: str) -> None:
+        import redis
+
+        self._redis = redis.Redis.from_url(url, socket_connect_timeout=5, socket_timeout=5)
+        self._prefix = f"pip-verify:proxy:{digest[:32]}:"
+
+    def get(self, sha256: str) -> FileVerdict | None:
+        """See :class:`VerdictStore`."""
+        import redis.exceptions
+
+        try:
+            raw = self._redis.get(self._prefix + _checked(sha256))
+        except (redis.exceptions.RedisError, OSError) as exc:
+            logger.warning("could not read a verdict from Redis: %s", exc)
+            return None
+        if not isinstance(raw, bytes):
+            return None
+        try:
+            verdict = FileVerdict.from_dict(json.loads(raw))
+        except (ValueError, KeyError, TypeError, RecursionError) as exc:
+            logger.warning("ignoring an unreadable verdict in Redis: %s", exc)
+            return None
+        return verdict if verdict.sha256 == sha256 else None
+
+    def put(self, verdict: FileVerdict) -> None:
+        """See :class:`VerdictStore`."""
+        import redis.exceptions
+
+        key = self._prefix + _checked(verdict.sha256)
+        try:
+            self._redis.set(key, json.dumps(verdict.to_dict()), ex=self.KEEP)
+        except (redis.exceptions.RedisError, OSError) as exc:
+            logger.warning("could not share a verdict through Redis: %s", exc)
