@@ -16,6 +16,7 @@ from typing import Any
 
 import requests
 from packaging.utils import parse_sdist_filename, parse_wheel_filename
+from typing_extensions import Self
 
 from tests.helpers.processes import stop_process
 
@@ -37,6 +38,10 @@ def write_htpasswd(path: Path, user: str, password: str) -> Path:
 class GateProcess:
     """``python -m verify gate ...`` with ``--listen 127.0.0.1:0``; its stderr is collected."""
 
+    #: The subcommand, and the line it prints once it listens (group 1: its URL).
+    command = "gate"
+    ready_line = _READY
+
     def __init__(self, *args: str, env: dict[str, str] | None = None) -> None:
         self.args = args
         self.env = env
@@ -46,10 +51,10 @@ class GateProcess:
         self._reader: threading.Thread | None = None
         self._ready = threading.Event()
 
-    def start(self) -> GateProcess:
+    def start(self) -> Self:
         environment = dict(os.environ if self.env is None else self.env)
         self._process = subprocess.Popen(
-            [sys.executable, "-m", "verify", "gate", "--listen", "127.0.0.1:0", *self.args],
+            [sys.executable, "-m", "verify", self.command, "--listen", "127.0.0.1:0", *self.args],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
             text=True,
@@ -59,7 +64,9 @@ class GateProcess:
         self._reader.start()
         if not self._ready.wait(timeout=60) or not self.url:
             self.stop()
-            raise RuntimeError("the gate did not start:\n" + "\n".join(self.lines[-30:]))
+            raise RuntimeError(
+                f"pip-verify {self.command} did not start:\n" + "\n".join(self.lines[-30:])
+            )
         return self
 
     def _read(self) -> None:
@@ -67,14 +74,14 @@ class GateProcess:
         assert self._process.stderr is not None
         for line in self._process.stderr:
             self.lines.append(line.rstrip("\n"))
-            match = _READY.search(line)
+            match = self.ready_line.search(line)
             if match:
                 self.url = match.group(1)
                 self._ready.set()
         self._ready.set()
 
     def decisions(self) -> list[dict[str, Any]]:
-        """The structured decision lines logged so far."""
+        """The structured lines (decisions, requests) logged so far."""
         import json
 
         return [json.loads(line) for line in list(self.lines) if line.startswith("{")]
@@ -102,7 +109,7 @@ class GateProcess:
         if self._process is not None and self._process.stderr is not None:
             self._process.stderr.close()
 
-    def __enter__(self) -> GateProcess:
+    def __enter__(self) -> Self:
         return self.start()
 
     def __exit__(

@@ -98,6 +98,7 @@ def test_the_walk_finds_every_command_and_its_options() -> None:
         ("gate",),
         ("install",),
         ("policy",),
+        ("proxy",),
         ("quarantine",),
         ("screen",),
         ("trust",),
@@ -105,6 +106,7 @@ def test_the_walk_finds_every_command_and_its_options() -> None:
     }
     assert ("quarantine", "release") in COMMANDS
     assert "--upload-deadline" in _long_options(COMMANDS["gate",])
+    assert "--unverified" in _long_options(COMMANDS["proxy",])
     assert "--version" in _long_options(COMMANDS[()])
 
 

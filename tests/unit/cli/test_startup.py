@@ -22,6 +22,7 @@ COMMANDS = [
     ["policy"],
     ["policy", "check"],
     ["policy", "show"],
+    ["proxy"],
     ["quarantine"],
     ["quarantine", "list"],
     ["quarantine", "show"],
@@ -39,8 +40,16 @@ COMMANDS = [
 # What may be imported to parse the arguments: the standard library, and these.
 # verify._version holds the version string the root module used to hold itself;
 # verify.settings, the commands' settings and their defaults, imports only the standard
-# library (anything more it pulled in would be listed here as not allowed).
-_ALLOWED = {"verify", "verify._version", "verify.errors", "verify.settings", "verify._upload"}
+# library (anything more it pulled in would be listed here as not allowed); so do the package
+# roots of the two servers, verify._upload and verify._proxy, which hold their defaults.
+_ALLOWED = {
+    "verify",
+    "verify._version",
+    "verify.errors",
+    "verify.settings",
+    "verify._upload",
+    "verify._proxy",
+}
 
 _IMPORTED_BY = textwrap.dedent(
     """
