@@ -56,6 +56,7 @@ def build_parser() -> argparse.ArgumentParser:
         gate,
         install,
         policy,
+        proxy,
         quarantine,
         screen,
         trust,
@@ -77,6 +78,7 @@ def build_parser() -> argparse.ArgumentParser:
     gate.register(commands)
     install.register(commands)
     policy.register(commands)
+    proxy.register(commands)
     quarantine.register(commands)
     screen.register(commands)
     trust.register(commands)
