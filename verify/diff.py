@@ -128,7 +128,7 @@ def run_diff(
         old, new = _local(settings.old), _local(settings.new)
         diff = diff_distributions(new, old, popular=popular, strict_baseline=True)
         decision, reasons = judge(diff, policy, None)
-        return DiffResult(diff, decision, reasons)
+        return DiffResult(diff, decision, reasons, new_path=new.path)
     name = canonicalize_name(settings.name)
     old_version = _version(settings.old, "OLD")
     new_version = _version(settings.new, "NEW")
@@ -160,4 +160,6 @@ def run_diff(
         popular=popular,
     )
     decision, reasons = judge(diff, policy, name)
-    return DiffResult(diff, decision, reasons, name, str(old_version), str(new_version))
+    return DiffResult(
+        diff, decision, reasons, name, str(old_version), str(new_version), new_path=new_path
+    )

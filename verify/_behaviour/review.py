@@ -85,6 +85,8 @@ class DiffResult:
     name: str | None = None
     old_version: str | None = None
     new_version: str | None = None
+    #: The new file on disk (in the content store or as given), to quote its flagged lines.
+    new_path: Path | None = None
 
 
 def _choice(item: ReviewItem) -> BaselineChoice:

@@ -49,7 +49,12 @@ def register(commands: Any) -> None:
         f"(default: {DEFAULT_TIMEOUT:g})",
     )
     parser.add_argument("--retries", type=int, default=DEFAULT_RETRIES, metavar="N")
-    parser.add_argument("--format", choices=["text", "json"], default="text")
+    parser.add_argument(
+        "--format",
+        choices=["text", "json", "html"],
+        default="text",
+        help="text (default), JSON, or one standalone HTML page for the people who review",
+    )
     parser.add_argument("-o", "--output", type=Path, metavar="FILE")
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     parser.add_argument("-v", "--verbose", action="count", default=0)
@@ -85,8 +90,8 @@ def _write(result: DiffResult, args: argparse.Namespace) -> None:
 
     from verify._format.diff import render_diff_json, render_diff_text
 
-    if args.format == "json":
-        text = render_diff_json(result)
+    if args.format in ("json", "html"):
+        text = render_diff_json(result) if args.format == "json" else _html(result)
         if args.output is None:
             sys.stdout.write(text)
             return
@@ -107,6 +112,15 @@ def _write(result: DiffResult, args: argparse.Namespace) -> None:
         args.output.write_text(text, encoding="utf-8")
     except OSError as exc:
         raise UsageError(f"cannot write the diff to {args.output}: {exc.strerror}") from exc
+
+
+def _html(result: DiffResult) -> str:
+    from verify._dist.excerpt import excerpts
+    from verify._format.html import detail_from_diff, render_detail
+
+    flagged = [(f.path, f.line) for f in result.diff.findings if f.path and f.line]
+    lines = excerpts(result.new_path, flagged) if result.new_path is not None else {}
+    return render_detail(detail_from_diff(result, lines))
 
 
 def run(args: argparse.Namespace) -> int:
