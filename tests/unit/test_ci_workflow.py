@@ -62,6 +62,7 @@ def test_the_matrix_runs_the_readme_test_command_then_lint_and_types() -> None:
     assert job["strategy"]["matrix"]["python-version"] == PYTHONS
     runs = [step["run"] for step in job["steps"] if "run" in step]
     assert any("apt-get install" in run and "redis-server" in run for run in runs)
+    assert any("apt-get install" in run and "chromium-driver" in run for run in runs)
     assert _readme_test_command() in [run.strip() for run in runs]
     lint = "\n".join(runs)
     for command in ("ruff check .", "ruff format --check .", "mypy verify tests bench"):

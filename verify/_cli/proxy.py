@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import sys
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -87,6 +88,20 @@ def register(commands: Any) -> None:
         f"(default: {DEFAULT_VERDICT_MAX_AGE:g})",
     )
     parser.add_argument(
+        "--review-tokens",
+        type=Path,
+        metavar="FILE",
+        help="serve the review page (/-/review) to the reviewers this file names, one "
+        "NAME:TOKEN per line; they sign in with HTTP Basic authentication (default: no "
+        "review page)",
+    )
+    parser.add_argument(
+        "--review-public",
+        action="store_true",
+        help="let anyone who can reach the proxy view the review page (deciding still needs a "
+        "reviewer)",
+    )
+    parser.add_argument(
         "--threads", type=int, default=16, metavar="N", help="requests served at once (default: 16)"
     )
     add_verification_arguments(parser, resolving=False)
@@ -107,6 +122,7 @@ def run(args: argparse.Namespace) -> int:
     from verify._index.urls import redact
     from verify._proxy.app import ProxyApp
     from verify._proxy.index import ProxySettings, UnverifiedMode, VerifiedIndex
+    from verify._proxy.review import Review, Reviewers
     from verify._upload.server import serve
 
     upstream = args.upstream if args.upstream.endswith("/") else args.upstream + "/"
@@ -115,6 +131,9 @@ def run(args: argparse.Namespace) -> int:
     host, port = listen_address(args.listen)
     if args.threads < 1:
         raise UsageError("--threads must be at least 1")
+    if args.review_public and args.review_tokens is None:
+        raise UsageError("--review-public needs --review-tokens (who may decide)")
+    reviewers = Reviewers.load(args.review_tokens) if args.review_tokens else None
     verification = verification_settings(args, behaviour=not args.no_behaviour)
     settings = ProxySettings(
         upstream=upstream,
@@ -131,7 +150,8 @@ def run(args: argparse.Namespace) -> int:
     )
     event_log("verify.proxy")
     index = VerifiedIndex(settings)
-    app = ProxyApp(index)
+    review = Review(index, reviewers, public=args.review_public) if reviewers else None
+    app = ProxyApp(index, review)
 
     def ready(url: str) -> None:
         print(

@@ -8,6 +8,8 @@ Routes (GET and HEAD only):
   normalized is redirected to its normalized form, as the public index does;
 * ``/files/<sha256>/<filename>``: the verified bytes, or 403 / 404 / 503 with the reason in
   the status line (pip and uv print it) and in the body;
+* ``/-/review`` and ``/-/review/<sha256>``: the review page, when reviewers are configured
+  (:mod:`.review`); a decision is a form POST to the detail page;
 * ``/health``: 200.
 
 Pages carry an ``ETag`` and ``Cache-Control: no-cache``: what a page lists changes as files
@@ -32,8 +34,10 @@ except ImportError:
 
     raise gate_extra_missing() from None
 
+from verify._format.html import CSP, ActionForm, render_detail, render_list
 from verify._proxy.index import VerifiedIndex, project_name
 from verify._proxy.pages import HTML_TYPE, JSON_TYPE, render_html, render_json, render_root
+from verify._proxy.review import Review, ReviewError
 from verify._upload.verdict import reason_phrase
 from verify.errors import IncompleteError
 
@@ -49,12 +53,16 @@ _OFFERED = (HTML_TYPE, "text/html", JSON_TYPE)
 class ProxyApp:
     """The WSGI application serving ``index``."""
 
-    def __init__(self, index: VerifiedIndex) -> None:
+    def __init__(self, index: VerifiedIndex, review: Review | None = None) -> None:
         self.index = index
+        self.review = review
 
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
         """WSGI entry point."""
         request = Request(environ)
+        # The only bodies the proxy reads are the review's small forms.
+        request.max_content_length = 64 * 1024
+        request.max_form_memory_size = 64 * 1024
         started = time.monotonic()
         try:
             response = self.handle(request)
@@ -76,9 +84,11 @@ class ProxyApp:
 
     def handle(self, request: Request) -> Response:
         """Answer one request."""
+        path = request.path
+        if path == "/-/review" or path.startswith("/-/review/"):
+            return self._review(request, path[len("/-/review") :].lstrip("/"))
         if request.method not in ("GET", "HEAD"):
             return _text(405, "Method Not Allowed", "only GET\n", headers={"Allow": "GET, HEAD"})
-        path = request.path
         if path in ("/health", "/healthz"):
             return _text(200, "OK", "ok\n")
         if path in ("/simple", "/simple/"):
@@ -134,6 +144,87 @@ class ProxyApp:
             },
         )
         return response
+
+    # -- the review page -----------------------------------------------------------------
+
+    def _review(self, request: Request, rest: str) -> Response:
+        review = self.review
+        if review is None:
+            return _text(404, "Not Found", "the review page is not configured\n")
+        auth = request.authorization
+        who = review.reviewers.who(auth.username if auth else None, auth.password if auth else None)
+        if request.method == "POST":
+            return self._decide(request, review, who, rest)
+        if request.method not in ("GET", "HEAD"):
+            return _text(405, "Method Not Allowed", "GET or POST\n", headers={"Allow": "GET, POST"})
+        if who is None and not review.public:
+            return _challenge()
+        if not rest:
+            return _html(render_list(review.rows("/-/review/")))
+        view = review.detail(rest) if _is_sha256(rest) else None
+        if view is None:
+            return _text(404, "Not Found", "no verdict on that file\n")
+        form = ActionForm(f"/-/review/{rest}", review.csrf(who, rest)) if who else None
+        return _html(render_detail(view, form=form))
+
+    def _decide(self, request: Request, review: Review, who: str | None, rest: str) -> Response:
+        if who is None:
+            return _challenge()
+        if not _is_sha256(rest):
+            return _text(404, "Not Found", "no verdict on that file\n")
+        origin = request.headers.get("Origin")
+        if origin is not None and origin != request.host_url.rstrip("/"):
+            return _text(403, "Cross-origin decision refused", "cross-origin form refused\n")
+        form = request.form
+        if not review.csrf_ok(who, rest, form.get("csrf", "")):
+            return _text(403, "Stale or forged form", "reload the page and decide again\n")
+        try:
+            decision = review.decide(
+                rest, who, form.get("action", ""), form.get("reason", ""), form.get("expires", "")
+            )
+        except ReviewError as exc:
+            return _text(400, str(exc), f"{exc}\n")
+        logger.info(
+            json.dumps(
+                {
+                    "event": "review",
+                    "sha256": rest,
+                    "by": who,
+                    "action": decision.action.value,
+                    "reason": decision.reason,
+                },
+                sort_keys=True,
+            )
+        )
+        return Response(status=303, headers={"Location": f"/-/review/{rest}"})
+
+
+def _is_sha256(text: str) -> bool:
+    return len(text) == 64 and all(c in "0123456789abcdef" for c in text)
+
+
+def _challenge() -> Response:
+    return _text(
+        401,
+        "Reviewer sign-in required",
+        "sign in with a reviewer's name and token\n",
+        headers={"WWW-Authenticate": 'Basic realm="pip-verify review", charset="UTF-8"'},
+    )
+
+
+def _html(body: str) -> Response:
+    return Response(
+        body,
+        content_type="text/html; charset=utf-8",
+        headers={
+            "Content-Security-Policy": CSP,
+            "X-Frame-Options": "DENY",
+            "X-Content-Type-Options": "nosniff",
+            # Not "no-referrer": with it, browsers send "Origin: null" on the form posts.
+            "Referrer-Policy": "same-origin",
+            "Cache-Control": "no-store",
+        },
+    )
 
 
 def _negotiate(request: Request) -> str | None:

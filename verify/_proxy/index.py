@@ -28,7 +28,7 @@ import re
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
 from packaging.utils import NormalizedName, canonicalize_name
@@ -40,6 +40,7 @@ from verify._index.session import HttpSession
 from verify._provenance.checker import ProvenanceChecker
 from verify._provenance.trust_root import load_trust_root
 from verify._proxy import DEFAULT_FILE_BUDGET, DEFAULT_PAGE_BUDGET, DEFAULT_VERDICT_MAX_AGE
+from verify._proxy.decisions import Decisions
 from verify._proxy.listings import ListedFile, Listings, listed_files
 from verify._proxy.verdicts import (
     DirectoryVerdicts,
@@ -151,6 +152,8 @@ class VerifiedIndex:
             else DirectoryVerdicts(state / "verdicts", digest)
         )
         self.listings = Listings(state / "listings")
+        #: Reviewers' decisions (the review page): an allow by sha256 overrides a denial.
+        self.decisions = Decisions(state / "decisions.jsonl")
         self.store = ContentStore(cache_dir / "files")
         self.max_age = timedelta(seconds=settings.verdict_max_age)
         # A private trust root is read now, so that a bad file stops the proxy at start-up.
@@ -219,7 +222,7 @@ class VerifiedIndex:
             if len(done) < len(futures):
                 return  # out of time: the page shows what is verified so far
             passed = all(
-                (verdict := self._fresh(f.sha256)) is not None and verdict.allowed
+                (verdict := self._fresh(f.sha256)) is not None and self.permits(verdict)
                 for f in release
                 if not f.yanked
             )
@@ -244,7 +247,7 @@ class VerifiedIndex:
         self, listed: ListedFile, verdict: FileVerdict | None, *, from_fallback: bool
     ) -> PageEntry | None:
         if verdict is not None and verdict.filename == listed.filename:
-            if verdict.allowed:
+            if self.permits(verdict):
                 return PageEntry(listed)
             return PageEntry(listed, withheld=verdict.reason) if self.settings.show_denied else None
         mode = self.settings.unverified
@@ -264,7 +267,7 @@ class VerifiedIndex:
         if verdict is not None and verdict.filename != filename:
             return FileAnswer(404, "no such file")
         if verdict is not None and self._is_fresh(verdict):
-            if not verdict.allowed:
+            if not self.permits(verdict):
                 return FileAnswer(403, verdict.reason)
             path = self.store.lookup(sha256, filename).path
             if path is not None:
@@ -275,7 +278,7 @@ class VerifiedIndex:
         except IncompleteError as exc:
             # The upstream is down: what was verified is still served, nothing else.
             path = self.store.lookup(sha256, filename).path if verdict else None
-            if verdict is not None and verdict.allowed and path is not None:
+            if verdict is not None and self.permits(verdict) and path is not None:
                 return FileAnswer(200, verdict.reason, path)
             return FileAnswer(503, f"pip-verify cannot reach the upstream: {exc.one_line()}")
         if job is None:
@@ -285,7 +288,10 @@ class VerifiedIndex:
             judged = future.result(timeout=self.settings.file_budget)
         except concurrent.futures.TimeoutError:
             return FileAnswer(503, "pip-verify is still verifying this file; try again shortly")
-        if not judged.allowed:
+        allowed = judged.allowed or (
+            judged.complete and self.decisions.allowed(sha256, _today()) is not None
+        )
+        if not allowed:
             return FileAnswer(403 if judged.complete else 503, judged.reason)
         path = self.store.lookup(sha256, filename).path
         if path is None:
@@ -309,6 +315,10 @@ class VerifiedIndex:
         return FileJob(project, version, filename, sha256)
 
     # -- verdicts ----------------------------------------------------------------------
+
+    def permits(self, verdict: FileVerdict) -> bool:
+        """The verdict allows the file, or a reviewer's decision does today."""
+        return verdict.allowed or self.decisions.allowed(verdict.sha256, _today()) is not None
 
     def _fresh(self, sha256: str) -> FileVerdict | None:
         verdict = self.verdicts.get(sha256)
@@ -377,3 +387,7 @@ def _releases_newest_first(
             grouped.setdefault(version, []).append(listed)
     for version in sorted(grouped, reverse=True):
         yield version, grouped[version]
+
+
+def _today() -> date:
+    return datetime.now(timezone.utc).date()

@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -137,6 +138,10 @@ class VerdictStore(Protocol):
         """Keep ``verdict``; a store that cannot keep it only costs a verification later."""
         ...
 
+    def all(self) -> Iterator[FileVerdict]:
+        """Every verdict kept (for the review page)."""
+        ...
+
 
 def _checked(sha256: str) -> str:
     if len(sha256) != 64 or not _SHA256_HEX.issuperset(sha256):
@@ -162,6 +167,13 @@ class DirectoryVerdicts:
     def put(self, verdict: FileVerdict) -> None:
         """See :class:`VerdictStore`."""
         write_record(self._path(verdict.sha256), verdict.to_dict())
+
+    def all(self) -> Iterator[FileVerdict]:
+        """See :class:`VerdictStore`."""
+        for path in sorted(self.root.glob("??/*.json")):
+            verdict = read_record(path, FileVerdict.from_dict)
+            if verdict is not None and path.stem == verdict.sha256:
+                yield verdict
 
 
 class RedisVerdicts:
@@ -207,3 +219,19 @@ class RedisVerdicts:
             self._redis.set(key, json.dumps(verdict.to_dict()), ex=self.KEEP)
         except (redis.exceptions.RedisError, OSError) as exc:
             logger.warning("could not share a verdict through Redis: %s", exc)
+
+    def all(self) -> Iterator[FileVerdict]:
+        """See :class:`VerdictStore`."""
+        import redis.exceptions
+
+        try:
+            keys = sorted(self._redis.scan_iter(match=self._prefix + "*", count=500))
+        except (redis.exceptions.RedisError, OSError) as exc:
+            logger.warning("could not list the verdicts in Redis: %s", exc)
+            return
+        for key in keys:
+            sha256 = key.decode("ascii", "replace")[len(self._prefix) :]
+            if len(sha256) == 64 and _SHA256_HEX.issuperset(sha256):
+                verdict = self.get(sha256)
+                if verdict is not None:
+                    yield verdict
