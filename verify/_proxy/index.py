@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
+from packaging.tags import Tag
 from packaging.utils import NormalizedName, canonicalize_name
 from packaging.version import Version
 
@@ -50,7 +51,7 @@ from verify._proxy.verdicts import (
     verdict_digest,
 )
 from verify._proxy.verification import FileJob, Judged, VerificationQueue
-from verify._resolve.select import file_version
+from verify._resolve.select import file_version, select_installable, supported_tags
 from verify._verifier import CheckOptions, Verifier
 from verify.check import (
     default_cache_dir,
@@ -76,6 +77,8 @@ __all__ = [
 #: not a project this index can have.
 _PROJECT = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9._-]{0,198}[A-Za-z0-9])?")
 _SHA256 = re.compile(r"[0-9a-f]{64}")
+#: Files of one release a page request waits for (see ``_verify_newest``).
+EAGER_FILES = 8
 #: A distribution's filename: no path separators, no leading dot, printable ASCII.
 _FILENAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._+!-]{0,254}")
 
@@ -178,6 +181,7 @@ class VerifiedIndex:
             verification, self.session, database, cache_dir
         )
         self.queue = VerificationQueue(self._verifier, self._keep)
+        self._tags = supported_tags()
 
     def close(self) -> None:
         """Stop verifying and close the network session."""
@@ -210,24 +214,43 @@ class VerifiedIndex:
         return self._view(project, files, from_fallback=False)
 
     def _verify_newest(self, project: NormalizedName, files: Sequence[ListedFile]) -> None:
-        """Verify releases newest first until a final release whose files all passed, within
-        the page budget; the rest carries on in the background."""
+        """Verify releases newest first until a final release whose files passed, within the
+        page budget; the rest carries on in the background.
+
+        Of each release, the files waited for are the ones a client most likely picks: the
+        pure wheels and the wheel this machine would install (the sdist when there is no
+        wheel), at most :data:`EAGER_FILES`. The release's other files (wheels for other
+        platforms, the sdist) are verified in the background, so a project with a hundred
+        binary wheels per release does not hold a page for a hundred downloads.
+        """
         deadline = time.monotonic() + self.settings.page_budget
         for version, release in _releases_newest_first(files):
-            wanted = [f for f in release if not f.yanked and self._fresh(f.sha256) is None]
-            futures = self.queue.submit(
-                [FileJob(project, version, f.filename, f.sha256) for f in wanted]
-            )
+            current = [f for f in release if not f.yanked]
+            if not current:
+                continue
+            eager = _likely_picks(current, self._tags)
+            later = [f for f in current if f not in eager]
+            futures = self.queue.submit(self._jobs(project, version, eager))
+            self.queue.submit(self._jobs(project, version, later))
             done, _ = concurrent.futures.wait(futures, timeout=max(0, deadline - time.monotonic()))
             if len(done) < len(futures):
                 return  # out of time: the page shows what is verified so far
             passed = all(
-                (verdict := self._fresh(f.sha256)) is not None and self.permits(verdict)
-                for f in release
-                if not f.yanked
+                (verdict := self._fresh_for(f)) is not None and self.permits(verdict)
+                for f in eager
             )
-            if passed and not version.is_prerelease and any(not f.yanked for f in release):
+            if passed and not version.is_prerelease:
                 return
+
+    def _jobs(
+        self, project: NormalizedName, version: Version, files: Sequence[ListedFile]
+    ) -> list[FileJob]:
+        """Jobs for the files of ``files`` that have no fresh verdict."""
+        return [
+            FileJob(project, version, f.filename, f.sha256)
+            for f in files
+            if self._fresh_for(f) is None
+        ]
 
     def _view(
         self, project: NormalizedName, files: Sequence[ListedFile], *, from_fallback: bool
@@ -324,6 +347,12 @@ class VerifiedIndex:
         verdict = self.verdicts.get(sha256)
         return verdict if verdict is not None and self._is_fresh(verdict) else None
 
+    def _fresh_for(self, listed: ListedFile) -> FileVerdict | None:
+        """A fresh verdict on these bytes under this name (the same bytes listed under another
+        name are verified again: a wheel's name is part of what is installed)."""
+        verdict = self._fresh(listed.sha256)
+        return verdict if verdict is not None and verdict.filename == listed.filename else None
+
     def _is_fresh(self, verdict: FileVerdict) -> bool:
         return verdict.fresh(datetime.now(timezone.utc), self.max_age)
 
@@ -375,6 +404,17 @@ def project_name(requested: str) -> NormalizedName | None:
 def _project_of(filename: str) -> NormalizedName | None:
     stem = filename.split("-", 1)[0] if filename.endswith(".whl") else filename.rsplit("-", 1)[0]
     return project_name(stem) if stem else None
+
+
+def _likely_picks(release: Sequence[ListedFile], tags: Sequence[Tag]) -> list[ListedFile]:
+    """The files of ``release`` a client most likely installs: every pure wheel and the one
+    this machine would pick, at most :data:`EAGER_FILES`, in the release's order."""
+    names = [f.filename for f in release]
+    wanted = {n for n in names if n.endswith("-none-any.whl")}
+    wanted.update(select_installable(names, tags))
+    if not wanted:
+        wanted.update(names)  # nothing fits this machine: the page cannot guess, verify all
+    return [f for f in release if f.filename in wanted][:EAGER_FILES]
 
 
 def _releases_newest_first(

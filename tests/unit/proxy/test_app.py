@@ -11,6 +11,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
+from packaging.utils import NormalizedName
+from packaging.version import Version
 from werkzeug.test import Client
 
 from tests.helpers import DistFactory, PackageIndex
@@ -18,6 +20,7 @@ from tests.helpers.dists import DistSpec
 from tests.helpers.policies import without_provenance_requirement
 from verify._proxy.app import ProxyApp
 from verify._proxy.index import ProxySettings, UnverifiedMode, VerifiedIndex
+from verify._proxy.verification import FileJob
 from verify.settings import NetworkSettings, VerificationSettings
 
 JSON = "application/vnd.pypi.simple.v1+json"
@@ -253,3 +256,26 @@ def test_a_verdict_is_kept_and_reused(upstream: PackageIndex, tmp_path: Path) ->
         assert names(page) == ["acme-1.0-py3-none-any.whl"]
         assert not list((tmp_path / "cache" / "files").rglob("*.whl"))
         assert index.listings.get("acme") is not None
+
+
+def test_a_page_waits_for_the_likely_picks_and_verifies_the_rest_behind(
+    dist_factory: DistFactory, package_index: PackageIndex, tmp_path: Path
+) -> None:
+    pure = package_index.add(dist_factory.wheel("wide", "2.0"))
+    sdist = package_index.add(dist_factory.sdist("wide", "2.0"))
+    other = dist_factory.wheel("wide", "2.0", files={"wide/_native.py": "ARCH = 'arm64'\n"})
+    elsewhere = other.with_name("wide-2.0-cp311-cp311-win_arm64.whl")
+    other.rename(elsewhere)
+    foreign = package_index.add(elsewhere)
+    with make_client(package_index, tmp_path) as (client, index):
+        page = client.get("/simple/wide/", headers={"Accept": JSON}).get_json()
+        # The pure wheel was waited for; the sdist and the other platform's wheel are
+        # verified in the background and listed once they pass.
+        assert pure.filename in names(page)
+        for entry in (sdist, foreign):
+            (future,) = index.queue.submit(
+                [FileJob(NormalizedName("wide"), Version("2.0"), entry.filename, entry.sha256)]
+            )
+            assert future.result(timeout=60).allowed
+        later = client.get("/simple/wide/", headers={"Accept": JSON}).get_json()
+    assert sorted(names(later)) == sorted([pure.filename, sdist.filename, foreign.filename])
