@@ -236,8 +236,7 @@ class VerifiedIndex:
             if len(done) < len(futures):
                 return  # out of time: the page shows what is verified so far
             passed = all(
-                (verdict := self._fresh_for(f)) is not None and self.permits(verdict)
-                for f in eager
+                (verdict := self._fresh_for(f)) is not None and self.permits(verdict) for f in eager
             )
             if passed and not version.is_prerelease:
                 return
