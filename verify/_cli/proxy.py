@@ -50,8 +50,9 @@ def register(commands: Any) -> None:
         choices=_MODES,
         default="hide",
         help="what a page does with files not verified yet: leave them out (hide, the "
-        "default), list them and verify each when it is asked for (verify-on-request, for "
-        "locks that pin older releases), or list them as yanked (show-yanked)",
+        "default; releases older than the newest that passed stay listed for locks that pin "
+        "them, verified when asked for), list them and verify each when it is asked for "
+        "(verify-on-request), or list them as yanked (show-yanked)",
     )
     parser.add_argument(
         "--show-denied",

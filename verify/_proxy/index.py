@@ -210,12 +210,15 @@ class VerifiedIndex:
             return None
         files = listed_files(page)
         self.listings.put(project, files)
-        self._verify_newest(project, files)
-        return self._view(project, files, from_fallback=False)
+        passing = self._verify_newest(project, files)
+        return self._view(project, files, from_fallback=False, passing=passing)
 
-    def _verify_newest(self, project: NormalizedName, files: Sequence[ListedFile]) -> None:
+    def _verify_newest(
+        self, project: NormalizedName, files: Sequence[ListedFile]
+    ) -> Version | None:
         """Verify releases newest first until a final release whose files passed, within the
-        page budget; the rest carries on in the background.
+        page budget; return that release (``None`` if none was reached in time). The rest
+        carries on in the background.
 
         Of each release, the files waited for are the ones a client most likely picks: the
         pure wheels and the wheel this machine would install (the sdist when there is no
@@ -234,12 +237,13 @@ class VerifiedIndex:
             self.queue.submit(self._jobs(project, version, later))
             done, _ = concurrent.futures.wait(futures, timeout=max(0, deadline - time.monotonic()))
             if len(done) < len(futures):
-                return  # out of time: the page shows what is verified so far
+                return None  # out of time: the page shows what is verified so far
             passed = all(
                 (verdict := self._fresh_for(f)) is not None and self.permits(verdict) for f in eager
             )
             if passed and not version.is_prerelease:
-                return
+                return version
+        return None
 
     def _jobs(
         self, project: NormalizedName, version: Version, files: Sequence[ListedFile]
@@ -252,7 +256,12 @@ class VerifiedIndex:
         ]
 
     def _view(
-        self, project: NormalizedName, files: Sequence[ListedFile], *, from_fallback: bool
+        self,
+        project: NormalizedName,
+        files: Sequence[ListedFile],
+        *,
+        from_fallback: bool,
+        passing: Version | None = None,
     ) -> PageView:
         entries = []
         for listed in files:
@@ -260,21 +269,34 @@ class VerifiedIndex:
             # and the upstream cannot be asked whether anything changed.
             verdict = self.verdicts.get(listed.sha256) if from_fallback else None
             verdict = verdict or self._fresh(listed.sha256)
-            entry = self._entry(listed, verdict, from_fallback=from_fallback)
+            older = passing is not None and (file_version(listed.filename) or passing) < passing
+            entry = self._entry(listed, verdict, from_fallback=from_fallback, older=older)
             if entry is not None:
                 entries.append(entry)
         return PageView(project, tuple(entries), from_fallback=from_fallback)
 
     def _entry(
-        self, listed: ListedFile, verdict: FileVerdict | None, *, from_fallback: bool
+        self,
+        listed: ListedFile,
+        verdict: FileVerdict | None,
+        *,
+        from_fallback: bool,
+        older: bool,
     ) -> PageEntry | None:
+        """How ``listed`` appears on the page. ``older``: its release is older than the newest
+        release that passed, so only a client that pins it or bounds the version picks it."""
         if verdict is not None and verdict.filename == listed.filename:
             if self.permits(verdict):
                 return PageEntry(listed)
             return PageEntry(listed, withheld=verdict.reason) if self.settings.show_denied else None
         mode = self.settings.unverified
-        if from_fallback or mode is UnverifiedMode.HIDE:
+        if from_fallback:
             return None
+        if mode is UnverifiedMode.HIDE:
+            # Hidden, unless only a pin reaches it: an unpinned client gets the newest release
+            # that passed, and a lock that pins an older one gets it verified on request (or
+            # refused with the reason), instead of "no matching distribution".
+            return PageEntry(listed) if older else None
         if mode is UnverifiedMode.SHOW_YANKED:
             return PageEntry(listed, withheld="pip-verify: not verified yet")
         return PageEntry(listed)

@@ -87,10 +87,11 @@ def test_json_page_lists_what_passed_with_the_upstreams_fields(
     page = response.get_json()
     assert page["meta"] == {"api-version": "1.1"}
     assert page["name"] == "acme"
-    # 1.1 adds a .pth that runs code: left out. 0.9 is yanked upstream and never verified
-    # by a page request (no client picks it unpinned): hidden until it is.
-    assert names(page) == ["acme-1.0-py3-none-any.whl"]
-    (entry,) = page["files"]
+    # 1.1 adds a .pth that runs code: left out. 0.9 is older than 1.0, which passed: only a
+    # pin reaches it, so it is listed (yanked, as upstream says) and verified on request.
+    assert names(page) == ["acme-0.9-py3-none-any.whl", "acme-1.0-py3-none-any.whl"]
+    older, entry = page["files"]
+    assert older["yanked"] == "broken <b>build</b>"
     sha = upstream.files["acme-1.0-py3-none-any.whl"].sha256
     assert entry["url"] == f"../../files/{sha}/acme-1.0-py3-none-any.whl"
     assert entry["hashes"] == {"sha256": sha}
@@ -98,7 +99,7 @@ def test_json_page_lists_what_passed_with_the_upstreams_fields(
     assert entry["upload-time"] == "2025-01-02T03:04:05Z"
     assert entry["yanked"] is False
     assert entry["size"] == upstream.files["acme-1.0-py3-none-any.whl"].size
-    assert page["versions"] == ["1.0"]
+    assert page["versions"] == ["0.9", "1.0"]
 
 
 def test_html_page_escapes_what_the_upstream_wrote(client: Client) -> None:
@@ -108,7 +109,8 @@ def test_html_page_escapes_what_the_upstream_wrote(client: Client) -> None:
     text = response.get_data(as_text=True)
     assert "<script>" not in text
     assert 'data-requires-python="&gt;=3.8,&lt;&quot;4&quot;&lt;script&gt;"' in text
-    (href,) = re.findall(r'href="([^"]+)"', text)
+    assert 'data-yanked="broken &lt;b&gt;build&lt;/b&gt;"' in text
+    _older, href = re.findall(r'href="([^"]+)"', text)
     assert href.startswith("../../files/")
     assert href.endswith("/acme-1.0-py3-none-any.whl#sha256=" + href.split("/")[3])
 
@@ -199,11 +201,22 @@ def test_root_lists_the_projects_seen(client: Client) -> None:
 @pytest.mark.parametrize(
     ("mode", "show_denied", "expected"),
     [
-        (UnverifiedMode.HIDE, False, {"acme-1.0-py3-none-any.whl": False}),
+        (
+            UnverifiedMode.HIDE,
+            False,
+            {
+                "acme-0.9-py3-none-any.whl": "broken <b>build</b>",
+                "acme-1.0-py3-none-any.whl": False,
+            },
+        ),
         (
             UnverifiedMode.HIDE,
             True,
-            {"acme-1.0-py3-none-any.whl": False, "acme-1.1-py3-none-any.whl": "denied"},
+            {
+                "acme-0.9-py3-none-any.whl": "broken <b>build</b>",
+                "acme-1.0-py3-none-any.whl": False,
+                "acme-1.1-py3-none-any.whl": "denied",
+            },
         ),
         (
             UnverifiedMode.VERIFY_ON_REQUEST,
@@ -253,7 +266,7 @@ def test_a_verdict_is_kept_and_reused(upstream: PackageIndex, tmp_path: Path) ->
         stored.unlink()
     with make_client(upstream, tmp_path) as (client, index):
         page = client.get("/simple/acme/", headers={"Accept": JSON}).get_json()
-        assert names(page) == ["acme-1.0-py3-none-any.whl"]
+        assert names(page) == ["acme-0.9-py3-none-any.whl", "acme-1.0-py3-none-any.whl"]
         assert not list((tmp_path / "cache" / "files").rglob("*.whl"))
         assert index.listings.get("acme") is not None
 
@@ -279,3 +292,19 @@ def test_a_page_waits_for_the_likely_picks_and_verifies_the_rest_behind(
             assert future.result(timeout=60).allowed
         later = client.get("/simple/wide/", headers={"Accept": JSON}).get_json()
     assert sorted(names(later)) == sorted([pure.filename, sdist.filename, foreign.filename])
+
+
+def test_hide_lists_older_releases_for_pins_and_verifies_them_on_request(
+    dist_factory: DistFactory, package_index: PackageIndex, tmp_path: Path
+) -> None:
+    package_index.add(dist_factory.wheel("slow", "1.0"))
+    newest = package_index.add(dist_factory.wheel("slow", "2.0"))
+    # 2.0 passed: 1.0 is listed for a lock that pins it, and verified when asked for.
+    with make_client(package_index, tmp_path) as (client, index):
+        page = client.get("/simple/slow/", headers={"Accept": JSON}).get_json()
+        assert names(page) == ["slow-1.0-py3-none-any.whl", newest.filename]
+        older = package_index.files["slow-1.0-py3-none-any.whl"]
+        assert index.verdicts.get(older.sha256) is None
+        served = client.get(f"/files/{older.sha256}/{older.filename}")
+        assert served.status_code == 200
+        assert index.verdicts.get(older.sha256) is not None
