@@ -366,6 +366,9 @@ def verify_gathered(
     cache_dir = network.cache_dir or default_cache_dir()
     with network_session(network) as session:
         vulnerabilities = vulnerability_service(verification, session, database, cache_dir)
+        if not network.offline:
+            # Reaching the API (or finding it unreachable) overlaps pip's resolution.
+            vulnerabilities.warm_up()
         gathered = gather(settings)
         indexes = index_settings(settings, gathered)
         verifier = Verifier(

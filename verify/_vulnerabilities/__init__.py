@@ -6,8 +6,8 @@ answers remembered for a while (:mod:`.remembered`), and a hardened offline OSV 
 (:mod:`.offline`); OSV records are read in :mod:`.records`, their affected ranges evaluated in
 :mod:`.ranges`, their severity scored in :mod:`.cvss`, and records that are aliases of each
 other merged in :mod:`.merge`. pip-audit is imported only in :mod:`.pip_audit_boundary`, and
-only when a source that needs it is first named: importing it runs ``pip --version``, which a
-check whose every answer is remembered never needs.
+only when a source that needs it is first named: importing it runs ``pip --version``, which
+should not hold up the start of a check.
 """
 
 from __future__ import annotations

@@ -58,6 +58,10 @@ class VulnerabilitySource(ABC):
         :class:`~verify.errors.UsageError` when no package can be checked against it.
         """
 
+    def warm_up(self) -> None:  # noqa: B027  (a hook: most sources need no warming)
+        """Start reaching the source in the background while the caller does other work (pip
+        resolving); the lookups later wait for it. Does nothing unless a source needs it."""
+
     def prepare(self) -> None:  # noqa: B027  (a hook: most sources need no preparation)
         """Get ready for a batch of lookups, before any thread starts; may raise
         :class:`~verify.errors.UsageError`. Does nothing unless a source needs it."""

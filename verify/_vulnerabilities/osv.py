@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 from collections.abc import Iterator, Mapping
 from typing import Final
 
@@ -30,6 +31,13 @@ logger = logging.getLogger(__name__)
 
 #: How many pages of one OSV API answer are followed before giving up.
 MAX_API_PAGES: Final = 100
+
+
+#: What :meth:`OsvApiService.warm_up` asks: any well-formed query does.
+_PROBE: Final[dict[str, object]] = {
+    "package": {"name": "pip-verify", "ecosystem": ECOSYSTEM},
+    "version": "0",
+}
 
 
 class OsvApiService(PipAuditOsvService):
@@ -57,6 +65,8 @@ class OsvApiService(PipAuditOsvService):
         #: message instead of each waiting out its own retries (a check asks once per
         #: release, and an unreachable service would cost every one of them the back-off).
         self._unreachable: list[str] = []
+        #: Set while :meth:`warm_up`'s probe is in flight; queries wait for it to end.
+        self._warming: threading.Event | None = None
 
     def __repr__(self) -> str:
         return f"OsvApiService({redact(self.base_url)!r})"
@@ -93,11 +103,38 @@ class OsvApiService(PipAuditOsvService):
             f"in more than {self.max_pages} pages"
         )
 
+    def warm_up(self) -> None:
+        """Reach the API now, in the background, while the caller does other work.
+
+        ``check`` calls this before pip resolves, which takes seconds. The probe (a query
+        for pip-verify itself, whose answer is discarded) opens and pools the connection, so
+        the audit's first query pays no name lookup or TLS handshake on the critical path.
+        If the API cannot be reached, the probe records that, and the audit's queries fail
+        at once with its message instead of each waiting for the same lookup to fail.
+        Queries made while the probe is in flight wait for it. Calling it again does nothing.
+        """
+        if self._warming is not None:
+            return
+        warming = threading.Event()
+        self._warming = warming
+
+        def probe() -> None:
+            try:
+                self._post(_PROBE, wait=False)
+            except Exception:  # the probe only warms; the queries report any failure
+                logger.debug("OSV warm-up probe failed", exc_info=True)
+            finally:
+                warming.set()
+
+        threading.Thread(target=probe, name="osv-warm-up", daemon=True).start()
+
     @property
     def _where(self) -> str:
         return redact(self.query_url)
 
-    def _post(self, payload: dict[str, object]) -> dict[str, object]:
+    def _post(self, payload: dict[str, object], *, wait: bool = True) -> dict[str, object]:
+        if wait and self._warming is not None:
+            self._warming.wait()
         if self._unreachable:
             raise SourceUnreachableError(self._unreachable[0])
         try:

@@ -7,9 +7,10 @@ is younger than :data:`ANSWER_MAX_AGE`; after that the API is asked again. Only 
 kept: a failure is never remembered, so an API that could not be reached is tried again on
 the next check.
 
-The API source itself is built on the first question the remembered answers cannot answer.
-Building it imports pip-audit (whose import runs ``pip --version``), which a re-check whose
-every answer is remembered never needs.
+The API source itself is built on the first question the remembered answers cannot answer,
+or in the background by :meth:`RememberedSource.warm_up`. Building it imports pip-audit (whose
+import runs ``pip --version``): never on a re-check's critical path when every answer is
+remembered.
 """
 
 from __future__ import annotations
@@ -169,6 +170,24 @@ class RememberedSource(VulnerabilitySource):
                 source.prepare()
                 self._source = source
             return self._source
+
+    def warm_up(self) -> None:
+        """Build the source and let it reach its service, on a background thread.
+
+        A check calls this before pip resolves: if some answer turns out not to be
+        remembered, the source is ready and its service reached (or found unreachable, the
+        name lookup alone can take seconds) by then. If every answer is remembered, the only
+        cost is building the source off the critical path.
+        """
+
+        def build_and_warm() -> None:
+            try:
+                source = self.source
+            except Exception:  # the queries that need the source report why it cannot be built
+                return
+            source.warm_up()
+
+        threading.Thread(target=build_and_warm, name="osv-build", daemon=True).start()
 
     def known_vulnerabilities(self, name: str, version: str) -> list[KnownVulnerability]:
         """The remembered answer while it is fresh, else the source's (then remembered)."""

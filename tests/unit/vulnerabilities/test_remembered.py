@@ -253,3 +253,17 @@ def test_pip_audit_is_not_imported_while_every_answer_is_remembered(tmp_path: Pa
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "[]"
+
+
+def test_warm_up_builds_the_source_and_reaches_the_api_in_the_background(
+    serve: Serve, tmp_path: Path
+) -> None:
+    server = serve(one_record)
+    with HttpSession(retries=0) as session:
+        source, builds = remembered(session, server.base, tmp_path, Clock())
+        source.warm_up()
+        outcome = audit(source, "demo-lib", "1.0")
+    assert builds == [1]
+    assert outcome.checked
+    probe, query = (body["package"]["name"] for _path, _headers, body in server.hits)
+    assert (probe, query) == ("pip-verify", "demo-lib")

@@ -8,6 +8,7 @@ import logging
 import socket
 import stat
 import struct
+import threading
 import zipfile
 from collections.abc import Iterator
 from datetime import datetime, timezone
@@ -935,3 +936,40 @@ def test_an_unreachable_api_is_asked_once_not_once_per_release(
         outcomes = [audit(service, name, "1.0") for name in ("alpha", "beta", "gamma")]
     assert len(calls) == 1
     assert all(o.error is not None and "connection refused" in o.error for o in outcomes)
+
+
+def test_warm_up_finds_an_unreachable_api_before_the_first_query() -> None:
+    port = closed_port()
+    with HttpSession(retries=0) as session:
+        service = OsvApiService(session, f"http://127.0.0.1:{port}")
+        service.warm_up()
+        service.warm_up()  # a second call starts no second probe
+        outcome = audit(service, "alpha", "1.0")
+        assert len(service._unreachable) == 1
+    assert outcome.error is not None
+    assert outcome.error == service._unreachable[0]
+    assert "127.0.0.1" in outcome.error
+
+
+def test_queries_wait_for_the_warm_up_probe(serve: Serve) -> None:
+    release = threading.Event()
+    order: list[str] = []
+
+    def answer(handler: OsvHandler, query: dict[str, Any]) -> None:
+        name = query["package"]["name"]
+        if name == "pip-verify":
+            # Hold the probe until the query below has been sent, if it were sent.
+            release.wait(timeout=0.5)
+        order.append(name)
+        osv_database(handler, query)
+
+    server = serve(answer)
+    with HttpSession(retries=0) as session:
+        service = OsvApiService(session, server.base)
+        service.warm_up()
+        outcome = audit(service, "demo-lib", "1.0")
+        release.set()
+    assert outcome.checked
+    assert order[0] == "pip-verify"
+    assert set(order[1:]) == {"demo-lib"}
+    assert server.hits[0][2]["package"] == {"name": "pip-verify", "ecosystem": "PyPI"}
