@@ -234,7 +234,7 @@ class VerifiedIndex:
             eager = _likely_picks(current, self._tags)
             later = [f for f in current if f not in eager]
             futures = self.queue.submit(self._jobs(project, version, eager))
-            self.queue.submit(self._jobs(project, version, later))
+            self.queue.submit(self._jobs(project, version, later), background=True)
             done, _ = concurrent.futures.wait(futures, timeout=max(0, deadline - time.monotonic()))
             if len(done) < len(futures):
                 return None  # out of time: the page shows what is verified so far

@@ -38,6 +38,8 @@ logger = logging.getLogger(__name__)
 
 #: Files verified in one batch at most: enough to overlap downloads and use every core.
 MAX_BATCH = 16
+#: Files of a background batch: small, so that a request waits for one at most briefly.
+BACKGROUND_BATCH = 4
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,7 +82,9 @@ class VerificationQueue:
         self._make_verifier = make_verifier
         self._on_judged = on_judged
         self._lock = threading.Condition()
+        #: Jobs a request waits for, verified first; then the ones nobody waits for yet.
         self._waiting: list[FileJob] = []
+        self._background: list[FileJob] = []
         self._futures: dict[str, Future[Judged]] = {}
         self._closed = False
         self._thread = threading.Thread(
@@ -88,9 +92,13 @@ class VerificationQueue:
         )
         self._thread.start()
 
-    def submit(self, jobs: Sequence[FileJob]) -> list[Future[Judged]]:
+    def submit(self, jobs: Sequence[FileJob], *, background: bool = False) -> list[Future[Judged]]:
         """Futures of ``jobs``' outcomes; a file already queued or being verified shares the
-        future of the first request for it."""
+        future of the first request for it.
+
+        ``background`` jobs are verified only when no request is waiting for any other, in
+        small batches; submitting one again without ``background`` moves it to the front.
+        """
         futures = []
         with self._lock:
             if self._closed:
@@ -100,6 +108,9 @@ class VerificationQueue:
                 if future is None:
                     future = Future()
                     self._futures[job.sha256] = future
+                    (self._background if background else self._waiting).append(job)
+                elif not background and job in self._background:
+                    self._background.remove(job)
                     self._waiting.append(job)
                 futures.append(future)
             self._lock.notify()
@@ -109,7 +120,8 @@ class VerificationQueue:
         """Stop after the batch that is running; files still queued are not verified."""
         with self._lock:
             self._closed = True
-            waiting, self._waiting = self._waiting, []
+            waiting, self._waiting = self._waiting + self._background, []
+            self._background = []
             self._lock.notify()
         for job in waiting:
             self._settle(job, _incomplete("the proxy is shutting down"))
@@ -118,11 +130,15 @@ class VerificationQueue:
     def _run(self) -> None:
         while True:
             with self._lock:
-                while not self._waiting and not self._closed:
+                while not self._waiting and not self._background and not self._closed:
                     self._lock.wait()
                 if self._closed:
                     return
-                batch, self._waiting = self._waiting[:MAX_BATCH], self._waiting[MAX_BATCH:]
+                if self._waiting:
+                    batch, self._waiting = self._waiting[:MAX_BATCH], self._waiting[MAX_BATCH:]
+                else:
+                    batch = self._background[:BACKGROUND_BATCH]
+                    self._background = self._background[BACKGROUND_BATCH:]
             for job, judged in zip(batch, self._verify(batch), strict=True):
                 self._settle(job, judged)
 
