@@ -50,9 +50,9 @@ def register(commands: Any) -> None:
         choices=_MODES,
         default="hide",
         help="what a page does with files not verified yet: leave them out (hide, the "
-        "default; releases older than the newest that passed stay listed for locks that pin "
-        "them, verified when asked for), list them and verify each when it is asked for "
-        "(verify-on-request), or list them as yanked (show-yanked)",
+        "default: only releases newer than the newest that passed; that release's other files "
+        "and older releases stay listed, verified when asked for), list them and verify each "
+        "when it is asked for (verify-on-request), or list them as yanked (show-yanked)",
     )
     parser.add_argument(
         "--show-denied",

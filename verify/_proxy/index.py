@@ -1,16 +1,15 @@
 """The verified index: what a project page lists, and which files may be served.
 
 A page request reads the project's page from the upstream and verifies its releases newest
-first (each file on its own) until it reaches a final release whose files all passed, within
-``page_budget`` seconds; verification carries on in the background after that. The page then
-lists:
+first (each file on its own) until it reaches a final release whose likely picks all passed,
+within ``page_budget`` seconds (verification carries on after that). The page then lists:
 
 * every file whose fresh verdict allows it, as the upstream listed it;
 * denied files not at all, or (``show_denied``) as yanked with the reason, which pip and uv
   skip unless pinned exactly;
-* files not verified yet by the ``unverified`` mode: left out (``hide``), listed
-  (``verify-on-request``: verified when a client asks for the file), or listed as yanked
-  (``show-yanked``).
+* files not verified yet by the ``unverified`` mode: left out (``hide``) when their release is
+  newer than the newest that passed, listed otherwise and verified when a client asks for
+  one; listed (``verify-on-request``); or listed as yanked (``show-yanked``).
 
 So a client that asks for the newest release gets the newest one that passed. A file request
 serves the content store's bytes of a file whose verdict allows it; a file with no verdict
@@ -216,15 +215,14 @@ class VerifiedIndex:
     def _verify_newest(
         self, project: NormalizedName, files: Sequence[ListedFile]
     ) -> Version | None:
-        """Verify releases newest first until a final release whose files passed, within the
-        page budget; return that release (``None`` if none was reached in time). The rest
-        carries on in the background.
+        """Verify releases newest first until a final release whose likely picks passed,
+        within the page budget, and return it (``None`` if none was reached in time).
 
-        Of each release, the files waited for are the ones a client most likely picks: the
-        pure wheels and the wheel this machine would install (the sdist when there is no
-        wheel), at most :data:`EAGER_FILES`. The release's other files (wheels for other
-        platforms, the sdist) are verified in the background, so a project with a hundred
-        binary wheels per release does not hold a page for a hundred downloads.
+        The likely picks are the files a client most likely installs: the pure wheels and the
+        wheel this machine would install (the sdist when there is no wheel), at most
+        :data:`EAGER_FILES`. The release's other files (wheels for other platforms, the sdist)
+        are verified when a client asks for one, so a project with a hundred binary wheels per
+        release does not cost a hundred downloads per page.
         """
         deadline = time.monotonic() + self.settings.page_budget
         for version, release in _releases_newest_first(files):
@@ -232,9 +230,7 @@ class VerifiedIndex:
             if not current:
                 continue
             eager = _likely_picks(current, self._tags)
-            later = [f for f in current if f not in eager]
             futures = self.queue.submit(self._jobs(project, version, eager))
-            self.queue.submit(self._jobs(project, version, later), background=True)
             done, _ = concurrent.futures.wait(futures, timeout=max(0, deadline - time.monotonic()))
             if len(done) < len(futures):
                 return None  # out of time: the page shows what is verified so far
@@ -269,8 +265,9 @@ class VerifiedIndex:
             # and the upstream cannot be asked whether anything changed.
             verdict = self.verdicts.get(listed.sha256) if from_fallback else None
             verdict = verdict or self._fresh(listed.sha256)
-            older = passing is not None and (file_version(listed.filename) or passing) < passing
-            entry = self._entry(listed, verdict, from_fallback=from_fallback, older=older)
+            version = file_version(listed.filename)
+            reachable = passing is not None and version is not None and version <= passing
+            entry = self._entry(listed, verdict, from_fallback=from_fallback, reachable=reachable)
             if entry is not None:
                 entries.append(entry)
         return PageView(project, tuple(entries), from_fallback=from_fallback)
@@ -281,10 +278,11 @@ class VerifiedIndex:
         verdict: FileVerdict | None,
         *,
         from_fallback: bool,
-        older: bool,
+        reachable: bool,
     ) -> PageEntry | None:
-        """How ``listed`` appears on the page. ``older``: its release is older than the newest
-        release that passed, so only a client that pins it or bounds the version picks it."""
+        """How ``listed`` appears on the page. ``reachable``: its release is the newest that
+        passed, or older; a client picks it only if this machine's likely picks do not fit
+        it (another platform) or it pins or bounds the version."""
         if verdict is not None and verdict.filename == listed.filename:
             if self.permits(verdict):
                 return PageEntry(listed)
@@ -293,10 +291,12 @@ class VerifiedIndex:
         if from_fallback:
             return None
         if mode is UnverifiedMode.HIDE:
-            # Hidden, unless only a pin reaches it: an unpinned client gets the newest release
-            # that passed, and a lock that pins an older one gets it verified on request (or
-            # refused with the reason), instead of "no matching distribution".
-            return PageEntry(listed) if older else None
+            # Releases newer than the newest that passed stay hidden until they pass. At or
+            # below it, a file is listed and verified when a client asks for it: a client on
+            # another platform gets that release's wheel for its platform, and a lock that
+            # pins an older release gets it, or a refusal with the reason, instead of "no
+            # matching distribution".
+            return PageEntry(listed) if reachable else None
         if mode is UnverifiedMode.SHOW_YANKED:
             return PageEntry(listed, withheld="pip-verify: not verified yet")
         return PageEntry(listed)
@@ -380,19 +380,19 @@ class VerifiedIndex:
     def _keep(self, job: FileJob, judged: Judged) -> None:
         if not judged.complete:
             return
-        self.verdicts.put(
-            FileVerdict(
-                sha256=job.sha256,
-                filename=job.filename,
-                project=job.project,
-                version=str(job.version),
-                allowed=judged.allowed,
-                reason=judged.reason,
-                rules=judged.rules,
-                judged_at=judged.judged_at,
-                report_json=judged.report_json,
-            )
+        verdict = FileVerdict(
+            sha256=job.sha256,
+            filename=job.filename,
+            project=job.project,
+            version=str(job.version),
+            allowed=judged.allowed,
+            reason=judged.reason,
+            rules=judged.rules,
+            judged_at=judged.judged_at,
+            severity=judged.severity,
+            publisher=judged.publisher,
         )
+        self.verdicts.put(verdict, judged.report_json)
 
     def _verifier(self) -> Verifier:
         network = self.settings.network

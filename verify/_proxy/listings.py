@@ -100,6 +100,8 @@ class Listings:
 
     def __init__(self, root: Path) -> None:
         self.root = root
+        #: What was last written per project: an unchanged listing is not written again.
+        self._written: dict[NormalizedName, list[dict[str, Any]]] = {}
 
     def _path(self, project: NormalizedName) -> Path:
         # Normalized names are [a-z0-9-] only (the app refuses anything else), so they are
@@ -119,7 +121,12 @@ class Listings:
 
     def put(self, project: str, files: list[ListedFile]) -> None:
         """Keep ``files`` as the listing of ``project``; a failure only loses the fallback."""
-        write_record(self._path(canonicalize_name(project)), [f.to_dict() for f in files])
+        name = canonicalize_name(project)
+        data = [f.to_dict() for f in files]
+        if self._written.get(name) == data:
+            return
+        write_record(self._path(name), data)
+        self._written[name] = data
 
 
 def _load_listing(data: object) -> list[ListedFile]:

@@ -113,7 +113,6 @@ class Review:
         today = datetime.now(timezone.utc).date()
         rows = []
         for verdict in sorted(self._denied(), key=lambda v: v.judged_at, reverse=True):
-            package = _package(verdict.report_json)
             allowed = self.index.decisions.allowed(verdict.sha256, today)
             rows.append(
                 ListRow(
@@ -123,8 +122,8 @@ class Review:
                     version=verdict.version,
                     filename=verdict.filename,
                     rules=verdict.rules,
-                    severity=_worst_severity(package),
-                    publisher=_publisher(package),
+                    severity=verdict.severity,
+                    publisher=verdict.publisher,
                     status=f"allowed by {allowed.by}" if allowed else "blocked",
                 )
             )
@@ -138,7 +137,7 @@ class Review:
         verdict = self.index.verdicts.get(sha256)
         if verdict is None:
             return None
-        package = _package(verdict.report_json)
+        package = _package(self.index.verdicts.report(sha256) or "")
         findings = [_finding(item) for item in package.get("findings", ())]
         path = self.index.store.lookup(sha256, verdict.filename).path
         lines = (
@@ -161,7 +160,7 @@ class Review:
                 for f in findings
             ),
             context=tuple(_finding(item) for item in behaviour.get("context", ())),
-            provenance=_provenance_lines(package),
+            provenance=_provenance_lines(package, verdict.publisher),
             history=tuple(
                 HistoryEntry(
                     when=d.at.strftime("%Y-%m-%d %H:%M UTC"),
@@ -247,27 +246,11 @@ def _reason(data: Mapping[str, Any]) -> Reason:
     )
 
 
-def _worst_severity(package: Mapping[str, Any]) -> str:
-    found = [f.get("severity") for f in package.get("findings", ()) if isinstance(f, dict)]
-    ranked = [s for s in found if s in _SEVERITY_ORDER]
-    return max(ranked, key=_SEVERITY_ORDER.index) if ranked else "-"
-
-
-def _publisher(package: Mapping[str, Any]) -> str:
-    provenance = package.get("provenance") or {}
-    publisher = provenance.get("publisher") if isinstance(provenance, dict) else None
-    if not isinstance(publisher, dict) or not publisher:
-        status = provenance.get("status") if isinstance(provenance, dict) else None
-        return f"none ({status})" if status else "none"
-    return ", ".join(f"{k}={v}" for k, v in sorted(publisher.items()) if v)
-
-
-def _provenance_lines(package: Mapping[str, Any]) -> tuple[tuple[str, str], ...]:
+def _provenance_lines(package: Mapping[str, Any], publisher: str) -> tuple[tuple[str, str], ...]:
     provenance = package.get("provenance") or {}
     if not isinstance(provenance, dict):
-        return ()
-    lines = [("status", str(provenance.get("status", "unknown")))]
-    lines.append(("publisher", _publisher(package)))
+        return (("publisher", publisher),)
+    lines = [("status", str(provenance.get("status", "unknown"))), ("publisher", publisher)]
     if provenance.get("reason"):
         lines.append(("detail", str(provenance["reason"])))
     return tuple(lines)

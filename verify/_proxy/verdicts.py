@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -56,8 +57,10 @@ class FileVerdict:
     #: The rules that denied it (none when allowed).
     rules: tuple[str, ...]
     judged_at: datetime
-    #: The verification's report, as ``--format json`` writes it, for the people who review.
-    report_json: str = ""
+    #: The worst severity among the findings (``-`` when none), for the review list.
+    severity: str = "-"
+    #: Who published the file, as its provenance says (``none (absent)`` without any).
+    publisher: str = "none"
 
     def fresh(self, now: datetime, max_age: timedelta) -> bool:
         """Made no longer than ``max_age`` before ``now`` (and not after it)."""
@@ -74,7 +77,8 @@ class FileVerdict:
             "reason": self.reason,
             "rules": list(self.rules),
             "judged-at": self.judged_at.isoformat(),
-            "report": self.report_json,
+            "severity": self.severity,
+            "publisher": self.publisher,
         }
 
     @classmethod
@@ -82,7 +86,16 @@ class FileVerdict:
         """The inverse of :meth:`to_dict`; raises ``ValueError``, ``KeyError`` or ``TypeError``."""
         if not isinstance(data, dict):
             raise TypeError("a verdict is not an object")
-        texts = ("sha256", "filename", "project", "version", "reason", "judged-at", "report")
+        texts = (
+            "sha256",
+            "filename",
+            "project",
+            "version",
+            "reason",
+            "judged-at",
+            "severity",
+            "publisher",
+        )
         if not all(isinstance(data[key], str) for key in texts):
             raise TypeError("a verdict's text field is not text")
         if not isinstance(data["allowed"], bool):
@@ -102,7 +115,8 @@ class FileVerdict:
             reason=data["reason"],
             rules=tuple(rules),
             judged_at=judged,
-            report_json=data["report"],
+            severity=data["severity"],
+            publisher=data["publisher"],
         )
 
 
@@ -134,8 +148,13 @@ class VerdictStore(Protocol):
         """The verdict on the file with ``sha256``, or ``None``."""
         ...
 
-    def put(self, verdict: FileVerdict) -> None:
-        """Keep ``verdict``; a store that cannot keep it only costs a verification later."""
+    def put(self, verdict: FileVerdict, report_json: str) -> None:
+        """Keep ``verdict`` and the verification's report (``--format json``); a store that
+        cannot keep them only costs a verification later."""
+        ...
+
+    def report(self, sha256: str) -> str | None:
+        """The report of the verification behind the verdict on ``sha256``, for a review."""
         ...
 
     def all(self) -> Iterator[FileVerdict]:
@@ -150,30 +169,67 @@ def _checked(sha256: str) -> str:
 
 
 class DirectoryVerdicts:
-    """Verdicts in one JSON file each, under ``root/<digest>/``."""
+    """Verdicts in one small JSON file each under ``root/<digest>/``, their reports beside
+    them; verdicts read once are kept in memory (this process is the only writer)."""
+
+    #: Verdicts kept in memory at most (a few hundred bytes each).
+    MEMORY = 200_000
 
     def __init__(self, root: Path, digest: str) -> None:
         self.root = root / digest[:32]
+        self._memory: dict[str, FileVerdict] = {}
+        self._lock = threading.Lock()
 
-    def _path(self, sha256: str) -> Path:
+    def _path(self, sha256: str, kind: str = "") -> Path:
         sha256 = _checked(sha256)
-        return self.root / sha256[:2] / f"{sha256}.json"
+        return self.root / sha256[:2] / f"{sha256}{kind}.json"
 
     def get(self, sha256: str) -> FileVerdict | None:
         """See :class:`VerdictStore`."""
+        with self._lock:
+            known = self._memory.get(sha256)
+        if known is not None:
+            return known
         verdict = read_record(self._path(sha256), FileVerdict.from_dict)
-        return verdict if verdict is not None and verdict.sha256 == sha256 else None
+        if verdict is None or verdict.sha256 != sha256:
+            return None
+        self._remember(verdict)
+        return verdict
 
-    def put(self, verdict: FileVerdict) -> None:
+    def _remember(self, verdict: FileVerdict) -> None:
+        with self._lock:
+            if len(self._memory) >= self.MEMORY:
+                self._memory.pop(next(iter(self._memory)))
+            self._memory[verdict.sha256] = verdict
+
+    def put(self, verdict: FileVerdict, report_json: str) -> None:
         """See :class:`VerdictStore`."""
+        write_record(self._path(verdict.sha256, ".report"), {"report": report_json})
         write_record(self._path(verdict.sha256), verdict.to_dict())
+        self._remember(verdict)
+
+    def report(self, sha256: str) -> str | None:
+        """See :class:`VerdictStore`."""
+        return read_record(self._path(sha256, ".report"), _report_text)
 
     def all(self) -> Iterator[FileVerdict]:
         """See :class:`VerdictStore`."""
         for path in sorted(self.root.glob("??/*.json")):
-            verdict = read_record(path, FileVerdict.from_dict)
-            if verdict is not None and path.stem == verdict.sha256:
+            if path.stem.endswith(".report"):
+                continue
+            verdict = self.get(path.stem) if _is_sha256(path.stem) else None
+            if verdict is not None:
                 yield verdict
+
+
+def _report_text(data: object) -> str:
+    if not isinstance(data, dict) or not isinstance(data.get("report"), str):
+        raise TypeError("a kept report is not an object with the report's text")
+    return str(data["report"])
+
+
+def _is_sha256(text: str) -> bool:
+    return len(text) == 64 and _SHA256_HEX.issuperset(text)
 
 
 class RedisVerdicts:
@@ -191,6 +247,7 @@ class RedisVerdicts:
 
         self._redis = redis.Redis.from_url(url, socket_connect_timeout=5, socket_timeout=5)
         self._prefix = f"pip-verify:proxy:{digest[:32]}:"
+        self._reports = f"pip-verify:proxy-report:{digest[:32]}:"
 
     def get(self, sha256: str) -> FileVerdict | None:
         """See :class:`VerdictStore`."""
@@ -210,15 +267,27 @@ class RedisVerdicts:
             return None
         return verdict if verdict.sha256 == sha256 else None
 
-    def put(self, verdict: FileVerdict) -> None:
+    def put(self, verdict: FileVerdict, report_json: str) -> None:
         """See :class:`VerdictStore`."""
         import redis.exceptions
 
         key = self._prefix + _checked(verdict.sha256)
         try:
+            self._redis.set(self._reports + verdict.sha256, report_json, ex=self.KEEP)
             self._redis.set(key, json.dumps(verdict.to_dict()), ex=self.KEEP)
         except (redis.exceptions.RedisError, OSError) as exc:
             logger.warning("could not share a verdict through Redis: %s", exc)
+
+    def report(self, sha256: str) -> str | None:
+        """See :class:`VerdictStore`."""
+        import redis.exceptions
+
+        try:
+            raw = self._redis.get(self._reports + _checked(sha256))
+        except (redis.exceptions.RedisError, OSError) as exc:
+            logger.warning("could not read a report from Redis: %s", exc)
+            return None
+        return raw.decode("utf-8", "replace") if isinstance(raw, bytes) else None
 
     def all(self) -> Iterator[FileVerdict]:
         """See :class:`VerdictStore`."""
@@ -231,7 +300,7 @@ class RedisVerdicts:
             return
         for key in keys:
             sha256 = key.decode("ascii", "replace")[len(self._prefix) :]
-            if len(sha256) == 64 and _SHA256_HEX.issuperset(sha256):
+            if _is_sha256(sha256):
                 verdict = self.get(sha256)
                 if verdict is not None:
                     yield verdict

@@ -30,16 +30,16 @@ from verify._format.json import render_json
 from verify._upload.verdict import reason_phrase
 from verify._verifier import Verifier
 from verify.errors import VerifyError
-from verify.models import Candidate, Decision, PackageResult, Report
+from verify.models import Candidate, Decision, PackageResult, Report, Severity
 
 __all__ = ["FileJob", "VerificationQueue"]
 
 logger = logging.getLogger(__name__)
 
+#: Severities, least first.
+SEVERITY_ORDER = (Severity.INFO, Severity.LOW, Severity.MEDIUM, Severity.HIGH, Severity.CRITICAL)
 #: Files verified in one batch at most: enough to overlap downloads and use every core.
 MAX_BATCH = 16
-#: Files of a background batch: small, so that a request waits for one at most briefly.
-BACKGROUND_BATCH = 4
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +64,9 @@ class Judged:
     rules: tuple[str, ...]
     judged_at: datetime
     report_json: str
+    #: The worst finding's severity (``-`` when none), and who published the file.
+    severity: str = "-"
+    publisher: str = "none"
 
 
 class VerificationQueue:
@@ -82,9 +85,7 @@ class VerificationQueue:
         self._make_verifier = make_verifier
         self._on_judged = on_judged
         self._lock = threading.Condition()
-        #: Jobs a request waits for, verified first; then the ones nobody waits for yet.
         self._waiting: list[FileJob] = []
-        self._background: list[FileJob] = []
         self._futures: dict[str, Future[Judged]] = {}
         self._closed = False
         self._thread = threading.Thread(
@@ -92,13 +93,9 @@ class VerificationQueue:
         )
         self._thread.start()
 
-    def submit(self, jobs: Sequence[FileJob], *, background: bool = False) -> list[Future[Judged]]:
+    def submit(self, jobs: Sequence[FileJob]) -> list[Future[Judged]]:
         """Futures of ``jobs``' outcomes; a file already queued or being verified shares the
-        future of the first request for it.
-
-        ``background`` jobs are verified only when no request is waiting for any other, in
-        small batches; submitting one again without ``background`` moves it to the front.
-        """
+        future of the first request for it."""
         futures = []
         with self._lock:
             if self._closed:
@@ -108,9 +105,6 @@ class VerificationQueue:
                 if future is None:
                     future = Future()
                     self._futures[job.sha256] = future
-                    (self._background if background else self._waiting).append(job)
-                elif not background and job in self._background:
-                    self._background.remove(job)
                     self._waiting.append(job)
                 futures.append(future)
             self._lock.notify()
@@ -120,8 +114,7 @@ class VerificationQueue:
         """Stop after the batch that is running; files still queued are not verified."""
         with self._lock:
             self._closed = True
-            waiting, self._waiting = self._waiting + self._background, []
-            self._background = []
+            waiting, self._waiting = self._waiting, []
             self._lock.notify()
         for job in waiting:
             self._settle(job, _incomplete("the proxy is shutting down"))
@@ -130,15 +123,11 @@ class VerificationQueue:
     def _run(self) -> None:
         while True:
             with self._lock:
-                while not self._waiting and not self._background and not self._closed:
+                while not self._waiting and not self._closed:
                     self._lock.wait()
                 if self._closed:
                     return
-                if self._waiting:
-                    batch, self._waiting = self._waiting[:MAX_BATCH], self._waiting[MAX_BATCH:]
-                else:
-                    batch = self._background[:BACKGROUND_BATCH]
-                    self._background = self._background[BACKGROUND_BATCH:]
+                batch, self._waiting = self._waiting[:MAX_BATCH], self._waiting[MAX_BATCH:]
             for job, judged in zip(batch, self._verify(batch), strict=True):
                 self._settle(job, judged)
 
@@ -195,6 +184,26 @@ def _incomplete(why: str) -> Judged:
 
 def _judged(report: Report, package: PackageResult) -> Judged:
     """One file's outcome from its package's result in the batch's report."""
+    return dataclasses.replace(
+        _decided(report, package),
+        severity=_worst_severity(package),
+        publisher=_publisher(package),
+    )
+
+
+def _worst_severity(package: PackageResult) -> str:
+    severities = [f.severity for f in package.findings]
+    return max(severities, key=SEVERITY_ORDER.index).value if severities else "-"
+
+
+def _publisher(package: PackageResult) -> str:
+    publisher = package.provenance.publisher
+    if not publisher:
+        return f"none ({package.provenance.status.value})"
+    return ", ".join(f"{key}={value}" for key, value in sorted(publisher.items()) if value)
+
+
+def _decided(report: Report, package: PackageResult) -> Judged:
     alone = dataclasses.replace(
         report, decision=package.decision, packages=(package,), errors=report.errors
     )

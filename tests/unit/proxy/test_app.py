@@ -11,8 +11,6 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
-from packaging.utils import NormalizedName
-from packaging.version import Version
 from werkzeug.test import Client
 
 from tests.helpers import DistFactory, PackageIndex
@@ -20,7 +18,6 @@ from tests.helpers.dists import DistSpec
 from tests.helpers.policies import without_provenance_requirement
 from verify._proxy.app import ProxyApp
 from verify._proxy.index import ProxySettings, UnverifiedMode, VerifiedIndex
-from verify._proxy.verification import FileJob
 from verify.settings import NetworkSettings, VerificationSettings
 
 JSON = "application/vnd.pypi.simple.v1+json"
@@ -257,10 +254,13 @@ def test_what_a_page_lists_in_each_mode(
 def test_a_verdict_is_kept_and_reused(upstream: PackageIndex, tmp_path: Path) -> None:
     with make_client(upstream, tmp_path) as (client, _index):
         client.get("/simple/acme/")
-    verdict_files = sorted((tmp_path / "cache" / "proxy" / "verdicts").rglob("*.json"))
+    kept_files = sorted((tmp_path / "cache" / "proxy" / "verdicts").rglob("*.json"))
+    verdict_files = [p for p in kept_files if not p.name.endswith(".report.json")]
     assert len(verdict_files) == 2  # 1.0 allowed, 1.1 denied; 0.9 never asked for
+    assert len(kept_files) == 4  # each with its report beside it
     kept = [json.loads(p.read_text("utf-8")) for p in verdict_files]
     assert sorted(v["allowed"] for v in kept) == [False, True]
+    assert {v["severity"] for v in kept} == {"-", "critical"}
     # A new proxy on the same cache lists the page from the verdicts, downloading nothing.
     for stored in (tmp_path / "cache" / "files").rglob("*.whl"):
         stored.unlink()
@@ -271,7 +271,7 @@ def test_a_verdict_is_kept_and_reused(upstream: PackageIndex, tmp_path: Path) ->
         assert index.listings.get("acme") is not None
 
 
-def test_a_page_waits_for_the_likely_picks_and_verifies_the_rest_behind(
+def test_a_page_waits_for_the_likely_picks_and_verifies_the_rest_on_request(
     dist_factory: DistFactory, package_index: PackageIndex, tmp_path: Path
 ) -> None:
     pure = package_index.add(dist_factory.wheel("wide", "2.0"))
@@ -282,16 +282,15 @@ def test_a_page_waits_for_the_likely_picks_and_verifies_the_rest_behind(
     foreign = package_index.add(elsewhere)
     with make_client(package_index, tmp_path) as (client, index):
         page = client.get("/simple/wide/", headers={"Accept": JSON}).get_json()
-        # The pure wheel was waited for; the sdist and the other platform's wheel are
-        # verified in the background and listed once they pass.
-        assert pure.filename in names(page)
-        for entry in (sdist, foreign):
-            (future,) = index.queue.submit(
-                [FileJob(NormalizedName("wide"), Version("2.0"), entry.filename, entry.sha256)]
-            )
-            assert future.result(timeout=60).allowed
-        later = client.get("/simple/wide/", headers={"Accept": JSON}).get_json()
-    assert sorted(names(later)) == sorted([pure.filename, sdist.filename, foreign.filename])
+        # The pure wheel was waited for; the sdist and the other platform's wheel are listed
+        # (their release passed) and verified only when a client asks for one.
+        assert sorted(names(page)) == sorted([pure.filename, sdist.filename, foreign.filename])
+        assert index.verdicts.get(pure.sha256) is not None
+        assert index.verdicts.get(foreign.sha256) is None
+        assert index.verdicts.get(sdist.sha256) is None
+        served = client.get(f"/files/{foreign.sha256}/{foreign.filename}")
+        assert served.status_code == 200
+        assert index.verdicts.get(foreign.sha256) is not None
 
 
 def test_hide_lists_older_releases_for_pins_and_verifies_them_on_request(

@@ -1,5 +1,5 @@
-"""verify._proxy.verification: the queue's order (requests first, background behind, in
-small batches), one verification per file however many wait, and failures that never allow.
+"""verify._proxy.verification: one verification per file however many wait, failures that
+never allow, and what closing answers.
 
 The engine itself is exercised end to end elsewhere (test_app, test_proxy); here a stand-in
 for it records the batches it is given, so the order can be observed."""
@@ -13,7 +13,7 @@ from typing import cast
 from packaging.utils import NormalizedName
 from packaging.version import Version
 
-from verify._proxy.verification import BACKGROUND_BATCH, FileJob, Judged, VerificationQueue
+from verify._proxy.verification import FileJob, Judged, VerificationQueue
 from verify._verifier import Verifier
 from verify.errors import NetworkError
 from verify.models import Candidate, Decision, PackageResult, Provenance, ProvenanceStatus, Report
@@ -61,32 +61,6 @@ def queue_for(recorder: Recorder, kept: list[tuple[FileJob, Judged]]) -> Verific
     )
 
 
-def test_requests_go_before_background_work_and_background_goes_in_small_batches() -> None:
-    recorder = Recorder()
-    recorder.gate.clear()  # hold the first batch while the rest queues up
-    kept: list[tuple[FileJob, Judged]] = []
-    queue = queue_for(recorder, kept)
-    try:
-        first = queue.submit([job(0)])
-        assert recorder.started.wait(timeout=30)  # the first batch is running, held
-        background = queue.submit([job(n) for n in range(1, 10)], background=True)
-        promoted = queue.submit([job(9)])  # a request for a file queued behind: to the front
-        urgent = queue.submit([job(20)])
-        recorder.gate.set()
-        for future in [*first, *background, *promoted, *urgent]:
-            assert future.result(timeout=30).allowed
-    finally:
-        queue.close()
-    batches = recorder.batches
-    assert batches[0] == [job(0).sha256]
-    assert batches[1] == [job(9).sha256, job(20).sha256]
-    assert all(len(batch) <= BACKGROUND_BATCH for batch in batches[2:])
-    assert sorted(sha for batch in batches for sha in batch) == sorted(
-        job(n).sha256 for n in [0, *range(1, 10), 20]
-    )
-    assert len(kept) == 11  # each file verified, and kept, once
-
-
 def test_a_file_asked_for_twice_is_verified_once() -> None:
     recorder = Recorder()
     recorder.gate.clear()
@@ -128,7 +102,7 @@ def test_closing_answers_what_is_still_queued() -> None:
     queue = queue_for(recorder, [])
     running = queue.submit([job(1)])
     assert recorder.started.wait(timeout=30)
-    queued = queue.submit([job(2)], background=True)
+    queued = queue.submit([job(2)])
     threading.Timer(0.2, recorder.gate.set).start()
     queue.close()
     assert not queued[0].result(timeout=30).complete
