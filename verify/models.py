@@ -228,6 +228,8 @@ class ProjectPage:
     #: PEP 792 project status (``active``, ``archived``, ``quarantined``, ``deprecated``).
     project_status: str | None = None
     project_status_reason: str | None = None
+    #: The sha256 of the page's bytes: the same digest, the same page.
+    digest: str | None = None
 
     def file_named(self, filename: str) -> IndexFile | None:
         """The entry for ``filename``, if this page lists it."""

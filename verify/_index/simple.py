@@ -6,6 +6,7 @@ malformed documents raise :class:`~verify.errors.IndexResponseError` with a reas
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from collections.abc import Mapping
@@ -130,6 +131,7 @@ def parse_json_page(body: bytes, *, page_url: str, index_url: str, name: str) ->
         api_version=api_version,
         project_status=status_value,
         project_status_reason=status_reason,
+        digest=hashlib.sha256(body).hexdigest(),
     )
 
 
@@ -336,6 +338,7 @@ def parse_html_page(
         api_version=api_version,
         project_status=status,
         project_status_reason=collector.meta.get("pypi:project-status-reason"),
+        digest=hashlib.sha256(body).hexdigest(),
     )
 
 

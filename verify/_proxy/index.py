@@ -24,6 +24,7 @@ from __future__ import annotations
 import concurrent.futures
 import enum
 import re
+import threading
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -59,6 +60,7 @@ from verify.check import (
     vulnerability_service,
 )
 from verify.errors import IncompleteError, UsageError
+from verify.models import ProjectPage
 from verify.policy import Policy, load_policy
 from verify.settings import NetworkSettings, VerificationSettings
 from verify.trust_store import TrustStore
@@ -78,6 +80,8 @@ _PROJECT = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9._-]{0,198}[A-Za-z0-9])?")
 _SHA256 = re.compile(r"[0-9a-f]{64}")
 #: Files of one release a page request waits for (see ``_verify_newest``).
 EAGER_FILES = 8
+#: Projects whose last page is kept in memory.
+MEMORY_PAGES = 1024
 #: A distribution's filename: no path separators, no leading dot, printable ASCII.
 _FILENAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._+!-]{0,254}")
 
@@ -181,6 +185,9 @@ class VerifiedIndex:
         )
         self.queue = VerificationQueue(self._verifier, self._keep)
         self._tags = supported_tags()
+        self._lock = threading.Lock()
+        #: The last page read of each project: its digest and its files.
+        self._pages: dict[NormalizedName, tuple[str, list[ListedFile]]] = {}
 
     def close(self) -> None:
         """Stop verifying and close the network session."""
@@ -207,10 +214,25 @@ class VerifiedIndex:
             return self._view(project, fallback, from_fallback=True)
         if page is None:
             return None
-        files = listed_files(page)
-        self.listings.put(project, files)
+        files = self._listed(project, page)
         passing = self._verify_newest(project, files)
         return self._view(project, files, from_fallback=False, passing=passing)
+
+    def _listed(self, project: NormalizedName, page: ProjectPage) -> list[ListedFile]:
+        """The files of ``page``; read again only when the upstream's page changed (a large
+        project's page lists tens of thousands of files)."""
+        with self._lock:
+            known = self._pages.get(project)
+        if known is not None and page.digest is not None and known[0] == page.digest:
+            return known[1]
+        files = listed_files(page)
+        self.listings.put(project, files)
+        if page.digest is not None:
+            with self._lock:
+                if len(self._pages) >= MEMORY_PAGES:
+                    self._pages.pop(next(iter(self._pages)))
+                self._pages[project] = (page.digest, files)
+        return files
 
     def _verify_newest(
         self, project: NormalizedName, files: Sequence[ListedFile]

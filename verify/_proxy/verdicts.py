@@ -170,43 +170,46 @@ def _checked(sha256: str) -> str:
 
 class DirectoryVerdicts:
     """Verdicts in one small JSON file each under ``root/<digest>/``, their reports beside
-    them; verdicts read once are kept in memory (this process is the only writer)."""
+    them. What was read is kept in memory, found or not: this process is the only writer
+    (proxies that share verdicts do it through Redis)."""
 
-    #: Verdicts kept in memory at most (a few hundred bytes each).
-    MEMORY = 200_000
+    #: Digests kept in memory at most (a verdict is a few hundred bytes).
+    MEMORY = 500_000
 
     def __init__(self, root: Path, digest: str) -> None:
         self.root = root / digest[:32]
-        self._memory: dict[str, FileVerdict] = {}
+        self._base = str(self.root)
+        #: Verdicts read or written, and digests found to have none: a page of a large
+        #: project asks about thousands of files, most of them never verified.
+        self._memory: dict[str, FileVerdict | None] = {}
         self._lock = threading.Lock()
 
     def _path(self, sha256: str, kind: str = "") -> Path:
         sha256 = _checked(sha256)
-        return self.root / sha256[:2] / f"{sha256}{kind}.json"
+        return Path(f"{self._base}/{sha256[:2]}/{sha256}{kind}.json")
 
     def get(self, sha256: str) -> FileVerdict | None:
         """See :class:`VerdictStore`."""
         with self._lock:
-            known = self._memory.get(sha256)
-        if known is not None:
-            return known
+            if sha256 in self._memory:
+                return self._memory[sha256]
         verdict = read_record(self._path(sha256), FileVerdict.from_dict)
-        if verdict is None or verdict.sha256 != sha256:
-            return None
-        self._remember(verdict)
+        if verdict is not None and verdict.sha256 != sha256:
+            verdict = None
+        self._remember(sha256, verdict)
         return verdict
 
-    def _remember(self, verdict: FileVerdict) -> None:
+    def _remember(self, sha256: str, verdict: FileVerdict | None) -> None:
         with self._lock:
             if len(self._memory) >= self.MEMORY:
                 self._memory.pop(next(iter(self._memory)))
-            self._memory[verdict.sha256] = verdict
+            self._memory[sha256] = verdict
 
     def put(self, verdict: FileVerdict, report_json: str) -> None:
         """See :class:`VerdictStore`."""
         write_record(self._path(verdict.sha256, ".report"), {"report": report_json})
         write_record(self._path(verdict.sha256), verdict.to_dict())
-        self._remember(verdict)
+        self._remember(verdict.sha256, verdict)
 
     def report(self, sha256: str) -> str | None:
         """See :class:`VerdictStore`."""
