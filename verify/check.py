@@ -202,8 +202,11 @@ def gather_changes(inputs: InputSettings, base: str) -> Gathered:
     return Gathered(tuple(candidates), changes=tuple(changes), baselines=baselines)
 
 
-def gather_candidates(settings: CheckSettings) -> Gathered:
-    """Turn the inputs into pinned candidates, running pip's resolver only where needed."""
+def gather_candidates(
+    settings: CheckSettings, before_resolving: Callable[[], None] = lambda: None
+) -> Gathered:
+    """Turn the inputs into pinned candidates, running pip's resolver only where needed;
+    ``before_resolving`` is called just before pip's resolver starts, if it does."""
     inputs = settings.inputs
     if inputs.base is not None:
         return gather_changes(inputs, inputs.base)
@@ -236,6 +239,7 @@ def gather_candidates(settings: CheckSettings) -> Gathered:
             timeout=settings.network.timeout,
             retries=settings.network.retries,
         )
+        before_resolving()
         resolution = resolve_with_pip(request)
         candidates.extend(resolution.candidates)
         if resolution.stopped:
@@ -338,7 +342,7 @@ def run_check(
 
 def verify_gathered(
     settings: CheckSettings,
-    gather: Callable[[CheckSettings], Gathered],
+    gather: Callable[[CheckSettings, Callable[[], None]], Gathered],
     *,
     policy: Policy | None = None,
     progress: ProgressSink | None = None,
@@ -346,8 +350,9 @@ def verify_gathered(
     """Verify the candidates ``gather`` returns, with the session, caches and checks that
     ``settings`` configure; ``check`` gathers by resolving, ``screen`` from uploaded files.
 
-    ``gather`` runs after the network session is open, so that slow work it does (pip's
-    resolver) overlaps with reaching the vulnerability service.
+    ``gather`` runs after the network session is open and gets a function to call before
+    pip's resolver starts, so that the resolution overlaps with reaching the vulnerability
+    service.
     """
     verification, network = settings.verification, settings.network
     policy = policy or load_policy(verification.policy_path)
@@ -366,10 +371,10 @@ def verify_gathered(
     cache_dir = network.cache_dir or default_cache_dir()
     with network_session(network) as session:
         vulnerabilities = vulnerability_service(verification, session, database, cache_dir)
-        if not network.offline:
-            # Reaching the API (or finding it unreachable) overlaps pip's resolution.
-            vulnerabilities.warm_up()
-        gathered = gather(settings)
+        # Reaching the API (or finding it unreachable) overlaps pip's resolution, when pip
+        # resolves; a lock's check asks the API as soon as verification starts anyway.
+        warm_up = (lambda: None) if network.offline else vulnerabilities.warm_up
+        gathered = gather(settings, warm_up)
         indexes = index_settings(settings, gathered)
         verifier = Verifier(
             session=session,

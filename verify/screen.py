@@ -143,7 +143,10 @@ def run_screen(
     with ThreadPoolExecutor(max_workers=1) as background:
         public = background.submit(_public_check, settings, index_url, candidates, policy)
         report = verify_gathered(
-            check, lambda _settings: Gathered(candidates), policy=policy, progress=progress
+            check,
+            lambda _settings, _before_resolving: Gathered(candidates),
+            policy=policy,
+            progress=progress,
         )
         reasons, not_checked = public.result()
     if not_checked is not None:

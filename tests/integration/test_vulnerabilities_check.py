@@ -283,6 +283,30 @@ def test_a_re_check_reuses_the_apis_fresh_answers(
     assert [v["id"] for v in package(again[1], "vulnerable")["vulnerabilities"]] == ["PYSEC-2026-1"]
 
 
+def test_the_api_is_reached_early_only_when_pip_resolves(
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    index: PackageIndex,
+    osv_server: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("PIP_VERIFY_VULNERABILITY_DB")
+    sha = index.files["clean-1.0-py3-none-any.whl"].sha256
+    lock = tmp_path / "requirements.txt"
+    lock.write_text(f"clean==1.0 --hash=sha256:{sha}\n", encoding="utf-8")
+    locked = check(capsys, tmp_path, "-r", str(lock), "-i", index.url, "--osv-url", osv_server)
+    assert locked[0] == 0
+    # A lock is not resolved: the audit asks as soon as verification starts, no probe first.
+    assert _Osv.asked == ["clean"]
+    _Osv.asked = []
+    resolved = check(
+        capsys, tmp_path / "loose", "clean==1.0", "-i", index.url, "--osv-url", osv_server
+    )
+    assert resolved[0] == 0
+    # Loose requirements are resolved by pip: the probe reaches the API meanwhile.
+    assert sorted(_Osv.asked) == ["clean", "pip-verify"]
+
+
 def test_a_bad_osv_url_exits_2_before_resolving(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
