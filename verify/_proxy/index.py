@@ -57,9 +57,10 @@ from verify.check import (
     default_cache_dir,
     network_session,
     parse_expectations,
+    vulnerability_database,
     vulnerability_service,
 )
-from verify.errors import IncompleteError, UsageError
+from verify.errors import IncompleteError
 from verify.models import ProjectPage
 from verify.policy import Policy, load_policy
 from verify.settings import NetworkSettings, VerificationSettings
@@ -172,14 +173,10 @@ class VerifiedIndex:
             TrustStore.load(verification.trust_store) if verification.trust_store else None
         )
         self.expectations = parse_expectations(verification.expect)
+        # Checked before the session opens: a usage error leaves nothing to close.
+        database = vulnerability_database(verification)
         self.session: HttpSession = network_session(network)
         self.provenance = ProvenanceChecker(self.session, offline=network.offline, trust=trust)
-        database = verification.vulnerability_db
-        if database is not None and not database.exists():
-            raise UsageError(
-                f"vulnerability database {database} does not exist",
-                hint="pass a directory or zip of OSV records",
-            )
         self.vulnerabilities = vulnerability_service(
             verification, self.session, database, cache_dir
         )

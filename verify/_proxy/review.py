@@ -56,10 +56,14 @@ class Reviewers:
         """
         try:
             text = path.read_text("utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
+        except OSError as exc:
             raise UsageError(
-                f"cannot read the reviewers file {path}: {exc}",
+                f"cannot read the reviewers file {path}: {exc.strerror}",
                 hint="one NAME:TOKEN per line",
+            ) from exc
+        except UnicodeDecodeError as exc:
+            raise UsageError(
+                f"the reviewers file {path} is not UTF-8 text", hint="one NAME:TOKEN per line"
             ) from exc
         tokens: dict[str, str] = {}
         for number, raw in enumerate(text.splitlines(), 1):
