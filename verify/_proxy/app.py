@@ -38,6 +38,7 @@ from verify._format.html import CSP, ActionForm, render_detail, render_list
 from verify._proxy.index import VerifiedIndex, project_name
 from verify._proxy.pages import HTML_TYPE, JSON_TYPE, render_html, render_json, render_root
 from verify._proxy.review import Review, ReviewError
+from verify._proxy.verdicts import is_sha256
 from verify._upload.verdict import reason_phrase
 from verify.errors import IncompleteError
 
@@ -120,7 +121,8 @@ class ProxyApp:
         try:
             view = self.index.page(project)
         except IncompleteError as exc:
-            return _text(503, f"pip-verify cannot reach the upstream: {exc.one_line()}", "")
+            reason = f"pip-verify cannot reach the upstream: {exc.one_line()}"
+            return _text(503, reason, reason + "\n")
         if view is None:
             return _text(404, "Not Found", f"no project named {project} on the upstream\n")
         body = render_json(view) if kind == JSON_TYPE else render_html(view)
@@ -161,7 +163,7 @@ class ProxyApp:
             return _challenge()
         if not rest:
             return _html(render_list(review.rows("/-/review/")))
-        view = review.detail(rest) if _is_sha256(rest) else None
+        view = review.detail(rest) if is_sha256(rest) else None
         if view is None:
             return _text(404, "Not Found", "no verdict on that file\n")
         form = ActionForm(f"/-/review/{rest}", review.csrf(who, rest)) if who else None
@@ -170,7 +172,7 @@ class ProxyApp:
     def _decide(self, request: Request, review: Review, who: str | None, rest: str) -> Response:
         if who is None:
             return _challenge()
-        if not _is_sha256(rest):
+        if not is_sha256(rest):
             return _text(404, "Not Found", "no verdict on that file\n")
         origin = request.headers.get("Origin")
         if origin is not None and origin != request.host_url.rstrip("/"):
@@ -197,10 +199,6 @@ class ProxyApp:
             )
         )
         return Response(status=303, headers={"Location": f"/-/review/{rest}"})
-
-
-def _is_sha256(text: str) -> bool:
-    return len(text) == 64 and all(c in "0123456789abcdef" for c in text)
 
 
 def _challenge() -> Response:

@@ -48,6 +48,7 @@ from verify._proxy.verdicts import (
     FileVerdict,
     RedisVerdicts,
     VerdictStore,
+    is_sha256,
     verdict_digest,
 )
 from verify._proxy.verification import FileJob, Judged, VerificationQueue
@@ -78,7 +79,6 @@ __all__ = [
 #: A project name as a client may ask for it (PEP 508's name characters); anything else is
 #: not a project this index can have.
 _PROJECT = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9._-]{0,198}[A-Za-z0-9])?")
-_SHA256 = re.compile(r"[0-9a-f]{64}")
 #: Files of one release a page request waits for (see ``_verify_newest``).
 EAGER_FILES = 8
 #: Projects whose last page is kept in memory.
@@ -324,7 +324,7 @@ class VerifiedIndex:
 
     def file(self, sha256: str, filename: str) -> FileAnswer:
         """The verified bytes of ``filename`` (digest ``sha256``), or why not."""
-        if not _SHA256.fullmatch(sha256) or not _FILENAME.fullmatch(filename):
+        if not is_sha256(sha256) or not _FILENAME.fullmatch(filename):
             return FileAnswer(404, "no such file")
         verdict = self.verdicts.get(sha256)
         if verdict is not None and verdict.filename != filename:

@@ -34,12 +34,18 @@ __all__ = [
     "FileVerdict",
     "RedisVerdicts",
     "VerdictStore",
+    "is_sha256",
     "verdict_digest",
 ]
 
 logger = logging.getLogger(__name__)
 
 _SHA256_HEX = frozenset("0123456789abcdef")
+
+
+def is_sha256(text: str) -> bool:
+    """``text`` is a sha256 digest as the proxy names files by: 64 lower-case hex digits."""
+    return len(text) == 64 and _SHA256_HEX.issuperset(text)
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,7 +169,7 @@ class VerdictStore(Protocol):
 
 
 def _checked(sha256: str) -> str:
-    if len(sha256) != 64 or not _SHA256_HEX.issuperset(sha256):
+    if not is_sha256(sha256):
         raise ValueError(f"not a sha256 digest: {sha256[:80]!r}")
     return sha256
 
@@ -220,7 +226,7 @@ class DirectoryVerdicts:
         for path in sorted(self.root.glob("??/*.json")):
             if path.stem.endswith(".report"):
                 continue
-            verdict = self.get(path.stem) if _is_sha256(path.stem) else None
+            verdict = self.get(path.stem) if is_sha256(path.stem) else None
             if verdict is not None:
                 yield verdict
 
@@ -229,10 +235,6 @@ def _report_text(data: object) -> str:
     if not isinstance(data, dict) or not isinstance(data.get("report"), str):
         raise TypeError("a kept report is not an object with the report's text")
     return str(data["report"])
-
-
-def _is_sha256(text: str) -> bool:
-    return len(text) == 64 and _SHA256_HEX.issuperset(text)
 
 
 class RedisVerdicts:
@@ -303,7 +305,7 @@ class RedisVerdicts:
             return
         for key in keys:
             sha256 = key.decode("ascii", "replace")[len(self._prefix) :]
-            if _is_sha256(sha256):
+            if is_sha256(sha256):
                 verdict = self.get(sha256)
                 if verdict is not None:
                     yield verdict
