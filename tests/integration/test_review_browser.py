@@ -98,6 +98,7 @@ def test_a_reviewer_allows_a_blocked_file_and_pip_installs_it(
     browser: Any, upstream: PackageIndex, tmp_path: Path
 ) -> None:
     from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.wait import WebDriverWait
 
     reviewers = tmp_path / "reviewers"
     reviewers.write_text(f"alice:{TOKEN}\n", encoding="utf-8")
@@ -138,7 +139,13 @@ def test_a_reviewer_allows_a_blocked_file_and_pip_installs_it(
         browser.find_element(By.NAME, "reason").send_keys("hook reviewed: harmless")
         browser.find_element(By.CSS_SELECTOR, "button[value=allow]").click()
 
-        history = browser.find_element(By.XPATH, "//h2[text()='History']/following-sibling::table")
+        # The click posts the form; the detail page comes back once the decision is kept
+        # (a 303), which on a busy machine is not yet there when click() returns.
+        history = WebDriverWait(browser, 30).until(
+            lambda driver: driver.find_element(
+                By.XPATH, "//h2[text()='History']/following-sibling::table"
+            )
+        )
         assert "alice" in history.text
         assert "hook reviewed: harmless" in history.text
         browser.get(proxy.url + "-/review")
