@@ -3,7 +3,9 @@
 Every field a client uses to choose a file is kept from the upstream: the sha256 (the only
 digest the proxy verified), ``requires-python``, the yank (with its reason), the size and the
 upload time (PEP 700). File URLs point at the proxy's own ``/files/<sha256>/<filename>``, so
-a client can fetch only what the proxy serves from its content store. A file the proxy
+a client can fetch only what the proxy serves from its content store. A verified wheel's core
+metadata file is offered beside it (PEP 658 and 714, with the hash of the file the proxy
+serves, read from the verified wheel). A file the proxy
 withholds but lists (denied with ``--show-denied``, or not verified yet with
 ``--unverified show-yanked``) is listed as yanked with the reason, which pip and uv show.
 
@@ -63,6 +65,10 @@ def render_json(view: PageView) -> bytes:
             item["size"] = listed.size
         if listed.upload_time is not None:
             item["upload-time"] = listed.upload_time.isoformat().replace("+00:00", "Z")
+        if entry.metadata_sha256 is not None:
+            # PEP 714's key, and PEP 658's for clients older than it.
+            item["core-metadata"] = {"sha256": entry.metadata_sha256}
+            item["dist-info-metadata"] = {"sha256": entry.metadata_sha256}
         files.append(item)
     document = {
         "meta": {"api-version": _API_VERSION},
@@ -94,6 +100,10 @@ def render_html(view: PageView) -> bytes:
         reason = _yank(entry)
         if reason is not None:
             attributes.append(f'data-yanked="{html.escape(reason)}"')
+        if entry.metadata_sha256 is not None:
+            value = f"sha256={entry.metadata_sha256}"
+            attributes.append(f'data-core-metadata="{value}"')
+            attributes.append(f'data-dist-info-metadata="{value}"')
         lines.append(f"<a {' '.join(attributes)}>{html.escape(listed.filename)}</a><br>")
     lines += ["</body>", "</html>", ""]
     return "\n".join(lines).encode()
