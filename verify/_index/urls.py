@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import quote, urlsplit, urlunsplit
 from urllib.request import url2pathname
 
 from verify.errors import UsageError
@@ -36,8 +36,12 @@ def normalize_index_url(url: str) -> str:
 
 
 def project_url(index_url: str, normalized_name: str) -> str:
-    """The project page URL of ``normalized_name`` under ``index_url`` (PEP 503)."""
-    return f"{index_url.rstrip('/')}/{normalized_name}/"
+    """The project page URL of ``normalized_name`` under ``index_url`` (PEP 503).
+
+    The name is percent-encoded: a valid name is unchanged, and the name of a local sdist
+    (whose filename does not enforce a valid name) stays one path segment.
+    """
+    return f"{index_url.rstrip('/')}/{quote(normalized_name, safe='')}/"
 
 
 def file_url_path(url: str) -> Path:

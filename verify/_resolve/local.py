@@ -5,8 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from packaging.utils import (
+    InvalidName,
     InvalidSdistFilename,
     InvalidWheelFilename,
+    canonicalize_name,
     parse_sdist_filename,
     parse_wheel_filename,
 )
@@ -14,7 +16,13 @@ from packaging.utils import (
 from verify.errors import InvalidInputError
 from verify.models import Candidate, LockedFile, SourceLocation
 
-__all__ = ["DIST_SUFFIXES", "is_distribution_path", "local_candidate", "unsafe_filename"]
+__all__ = [
+    "DIST_SUFFIXES",
+    "is_distribution_path",
+    "local_candidate",
+    "unsafe_filename",
+    "valid_project_name",
+]
 
 #: Distribution files: wheels and sdists (PEP 625's ``.tar.gz``, and the legacy ``.zip``).
 DIST_SUFFIXES = (".whl", ".tar.gz", ".zip")
@@ -42,6 +50,15 @@ def unsafe_filename(name: str) -> bool:
         or any(ord(c) < 32 for c in name)
         or len(name.encode("utf-8", "surrogateescape")) > 255
     )
+
+
+def valid_project_name(name: str) -> bool:
+    """Whether ``name`` is a project name PEP 508 allows (sdist filenames do not enforce it)."""
+    try:
+        canonicalize_name(name, validate=True)
+    except InvalidName:
+        return False
+    return True
 
 
 def local_candidate(path: Path) -> Candidate:

@@ -31,7 +31,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.formparser import FormDataParser
 from werkzeug.http import parse_options_header
 
-from verify._resolve.local import DIST_SUFFIXES, unsafe_filename
+from verify._resolve.local import DIST_SUFFIXES, unsafe_filename, valid_project_name
 from verify.errors import InvalidInputError
 
 __all__ = ["BadUpload", "UploadForm", "copy_body", "parse_upload"]
@@ -167,6 +167,8 @@ def _name_and_version(filename: str) -> tuple[NormalizedName, str]:
             name, version = parse_sdist_filename(filename)
     except (InvalidWheelFilename, InvalidSdistFilename) as exc:
         raise BadUpload(f"not a valid distribution filename: {exc}") from exc
+    if not valid_project_name(name):
+        raise BadUpload(f"{filename}: {name!r} is not a valid project name (PEP 508)")
     return name, str(version)
 
 

@@ -157,3 +157,14 @@ def test_file_url_path_round_trips(tmp_path: Path) -> None:
 def test_file_url_path_refuses_remote_hosts(url: str) -> None:
     with pytest.raises(UsageError, match="remote host"):
         file_url_path(url)
+
+
+def test_a_project_url_keeps_any_name_one_path_segment() -> None:
+    assert project_url("https://index.example/simple", "acme-tools") == (
+        "https://index.example/simple/acme-tools/"
+    )
+    # A local sdist's filename may carry any name but a slash; it must not become markup,
+    # a query or a fragment in the URL.
+    assert project_url("https://index.example/simple/", "<b>x?y#z") == (
+        "https://index.example/simple/%3Cb%3Ex%3Fy%23z/"
+    )
