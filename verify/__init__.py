@@ -23,7 +23,8 @@ Imports flow one way, down these layers (``tests/unit/test_layering.py`` enforce
 0. The public API: this module, which re-exports from every layer below.
 1. CLI: ``verify._cli``, ``verify.__main__``.
 2. Commands: ``check``, ``screen``, ``install``, ``diff``, ``_upload`` (the quarantine
-   gate's server) and ``_proxy`` (the verified pull-through index).
+   gate's server), ``_proxy`` (the verified pull-through index) and ``_serve`` (what those
+   two servers share: HTTP answers and the review page).
 3. Engine: ``verify._verifier``.
 4. Rendering: ``verify._format`` (reads results; never a command or the CLI).
 5. Concerns, none importing another in a cycle: ``_behaviour``, ``_dist``, ``_checks``,

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -101,6 +102,11 @@ def test_pip_installs_the_newest_release_that_passed(
     assert page["files"][0]["hashes"] == {
         "sha256": upstream.files["acme-1.0-py3-none-any.whl"].sha256
     }
+    # pip read the wheel's core metadata file (PEP 658) from the proxy before the wheel.
+    logged = [json.loads(line) for line in proxy.lines if line.startswith("{")]
+    fetched = [e["path"] for e in logged if e.get("event") == "request" and e["status"] == 200]
+    metadata = next(i for i, path in enumerate(fetched) if path.endswith(".whl.metadata"))
+    assert any(path.endswith(".whl") for path in fetched[metadata:])
 
 
 def test_uv_installs_the_newest_release_that_passed(proxy: ProxyProcess, tmp_path: Path) -> None:
@@ -222,7 +228,12 @@ def test_upstream_down_serves_what_was_verified_and_nothing_else(
     assert unverified.content.startswith(b"pip-verify cannot reach the upstream")
 
 
-def test_two_proxies_share_verdicts_through_redis(upstream: PackageIndex, tmp_path: Path) -> None:
+def test_two_proxies_share_verdicts_and_decisions_through_redis(
+    upstream: PackageIndex, tmp_path: Path
+) -> None:
+    reviewers = tmp_path / "reviewers"
+    reviewers.write_text("alice:" + "t" * 20 + "\n", encoding="utf-8")
+    hooked = upstream.files["acme-1.1-py3-none-any.whl"].sha256
     with RedisServer() as redis_server:
         broker = ("--broker", redis_server.url())
         first_cache, second_cache = tmp_path / "first", tmp_path / "second"
@@ -240,6 +251,31 @@ def test_two_proxies_share_verdicts_through_redis(upstream: PackageIndex, tmp_pa
             result = pip(
                 "download", "acme", "--no-deps", "-i", second.index_url, "-d", str(tmp_path / "d")
             )
+        # A reviewer allows 1.1 on a third proxy's review page; the second one follows it.
+        review = ("--review-tokens", str(reviewers))
+        with ProxyProcess(*proxy_args(upstream, tmp_path / "third", *broker, *review)) as third:
+            auth = ("alice", "t" * 20)
+            detail = requests.get(f"{third.url}-/review/{hooked}", auth=auth, timeout=60)
+            csrf = re.search(r'name="csrf" value="([0-9a-f]+)"', detail.text)
+            assert csrf, detail.text
+            decided = requests.post(
+                f"{third.url}-/review/{hooked}",
+                auth=auth,
+                data={"csrf": csrf.group(1), "action": "allow", "reason": "reviewed hook"},
+                allow_redirects=False,
+                timeout=60,
+            )
+            assert decided.status_code == 303
+        with ProxyProcess(*proxy_args(upstream, second_cache, *broker)) as second_again:
+            allowed = pip(
+                "download",
+                "acme==1.1",
+                "--no-deps",
+                "-i",
+                second_again.index_url,
+                "-d",
+                str(tmp_path / "allowed"),
+            )
     assert [f["filename"] for f in page["files"]] == ["acme-1.0-py3-none-any.whl"]
     # The second proxy listed 1.0 and left 1.1 out on the first proxy's verdicts alone: it
     # had not downloaded either file to verify it.
@@ -249,3 +285,6 @@ def test_two_proxies_share_verdicts_through_redis(upstream: PackageIndex, tmp_pa
     assert sha256(wheel) == upstream.files["acme-1.0-py3-none-any.whl"].sha256
     logged = [json.loads(line) for line in second.lines if line.startswith("{")]
     assert any(entry["status"] == 200 for entry in logged)
+    assert allowed.returncode == 0, allowed.stderr
+    (served,) = (tmp_path / "allowed").glob("*.whl")
+    assert sha256(served) == hooked

@@ -1,6 +1,11 @@
-"""The proxy's review page in a real headless browser (Debian's Chromium and ChromeDriver,
-driven by Selenium): a reviewer finds the blocked release, reads the flagged line, allows the
-file with a reason, and pip then installs it through the proxy.
+"""The review page in a real headless browser (Debian's Chromium and ChromeDriver, driven by
+Selenium), on both servers that serve it:
+
+* the proxy: a reviewer finds the blocked release, reads the flagged line, allows the file with
+  a reason, and pip then installs it through the proxy;
+* the upload gate: uploads refused by a real pypiserver's gate are listed (one sent by an
+  uploader whose name is markup, which shows as text), a reviewer allows one, and twine's next
+  upload of the same bytes is published.
 
 Skipped, saying why, where Chromium, ChromeDriver or Selenium is not installed (``.ci/run``
 installs them).
@@ -20,9 +25,11 @@ import pytest
 import requests
 
 from tests.helpers import DistFactory, PackageIndex
-from tests.helpers.dists import DistSpec
+from tests.helpers.dists import DistSpec, build_sdist, build_wheel
+from tests.helpers.gate import GateProcess, post_upload, write_htpasswd
 from tests.helpers.policies import without_provenance_requirement
 from tests.helpers.proxy import ProxyProcess
+from tests.helpers.pypiserver import PypiServer
 
 pytestmark = pytest.mark.integration
 
@@ -176,3 +183,110 @@ def pip_install(index_url: str, target: Path) -> subprocess.CompletedProcess[str
         check=False,
         timeout=180,
     )
+
+
+#: Uploaders name themselves (HTTP Basic) and the list shows who uploaded. (A project name
+#: cannot carry markup: the gate refuses names PEP 508 does not allow.)
+MARKUP_UPLOADER = "<script>window.hacked=1</script>"
+
+
+def twine_upload(gate_url: str, dist: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "twine",
+            "upload",
+            "--repository-url",
+            gate_url,
+            "--username",
+            "uploader",
+            "--password",
+            "secret",
+            "--non-interactive",
+            "--disable-progress-bar",
+            str(dist),
+        ],
+        capture_output=True,
+        text=True,
+        env={**_without_twine_settings(), "COLUMNS": "500"},
+        timeout=120,
+        check=False,
+    )
+
+
+def _without_twine_settings() -> dict[str, str]:
+    import os
+
+    return {k: v for k, v in os.environ.items() if not k.startswith("TWINE_")}
+
+
+def test_a_reviewer_allows_a_quarantined_upload_and_twine_publishes_it(
+    browser: Any, tmp_path: Path
+) -> None:
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.wait import WebDriverWait
+
+    packages = tmp_path / "packages"
+    packages.mkdir()
+    htpasswd = write_htpasswd(tmp_path / "htpasswd", "uploader", "secret")
+    reviewers = tmp_path / "reviewers"
+    reviewers.write_text(f"alice:{TOKEN}\n", encoding="utf-8")
+    wheel = build_wheel(HOOKED, tmp_path / "dist")
+    other = build_sdist(
+        DistSpec("other-tool", "1.0", files={"hook.pth": HOOK_LINE + "\n"}), tmp_path / "dist"
+    )
+    with (
+        PypiServer(packages, extra_args=("-P", str(htpasswd), "-a", "update")) as upstream,
+        GateProcess(
+            "--upstream",
+            f"http://127.0.0.1:{upstream.port}/",
+            "--quarantine",
+            str(tmp_path / "quarantine"),
+            "--policy",
+            str(without_provenance_requirement()),
+            "--no-public-check",
+            "--cache-dir",
+            str(tmp_path / "gate-cache"),
+            "--retries",
+            "0",
+            "--review-tokens",
+            str(reviewers),
+        ) as gate,
+    ):
+        refused = twine_upload(gate.url, wheel)
+        assert refused.returncode != 0
+        assert "pth-exec" in refused.stdout + refused.stderr
+        answer = post_upload(gate.url, other, auth=(MARKUP_UPLOADER, "secret"))
+        assert answer.status_code == 403, answer.reason + answer.text
+        assert list(packages.iterdir()) == []
+
+        sign_in(browser, "alice", TOKEN)
+        browser.get(gate.url + "-/review")
+        rows = browser.find_elements(By.CSS_SELECTOR, "tbody tr")
+        assert len(rows) == 2
+        texts = "\n".join(row.text for row in rows)
+        # The markup is the row's text, not an element of the page.
+        assert f"uploaded by {MARKUP_UPLOADER}" in texts
+        assert browser.find_elements(By.TAG_NAME, "script") == []
+        assert browser.execute_script("return window.hacked === undefined")
+        assert "uploaded by uploader" in texts
+
+        browser.find_element(By.LINK_TEXT, wheel.name).click()
+        flagged = browser.find_elements(By.CSS_SELECTOR, "pre span.flagged")
+        assert any(HOOK_LINE in line.text for line in flagged)
+        assert browser.execute_script("return window.hacked === undefined")
+        browser.find_element(By.NAME, "reason").send_keys("our plugin loader, reviewed")
+        browser.find_element(By.CSS_SELECTOR, "button[value=allow]").click()
+        history = WebDriverWait(browser, 30).until(
+            lambda driver: driver.find_element(
+                By.XPATH, "//h2[text()='History']/following-sibling::table"
+            )
+        )
+        assert "our plugin loader, reviewed" in history.text
+
+        published = twine_upload(gate.url, wheel)
+        assert published.returncode == 0, published.stdout + published.stderr
+        assert [p.name for p in packages.iterdir()] == [wheel.name]
+        accepted = [d for d in gate.decisions() if d.get("decision") == "accepted"]
+        assert accepted[-1]["allowed_by"] == "alice"

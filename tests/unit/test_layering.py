@@ -13,8 +13,9 @@ The layers, highest first (the same order is stated in ``verify/__init__.py``):
     ``verify._cli`` and ``verify.__main__``: arguments, terminal output, exit codes.
 ``commands``
     What the CLI runs: ``check``, ``screen``, ``install``, ``diff``,
-    ``verify._upload``, the quarantine gate's server, which runs ``screen`` on each upload, and
-    ``verify._proxy``, the verified pull-through index, which runs ``check``'s engine.
+    ``verify._upload``, the quarantine gate's server, which runs ``screen`` on each upload,
+    ``verify._proxy``, the verified pull-through index, which runs ``check``'s engine, and
+    ``verify._serve``, what both servers share (HTTP answers, the review page).
 ``engine``
     ``verify._verifier``: runs the concerns over a resolved set of files and builds the report.
 ``render``
@@ -84,6 +85,7 @@ LAYERS: Mapping[str, str] = {
     "verify.diff": "commands",
     "verify._upload": "commands",
     "verify._proxy": "commands",
+    "verify._serve": "commands",
     "verify._cli": "cli",
     "verify.__main__": "cli",
 }

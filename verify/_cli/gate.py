@@ -12,7 +12,14 @@ from urllib.parse import urljoin, urlsplit
 from verify._cli.check import add_verification_arguments
 from verify._cli.defaults import DEFAULT_TRUST_STORE
 from verify._cli.screen import add_screen_arguments, screen_settings
-from verify._cli.serving import event_log, listen_address, seconds, stop_on_sigterm
+from verify._cli.serving import (
+    add_review_arguments,
+    event_log,
+    listen_address,
+    load_reviewers,
+    seconds,
+    stop_on_sigterm,
+)
 from verify._upload import (
     DEFAULT_IDLE_TIMEOUT,
     DEFAULT_MAX_UPLOAD,
@@ -103,6 +110,7 @@ def register(commands: Any) -> None:
         metavar="SECONDS",
         help="how long to wait for a worker's verdict (default: 300)",
     )
+    add_review_arguments(parser, server="gate")
     add_screen_arguments(parser)
     add_verification_arguments(parser, resolving=False)
     parser.add_argument(
@@ -131,8 +139,11 @@ def run(args: argparse.Namespace) -> int:
     # would pay.
     from verify._index.session import HttpSession
     from verify._index.urls import redact
+    from verify._serve.decisions import Decisions
+    from verify._serve.review import Review
     from verify._upload.app import GateConfig, LocalScreener, UploadGate
     from verify._upload.quarantine import Quarantine
+    from verify._upload.review import DECISIONS_FILE, QuarantinedFiles
     from verify._upload.server import serve
     from verify.policy import load_policy
     from verify.screen import with_public_indexes, without_recording
@@ -143,6 +154,7 @@ def run(args: argparse.Namespace) -> int:
     host, port = listen_address(args.listen)
     if args.threads < 1:
         raise UsageError("--threads must be at least 1")
+    reviewers = load_reviewers(args)
     if args.index is None:
         args.index = urljoin(upstream, "simple/")
     # The gate records first-seen publishers itself, and only for uploads the upstream took.
@@ -157,6 +169,19 @@ def run(args: argparse.Namespace) -> int:
         screener = LocalScreener(settings, load_policy(settings.verification.policy_path))
     event_log("verify.gate")
     quarantine = Quarantine(args.quarantine)
+    # Read even without a review page: what reviewers allowed earlier still holds.
+    decisions = Decisions(args.quarantine / DECISIONS_FILE)
+    review = (
+        Review(
+            QuarantinedFiles(quarantine),
+            decisions,
+            reviewers,
+            public=args.review_public,
+            trust_store=trust_store,
+        )
+        if reviewers
+        else None
+    )
     with HttpSession(timeout=args.timeout, retries=max(0, args.retries)) as session:
         app = UploadGate(
             GateConfig(
@@ -171,6 +196,8 @@ def run(args: argparse.Namespace) -> int:
             screener=screener,
             quarantine=quarantine,
             session=session,
+            decisions=decisions,
+            review=review,
         )
 
         def ready(url: str) -> None:

@@ -5,12 +5,18 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import sys
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 from verify._cli.check import add_verification_arguments
-from verify._cli.serving import event_log, listen_address, seconds, stop_on_sigterm
+from verify._cli.serving import (
+    add_review_arguments,
+    event_log,
+    listen_address,
+    load_reviewers,
+    seconds,
+    stop_on_sigterm,
+)
 from verify._cli.settings import network_settings, verification_settings
 from verify._proxy import DEFAULT_FILE_BUDGET, DEFAULT_PAGE_BUDGET, DEFAULT_VERDICT_MAX_AGE
 from verify._upload import require_gate_extra
@@ -88,20 +94,7 @@ def register(commands: Any) -> None:
         help="how long a verdict is used before the file is verified again "
         f"(default: {DEFAULT_VERDICT_MAX_AGE:g})",
     )
-    parser.add_argument(
-        "--review-tokens",
-        type=Path,
-        metavar="FILE",
-        help="serve the review page (/-/review) to the reviewers this file names, one "
-        "NAME:TOKEN per line; they sign in with HTTP Basic authentication (default: no "
-        "review page)",
-    )
-    parser.add_argument(
-        "--review-public",
-        action="store_true",
-        help="let anyone who can reach the proxy view the review page (deciding still needs a "
-        "reviewer)",
-    )
+    add_review_arguments(parser, server="proxy")
     parser.add_argument(
         "--threads", type=int, default=16, metavar="N", help="requests served at once (default: 16)"
     )
@@ -123,7 +116,8 @@ def run(args: argparse.Namespace) -> int:
     from verify._index.urls import redact
     from verify._proxy.app import ProxyApp
     from verify._proxy.index import ProxySettings, UnverifiedMode, VerifiedIndex
-    from verify._proxy.review import Review, Reviewers
+    from verify._proxy.review import DeniedFiles
+    from verify._serve.review import Review
     from verify._upload.server import serve
 
     upstream = args.upstream if args.upstream.endswith("/") else args.upstream + "/"
@@ -132,9 +126,7 @@ def run(args: argparse.Namespace) -> int:
     host, port = listen_address(args.listen)
     if args.threads < 1:
         raise UsageError("--threads must be at least 1")
-    if args.review_public and args.review_tokens is None:
-        raise UsageError("--review-public needs --review-tokens (who may decide)")
-    reviewers = Reviewers.load(args.review_tokens) if args.review_tokens else None
+    reviewers = load_reviewers(args)
     verification = verification_settings(args, behaviour=not args.no_behaviour)
     settings = ProxySettings(
         upstream=upstream,
@@ -151,7 +143,17 @@ def run(args: argparse.Namespace) -> int:
     )
     event_log("verify.proxy")
     index = VerifiedIndex(settings)
-    review = Review(index, reviewers, public=args.review_public) if reviewers else None
+    review = (
+        Review(
+            DeniedFiles(index),
+            index.decisions,
+            reviewers,
+            public=args.review_public,
+            trust_store=settings.verification.trust_store,
+        )
+        if reviewers
+        else None
+    )
     app = ProxyApp(index, review)
 
     def ready(url: str) -> None:

@@ -10,8 +10,13 @@ import signal
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 from verify.errors import UsageError
+
+if TYPE_CHECKING:
+    from verify._serve.reviewers import Reviewers
 
 __all__ = ["event_log", "listen_address", "seconds", "stop_on_sigterm"]
 
@@ -59,3 +64,30 @@ def stop_on_sigterm() -> Iterator[None]:
         yield
     finally:
         signal.signal(signal.SIGTERM, previous)
+
+
+def add_review_arguments(parser: argparse.ArgumentParser, *, server: str) -> None:
+    """Add ``--review-tokens`` and ``--review-public`` (the review page) to ``parser``."""
+    parser.add_argument(
+        "--review-tokens",
+        type=Path,
+        metavar="FILE",
+        help="serve the review page (/-/review) to the reviewers this file names, one "
+        "NAME:TOKEN per line; they sign in with HTTP Basic authentication (default: no "
+        "review page)",
+    )
+    parser.add_argument(
+        "--review-public",
+        action="store_true",
+        help=f"let anyone who can reach the {server} view the review page (deciding still "
+        "needs a reviewer)",
+    )
+
+
+def load_reviewers(args: argparse.Namespace) -> Reviewers | None:
+    """The reviewers ``--review-tokens`` names, or ``None`` when there is no review page."""
+    from verify._serve.reviewers import Reviewers
+
+    if args.review_public and args.review_tokens is None:
+        raise UsageError("--review-public needs --review-tokens (who may decide)")
+    return Reviewers.load(args.review_tokens) if args.review_tokens else None

@@ -7,9 +7,10 @@ Routes (GET and HEAD only):
   header (HTML when the client states no preference, as PEP 691 says); a name that is not
   normalized is redirected to its normalized form, as the public index does;
 * ``/files/<sha256>/<filename>``: the verified bytes, or 403 / 404 / 503 with the reason in
-  the status line (pip and uv print it) and in the body;
+  the status line (pip and uv print it) and in the body; ``<filename>.metadata``: a verified
+  wheel's core metadata file (PEP 658), read from the verified bytes;
 * ``/-/review`` and ``/-/review/<sha256>``: the review page, when reviewers are configured
-  (:mod:`.review`); a decision is a form POST to the detail page;
+  (:mod:`verify._serve.review_pages`); a decision is a form POST to the detail page;
 * ``/health``: 200.
 
 Pages carry an ``ETag`` and ``Cache-Control: no-cache``: what a page lists changes as files
@@ -34,12 +35,11 @@ except ImportError:
 
     raise gate_extra_missing() from None
 
-from verify._format.html import CSP, ActionForm, render_detail, render_list
 from verify._proxy.index import VerifiedIndex, project_name
 from verify._proxy.pages import HTML_TYPE, JSON_TYPE, render_html, render_json, render_root
-from verify._proxy.review import Review, ReviewError
-from verify._proxy.verdicts import is_sha256
-from verify._upload.verdict import reason_phrase
+from verify._serve.responses import text as _text
+from verify._serve.review import Review
+from verify._serve.review_pages import ReviewPages
 from verify.errors import IncompleteError
 
 __all__ = ["ProxyApp"]
@@ -56,7 +56,7 @@ class ProxyApp:
 
     def __init__(self, index: VerifiedIndex, review: Review | None = None) -> None:
         self.index = index
-        self.review = review
+        self.review = ReviewPages(review, logger)
 
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
         """WSGI entry point."""
@@ -86,8 +86,8 @@ class ProxyApp:
     def handle(self, request: Request) -> Response:
         """Answer one request."""
         path = request.path
-        if path == "/-/review" or path.startswith("/-/review/"):
-            return self._review(request, path[len("/-/review") :].lstrip("/"))
+        if self.review.serves(path):
+            return self.review.answer(request)
         if request.method not in ("GET", "HEAD"):
             return _text(405, "Method Not Allowed", "only GET\n", headers={"Allow": "GET, HEAD"})
         if path in ("/health", "/healthz"):
@@ -130,6 +130,8 @@ class ProxyApp:
 
     def _file(self, request: Request, rest: str) -> Response:
         sha256, _, filename = rest.partition("/")
+        if filename.endswith(".whl.metadata"):
+            return self._metadata(sha256, filename.removesuffix(".metadata"))
         answer = self.index.file(sha256, filename)
         if answer.path is None:
             return _text(answer.status, answer.reason, answer.reason + "\n")
@@ -147,82 +149,15 @@ class ProxyApp:
         )
         return response
 
-    # -- the review page -----------------------------------------------------------------
-
-    def _review(self, request: Request, rest: str) -> Response:
-        review = self.review
-        if review is None:
-            return _text(404, "Not Found", "the review page is not configured\n")
-        auth = request.authorization
-        who = review.reviewers.who(auth.username if auth else None, auth.password if auth else None)
-        if request.method == "POST":
-            return self._decide(request, review, who, rest)
-        if request.method not in ("GET", "HEAD"):
-            return _text(405, "Method Not Allowed", "GET or POST\n", headers={"Allow": "GET, POST"})
-        if who is None and not review.public:
-            return _challenge()
-        if not rest:
-            return _html(render_list(review.rows("/-/review/")))
-        view = review.detail(rest) if is_sha256(rest) else None
-        if view is None:
-            return _text(404, "Not Found", "no verdict on that file\n")
-        form = ActionForm(f"/-/review/{rest}", review.csrf(who, rest)) if who else None
-        return _html(render_detail(view, form=form))
-
-    def _decide(self, request: Request, review: Review, who: str | None, rest: str) -> Response:
-        if who is None:
-            return _challenge()
-        if not is_sha256(rest):
-            return _text(404, "Not Found", "no verdict on that file\n")
-        origin = request.headers.get("Origin")
-        if origin is not None and origin != request.host_url.rstrip("/"):
-            return _text(403, "Cross-origin decision refused", "cross-origin form refused\n")
-        form = request.form
-        if not review.csrf_ok(who, rest, form.get("csrf", "")):
-            return _text(403, "Stale or forged form", "reload the page and decide again\n")
-        try:
-            decision = review.decide(
-                rest, who, form.get("action", ""), form.get("reason", ""), form.get("expires", "")
-            )
-        except ReviewError as exc:
-            return _text(400, str(exc), f"{exc}\n")
-        logger.info(
-            json.dumps(
-                {
-                    "event": "review",
-                    "sha256": rest,
-                    "by": who,
-                    "action": decision.action.value,
-                    "reason": decision.reason,
-                },
-                sort_keys=True,
-            )
+    def _metadata(self, sha256: str, filename: str) -> Response:
+        answer = self.index.metadata(sha256, filename)
+        if answer.content is None:
+            return _text(answer.status, answer.reason, answer.reason + "\n")
+        return Response(
+            answer.content,
+            content_type="application/octet-stream",
+            headers={"Cache-Control": "max-age=31536000, immutable"},
         )
-        return Response(status=303, headers={"Location": f"/-/review/{rest}"})
-
-
-def _challenge() -> Response:
-    return _text(
-        401,
-        "Reviewer sign-in required",
-        "sign in with a reviewer's name and token\n",
-        headers={"WWW-Authenticate": 'Basic realm="pip-verify review", charset="UTF-8"'},
-    )
-
-
-def _html(body: str) -> Response:
-    return Response(
-        body,
-        content_type="text/html; charset=utf-8",
-        headers={
-            "Content-Security-Policy": CSP,
-            "X-Frame-Options": "DENY",
-            "X-Content-Type-Options": "nosniff",
-            # Not "no-referrer": with it, browsers send "Origin: null" on the form posts.
-            "Referrer-Policy": "same-origin",
-            "Cache-Control": "no-store",
-        },
-    )
 
 
 def _negotiate(request: Request) -> str | None:
@@ -245,11 +180,3 @@ def _page(request: Request, body: bytes, kind: str) -> Response:
 
 def _not_acceptable() -> Response:
     return _text(406, "Not Acceptable", f"ask for {JSON_TYPE} or text/html\n")
-
-
-def _text(
-    status: int, reason: str, body: str, *, headers: dict[str, str] | None = None
-) -> Response:
-    response = Response(body, content_type="text/plain; charset=utf-8", headers=headers)
-    response.status = f"{status} {reason_phrase(reason)}"
-    return response

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import concurrent.futures
 import enum
+import hashlib
 import re
 import threading
 import time
@@ -35,13 +36,13 @@ from packaging.tags import Tag
 from packaging.utils import NormalizedName, canonicalize_name
 from packaging.version import Version
 
+from verify._dist.core_metadata import wheel_core_metadata
 from verify._fetch.store import ContentStore
 from verify._index.client import IndexClient
 from verify._index.session import HttpSession
 from verify._provenance.checker import ProvenanceChecker
 from verify._provenance.trust_root import load_trust_root
 from verify._proxy import DEFAULT_FILE_BUDGET, DEFAULT_PAGE_BUDGET, DEFAULT_VERDICT_MAX_AGE
-from verify._proxy.decisions import Decisions
 from verify._proxy.listings import ListedFile, Listings, listed_files
 from verify._proxy.verdicts import (
     DirectoryVerdicts,
@@ -53,6 +54,7 @@ from verify._proxy.verdicts import (
 )
 from verify._proxy.verification import FileJob, Judged, VerificationQueue
 from verify._resolve.select import file_version, select_installable, supported_tags
+from verify._serve.decisions import DecisionLog, Decisions, RedisDecisions
 from verify._verifier import CheckOptions, Verifier
 from verify.check import (
     default_cache_dir,
@@ -69,6 +71,7 @@ from verify.trust_store import TrustStore
 
 __all__ = [
     "FileAnswer",
+    "MetadataAnswer",
     "PageEntry",
     "PageView",
     "ProxySettings",
@@ -121,6 +124,9 @@ class PageEntry:
     #: The reason a client sees for a file it should not pick (denied or not verified), as
     #: the yank reason; ``None`` lists the file as the upstream did.
     withheld: str | None = None
+    #: The sha256 of the core metadata file the proxy serves beside a verified wheel
+    #: (PEP 658); ``None``: none is offered.
+    metadata_sha256: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,6 +149,15 @@ class FileAnswer:
     path: Path | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class MetadataAnswer:
+    """What a metadata file request gets: the bytes, or the status and reason."""
+
+    status: int
+    reason: str
+    content: bytes | None = None
+
+
 class VerifiedIndex:
     """The verified index over one upstream; safe to share between request threads."""
 
@@ -160,7 +175,12 @@ class VerifiedIndex:
         )
         self.listings = Listings(state / "listings")
         #: Reviewers' decisions (the review page): an allow by sha256 overrides a denial.
-        self.decisions = Decisions(state / "decisions.jsonl")
+        #: Proxies that share a broker share them too.
+        self.decisions: DecisionLog = (
+            RedisDecisions(settings.broker)
+            if settings.broker
+            else Decisions(state / "decisions.jsonl")
+        )
         self.store = ContentStore(cache_dir / "files")
         self.max_age = timedelta(seconds=settings.verdict_max_age)
         # A private trust root is read now, so that a bad file stops the proxy at start-up.
@@ -304,7 +324,7 @@ class VerifiedIndex:
         it (another platform) or it pins or bounds the version."""
         if verdict is not None and verdict.filename == listed.filename:
             if self.permits(verdict):
-                return PageEntry(listed)
+                return PageEntry(listed, metadata_sha256=verdict.metadata_sha256)
             return PageEntry(listed, withheld=verdict.reason) if self.settings.show_denied else None
         mode = self.settings.unverified
         if from_fallback:
@@ -396,9 +416,36 @@ class VerifiedIndex:
     def _is_fresh(self, verdict: FileVerdict) -> bool:
         return verdict.fresh(datetime.now(timezone.utc), self.max_age)
 
+    def metadata(self, sha256: str, filename: str) -> MetadataAnswer:
+        """The core metadata file of the verified wheel ``filename`` (PEP 658), or why not.
+
+        It is read from the verified bytes, never fetched: a client that resolves with it
+        reads what was verified.
+        """
+        if not filename.endswith(".whl"):
+            return MetadataAnswer(404, "no metadata file for this file")
+        answer = self.file(sha256, filename)
+        if answer.path is None:
+            return MetadataAnswer(answer.status, answer.reason)
+        metadata = wheel_core_metadata(answer.path)
+        verdict = self.verdicts.get(sha256)
+        if metadata is None or (
+            verdict is not None
+            and verdict.metadata_sha256 is not None
+            and hashlib.sha256(metadata).hexdigest() != verdict.metadata_sha256
+        ):
+            return MetadataAnswer(404, "no metadata file for this file")
+        return MetadataAnswer(200, answer.reason, metadata)
+
     def _keep(self, job: FileJob, judged: Judged) -> None:
         if not judged.complete:
             return
+        metadata_sha256 = None
+        if job.filename.endswith(".whl"):
+            path = self.store.lookup(job.sha256, job.filename).path
+            metadata = wheel_core_metadata(path) if path is not None else None
+            if metadata is not None:
+                metadata_sha256 = hashlib.sha256(metadata).hexdigest()
         verdict = FileVerdict(
             sha256=job.sha256,
             filename=job.filename,
@@ -410,6 +457,7 @@ class VerifiedIndex:
             judged_at=judged.judged_at,
             severity=judged.severity,
             publisher=judged.publisher,
+            metadata_sha256=metadata_sha256,
         )
         self.verdicts.put(verdict, judged.report_json)
 

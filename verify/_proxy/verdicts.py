@@ -67,6 +67,9 @@ class FileVerdict:
     severity: str = "-"
     #: Who published the file, as its provenance says (``none (absent)`` without any).
     publisher: str = "none"
+    #: The sha256 of a wheel's core metadata file, which the proxy serves beside it (PEP 658);
+    #: ``None`` for an sdist or a wheel without exactly one.
+    metadata_sha256: str | None = None
 
     def fresh(self, now: datetime, max_age: timedelta) -> bool:
         """Made no longer than ``max_age`` before ``now`` (and not after it)."""
@@ -85,6 +88,7 @@ class FileVerdict:
             "judged-at": self.judged_at.isoformat(),
             "severity": self.severity,
             "publisher": self.publisher,
+            "metadata-sha256": self.metadata_sha256,
         }
 
     @classmethod
@@ -109,6 +113,9 @@ class FileVerdict:
         rules = data["rules"]
         if not isinstance(rules, list) or not all(isinstance(r, str) for r in rules):
             raise TypeError("a verdict's 'rules' is not a list of text")
+        metadata = data.get("metadata-sha256")  # absent from verdicts kept before it was
+        if metadata is not None and not is_sha256(metadata):
+            raise ValueError("a verdict's 'metadata-sha256' is not a sha256")
         judged = datetime.fromisoformat(data["judged-at"])
         if judged.tzinfo is None:
             raise ValueError("a verdict's time has no time zone")
@@ -123,6 +130,7 @@ class FileVerdict:
             judged_at=judged,
             severity=data["severity"],
             publisher=data["publisher"],
+            metadata_sha256=metadata,
         )
 
 

@@ -27,7 +27,7 @@ from packaging.utils import NormalizedName
 from packaging.version import Version
 
 from verify._format.json import render_json
-from verify._upload.verdict import reason_phrase
+from verify._serve.status import reason_phrase
 from verify._verifier import Verifier
 from verify.errors import VerifyError
 from verify.models import Candidate, Decision, PackageResult, Report, Severity

@@ -9,7 +9,12 @@ For each upload (the legacy upload API's multipart POST), in this order:
 4. accepted: the *same bytes* are forwarded to the upstream index with the uploader's own
    ``Authorization`` and ``Content-Type``, and the uploader gets the upstream's answer;
    refused: 403 with a one-line reason (twine prints the reason phrase) and the upload goes
-   to the quarantine; screening incomplete or upstream unreachable: 503, nothing published.
+   to the quarantine, unless a reviewer allowed these exact bytes on the review page (then it
+   is forwarded as if accepted); screening incomplete or upstream unreachable: 503, nothing
+   published.
+
+The review page (``/-/review``, :mod:`verify._serve.review_pages`) lists the quarantine for
+the reviewers named at start-up.
 
 Refusals are never 409, nor a 400 that says "already exists": ``twine --skip-existing``
 takes those for success. One JSON log line is written per decision.
@@ -27,6 +32,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -40,10 +46,14 @@ except ImportError:  # before the form parser, which needs Werkzeug too
 
 from verify._index.session import HttpSession, UploadResponse
 from verify._index.urls import redact
+from verify._serve.decisions import Decision, DecisionLog
+from verify._serve.review import Review
+from verify._serve.review_pages import PREFIX, ReviewPages
+from verify._serve.status import reason_phrase
 from verify._upload import DEFAULT_IDLE_TIMEOUT, DEFAULT_MAX_UPLOAD, DEFAULT_REQUEST_DEADLINE
 from verify._upload.form import BadUpload, UploadForm, copy_body, parse_upload
 from verify._upload.quarantine import HeldUpload, Quarantine
-from verify._upload.verdict import Outcome, Verdict, reason_phrase, screen_file
+from verify._upload.verdict import Outcome, Verdict, screen_file
 from verify.errors import ArchiveError, IncompleteError, UsageError, VerifyError
 from verify.policy import Policy
 from verify.screen import ScreenSettings
@@ -105,12 +115,18 @@ class UploadGate:
         screener: Screener,
         quarantine: Quarantine,
         session: HttpSession,
+        decisions: DecisionLog | None = None,
+        review: Review | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.config = config
         self.screener = screener
         self.quarantine = quarantine
         self.session = session
+        #: Reviewers' decisions: an upload whose bytes a reviewer allowed is forwarded
+        #: although screening refuses it (``None``: no reviewer can overrule screening).
+        self.decisions = decisions
+        self.review = ReviewPages(review, logger)
         self._clock = clock
         self._spool = _Spool(config.work_dir)
 
@@ -126,6 +142,11 @@ class UploadGate:
 
     def handle(self, request: Request) -> Response:
         """Answer one request."""
+        if self.review.serves(request.path):
+            # The review's forms are small; an upload is never posted here.
+            request.max_content_length = 64 * 1024
+            request.max_form_memory_size = 64 * 1024
+            return self.review.answer(request)
         if request.method in ("GET", "HEAD"):
             if request.path in ("/health", "/healthz"):
                 return _text(200, "OK", "ok\n")
@@ -222,11 +243,21 @@ class UploadGate:
             record["decision"] = "bad-request"
             return _refusal(400, f"Bad upload: {verdict.reason}", verdict.reason)
         if verdict.outcome is Outcome.REFUSE:
-            return self._hold(request, form, verdict, body, record)
+            allowed = self._allowed(form.sha256)
+            if allowed is None:
+                return self._hold(request, form, verdict, body, record)
+            # A reviewer read this refusal's report and allowed these exact bytes.
+            record["allowed_by"] = allowed.by
+            record["allowed_because"] = allowed.reason
         if verdict.outcome is Outcome.UNAVAILABLE:
             record["decision"] = "unavailable"
             return _refusal(503, verdict.reason, verdict.reason + "\nnothing was published")
         return self._forward(request, body, content_type, verdict, record)
+
+    def _allowed(self, sha256: str) -> Decision | None:
+        if self.decisions is None:
+            return None
+        return self.decisions.allowed(sha256, datetime.now(timezone.utc).date())
 
     def _hold(
         self,
@@ -259,11 +290,13 @@ class UploadGate:
             return _refusal(403, verdict.reason, verdict.reason + "\n(not quarantined)")
         record["decision"] = "refused"
         record["quarantine"] = entry.id
+        what_next = f"an admin can release it with `pip-verify quarantine release {entry.id[:12]}`"
+        if self.review.review is not None:
+            what_next += (
+                f", or a reviewer can allow it at {PREFIX}/{entry.id} for you to upload again"
+            )
         return _refusal(
-            403,
-            verdict.reason,
-            f"{verdict.reason}\nquarantined as {entry.id[:12]}; an admin can release it with "
-            f"`pip-verify quarantine release {entry.id[:12]}`",
+            403, verdict.reason, f"{verdict.reason}\nquarantined as {entry.id[:12]}; {what_next}"
         )
 
     def _forward(

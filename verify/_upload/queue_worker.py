@@ -17,10 +17,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from verify._index.urls import redact
+from verify._serve.status import reason_phrase
 from verify._upload.queue_app import QUEUE_NAME, TASK_NAME, make_app
 from verify._upload.queue_digest import config_digest
 from verify._upload.queue_jobs import JobFile, decode_job, key_of
-from verify._upload.verdict import Outcome, Verdict, reason_phrase, screen_file
+from verify._upload.verdict import Outcome, Verdict, screen_file
 from verify.errors import ArchiveError, IncompleteError, UsageError, VerifyError
 from verify.screen import ScreenSettings, without_recording
 

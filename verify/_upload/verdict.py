@@ -9,14 +9,12 @@ from pathlib import Path
 from typing import Any
 
 from verify._format.json import render_json
+from verify._serve.status import reason_phrase
 from verify.models import Decision, Report
 from verify.policy import Policy
 from verify.screen import ScreenSettings, run_screen
 
-__all__ = ["Outcome", "Verdict", "reason_phrase", "screen_file", "verdict_from_report"]
-
-#: An HTTP reason phrase is one line of latin-1; twine prints it as the refusal's reason.
-MAX_REASON = 300
+__all__ = ["Outcome", "Verdict", "screen_file", "verdict_from_report"]
 
 
 class Outcome(str, enum.Enum):
@@ -107,11 +105,3 @@ def screen_file(path: Path, settings: ScreenSettings, *, policy: Policy | None =
     """
     report = run_screen(dataclasses.replace(settings, files=(path,)), policy=policy)
     return verdict_from_report(report, path.name)
-
-
-def reason_phrase(text: str, limit: int = MAX_REASON) -> str:
-    """``text`` as an HTTP reason phrase (RFC 9112): one line of latin-1, at most ``limit``
-    characters; twine and uv print it as the reason of a refusal."""
-    flat = " ".join(text.split())
-    flat = flat.encode("latin-1", "replace").decode("latin-1")
-    return flat if len(flat) <= limit else flat[: limit - 3] + "..."

@@ -1,12 +1,13 @@
-"""verify._proxy.review: the review page's access, its list and detail, and decisions that
-change what the proxy serves (Werkzeug's test client over a real loopback upstream)."""
+"""The proxy's review page (verify._proxy.review over verify._serve): its access, its list and
+detail, and decisions that change what the proxy serves (Werkzeug's test client over a real
+loopback upstream)."""
 
 from __future__ import annotations
 
 import base64
 import re
 from collections.abc import Iterator
-from datetime import date, datetime, timedelta, timezone
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -16,10 +17,11 @@ from tests.helpers import DistFactory, PackageIndex
 from tests.helpers.dists import DistSpec
 from tests.helpers.policies import without_provenance_requirement
 from verify._proxy.app import ProxyApp
-from verify._proxy.decisions import Action, Decision, Decisions
 from verify._proxy.index import ProxySettings, VerifiedIndex
-from verify._proxy.review import Review, Reviewers
-from verify.errors import UsageError
+from verify._proxy.review import DeniedFiles
+from verify._serve.decisions import Decisions
+from verify._serve.review import Review
+from verify._serve.reviewers import Reviewers
 from verify.settings import NetworkSettings, VerificationSettings
 
 TOKEN = "correct-horse-battery-staple"
@@ -59,7 +61,7 @@ def start(
             network=NetworkSettings(cache_dir=tmp_path / "cache", retries=0, timeout=10),
         )
     )
-    review = Review(index, Reviewers.load(tokens), public=public)
+    review = Review(DeniedFiles(index), index.decisions, Reviewers.load(tokens), public=public)
     return Client(ProxyApp(index, review)), index
 
 
@@ -233,44 +235,3 @@ def test_deciding_needs_a_reviewer_and_the_same_origin(
         assert index.decisions.history(sha) == []
     finally:
         index.close()
-
-
-@pytest.mark.parametrize(
-    ("content", "message"),
-    [
-        ("", "names no reviewer"),
-        ("# nobody\n", "names no reviewer"),
-        ("alice\n", "not NAME:TOKEN"),
-        ("alice:short\n", "16 characters"),
-        (":" + "t" * 20 + "\n", "not NAME:TOKEN"),
-    ],
-)
-def test_bad_reviewer_files_are_usage_errors(tmp_path: Path, content: str, message: str) -> None:
-    path = tmp_path / "reviewers"
-    path.write_text(content, encoding="utf-8")
-    with pytest.raises(UsageError, match=message):
-        Reviewers.load(path)
-    with pytest.raises(UsageError, match="cannot read"):
-        Reviewers.load(tmp_path / "absent")
-
-
-def test_an_allow_expires_and_a_torn_log_line_is_skipped(tmp_path: Path) -> None:
-    log = tmp_path / "decisions.jsonl"
-    decisions = Decisions(log)
-    until = date.today() + timedelta(days=1)
-    decision = Decision(
-        sha256="a" * 64,
-        filename="acme-1.1-py3-none-any.whl",
-        action=Action.ALLOW,
-        reason="temporary",
-        by="alice",
-        at=datetime.now(timezone.utc),
-        expires=until,
-    )
-    decisions.record(decision)
-    with log.open("a", encoding="utf-8") as handle:
-        handle.write('{"sha256": "a')  # a crash mid-append
-    reread = Decisions(log)
-    assert reread.history("a" * 64) == [decision]
-    assert reread.allowed("a" * 64, until) == decision
-    assert reread.allowed("a" * 64, until + timedelta(days=1)) is None
