@@ -20,7 +20,7 @@ from typing_extensions import Self
 
 from tests.helpers.processes import stop_process
 
-__all__ = ["GateProcess", "post_upload", "write_htpasswd"]
+__all__ = ["GateProcess", "gate_args", "post_upload", "twine_upload", "write_htpasswd"]
 
 _READY = re.compile(r"listening on (http://\S+?), forwarding")
 
@@ -157,4 +157,65 @@ def post_upload(
         files={"content": (filename or dist.name, data, "application/octet-stream")},
         auth=auth,
         timeout=timeout,
+    )
+
+
+def gate_args(tmp_path: Path, upstream_url: str, *extra: str) -> tuple[str, ...]:
+    """The arguments of a gate in front of ``upstream_url`` for a test: its quarantine, cache
+    and trust store under ``tmp_path``, the default policy without the provenance requirement
+    (the tests' uploads carry none), no public-name check and no retries."""
+    from tests.helpers.policies import without_provenance_requirement
+
+    return (
+        "--upstream",
+        upstream_url,
+        "--quarantine",
+        str(tmp_path / "quarantine"),
+        "--policy",
+        str(without_provenance_requirement()),
+        "--no-public-check",
+        "--cache-dir",
+        str(tmp_path / "gate-cache"),
+        "--trust-store",
+        str(tmp_path / "trust.toml"),
+        "--retries",
+        "0",
+        *extra,
+    )
+
+
+def twine_upload(
+    url: str,
+    *files: Path,
+    auth: tuple[str, str] = ("uploader", "secret"),
+    env: dict[str, str] | None = None,
+) -> subprocess.CompletedProcess[str]:
+    """``twine upload`` of ``files`` to ``url``, without any ``TWINE_*`` setting of the caller's,
+    and wide enough that a refusal's reason stays on one line."""
+    environment = {
+        key: value
+        for key, value in (os.environ if env is None else env).items()
+        if not key.startswith("TWINE_")
+    }
+    return subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "twine",
+            "upload",
+            "--repository-url",
+            url,
+            "--username",
+            auth[0],
+            "--password",
+            auth[1],
+            "--non-interactive",
+            "--disable-progress-bar",
+            *map(str, files),
+        ],
+        capture_output=True,
+        text=True,
+        env={**environment, "COLUMNS": "500"},
+        timeout=120,
+        check=False,
     )

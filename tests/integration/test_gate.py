@@ -21,8 +21,13 @@ import requests
 from tests.helpers import assert_no_traceback
 from tests.helpers.corpus import BASE, BENIGN, MALICIOUS
 from tests.helpers.dists import DistSpec, build_wheel
-from tests.helpers.gate import GateProcess, post_upload, write_htpasswd
-from tests.helpers.policies import without_provenance_requirement
+from tests.helpers.gate import (
+    GateProcess,
+    gate_args,
+    post_upload,
+    twine_upload,
+    write_htpasswd,
+)
 from tests.helpers.pypiserver import PypiServer, free_port
 
 pytestmark = pytest.mark.integration
@@ -56,50 +61,13 @@ def _upload_url(server: PypiServer) -> str:
 
 
 def _gate(tmp_path: Path, upstream_url: str, *extra: str) -> GateProcess:
-    return GateProcess(
-        "--upstream",
-        upstream_url,
-        "--quarantine",
-        str(tmp_path / "quarantine"),
-        "--policy",
-        str(without_provenance_requirement()),
-        "--no-public-check",
-        "--cache-dir",
-        str(tmp_path / "gate-cache"),
-        "--trust-store",
-        str(tmp_path / "trust.toml"),
-        "--retries",
-        "0",
-        *extra,
-        env=_clean_env(),
-    )
+    return GateProcess(*gate_args(tmp_path, upstream_url, *extra), env=_clean_env())
 
 
 def _twine(
     gate_url: str, *files: Path, password: str = PASSWORD
 ) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "twine",
-            "upload",
-            "--repository-url",
-            gate_url,
-            "--username",
-            USER,
-            "--password",
-            password,
-            "--non-interactive",
-            "--disable-progress-bar",
-            *map(str, files),
-        ],
-        capture_output=True,
-        text=True,
-        env=_clean_env(),
-        timeout=120,
-        check=False,
-    )
+    return twine_upload(gate_url, *files, auth=(USER, password), env=_clean_env())
 
 
 def _quarantine(tmp_path: Path, *args: str, env: dict[str, str] | None = None) -> Any:

@@ -12,7 +12,7 @@ import pytest
 
 from tests.helpers.cli import check_json
 from tests.helpers.dists import DistSpec, build_wheel
-from tests.helpers.gate import GateProcess, post_upload, write_htpasswd
+from tests.helpers.gate import GateProcess, gate_args, post_upload, write_htpasswd
 from tests.helpers.policies import without_provenance_requirement
 from tests.helpers.pypiserver import PypiServer
 
@@ -77,22 +77,7 @@ def test_the_gate_refuses_both_parse_evasions(tmp_path: Path, upstream: PypiServ
     env = {k: v for k, v in os.environ.items() if not k.startswith(("TWINE_", "PIP_"))}
     # The gate's analysis workers are processes of their own: they import the code under test.
     env["PYTHONPATH"] = os.pathsep.join(filter(None, (str(ROOT), env.get("PYTHONPATH"))))
-    gate = GateProcess(
-        "--upstream",
-        f"http://127.0.0.1:{upstream.port}/",
-        "--quarantine",
-        str(tmp_path / "quarantine"),
-        "--policy",
-        str(without_provenance_requirement()),
-        "--no-public-check",
-        "--cache-dir",
-        str(tmp_path / "gate-cache"),
-        "--trust-store",
-        str(tmp_path / "trust.toml"),
-        "--retries",
-        "0",
-        env=env,
-    )
+    gate = GateProcess(*gate_args(tmp_path, f"http://127.0.0.1:{upstream.port}/"), env=env)
     wheels = [
         _wheel(tmp_path / "newer", NEWER_GRAMMAR, "1.0"),
         _wheel(tmp_path / "deep", DEEP, "1.1"),

@@ -26,7 +26,13 @@ import requests
 
 from tests.helpers import DistFactory, PackageIndex
 from tests.helpers.dists import DistSpec, build_sdist, build_wheel
-from tests.helpers.gate import GateProcess, post_upload, write_htpasswd
+from tests.helpers.gate import (
+    GateProcess,
+    gate_args,
+    post_upload,
+    twine_upload,
+    write_htpasswd,
+)
 from tests.helpers.policies import without_provenance_requirement
 from tests.helpers.proxy import ProxyProcess
 from tests.helpers.pypiserver import PypiServer
@@ -190,37 +196,6 @@ def pip_install(index_url: str, target: Path) -> subprocess.CompletedProcess[str
 MARKUP_UPLOADER = "<script>window.hacked=1</script>"
 
 
-def twine_upload(gate_url: str, dist: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "twine",
-            "upload",
-            "--repository-url",
-            gate_url,
-            "--username",
-            "uploader",
-            "--password",
-            "secret",
-            "--non-interactive",
-            "--disable-progress-bar",
-            str(dist),
-        ],
-        capture_output=True,
-        text=True,
-        env={**_without_twine_settings(), "COLUMNS": "500"},
-        timeout=120,
-        check=False,
-    )
-
-
-def _without_twine_settings() -> dict[str, str]:
-    import os
-
-    return {k: v for k, v in os.environ.items() if not k.startswith("TWINE_")}
-
-
 def test_a_reviewer_allows_a_quarantined_upload_and_twine_publishes_it(
     browser: Any, tmp_path: Path
 ) -> None:
@@ -239,19 +214,12 @@ def test_a_reviewer_allows_a_quarantined_upload_and_twine_publishes_it(
     with (
         PypiServer(packages, extra_args=("-P", str(htpasswd), "-a", "update")) as upstream,
         GateProcess(
-            "--upstream",
-            f"http://127.0.0.1:{upstream.port}/",
-            "--quarantine",
-            str(tmp_path / "quarantine"),
-            "--policy",
-            str(without_provenance_requirement()),
-            "--no-public-check",
-            "--cache-dir",
-            str(tmp_path / "gate-cache"),
-            "--retries",
-            "0",
-            "--review-tokens",
-            str(reviewers),
+            *gate_args(
+                tmp_path,
+                f"http://127.0.0.1:{upstream.port}/",
+                "--review-tokens",
+                str(reviewers),
+            )
         ) as gate,
     ):
         refused = twine_upload(gate.url, wheel)

@@ -186,7 +186,10 @@ def run_list(args: argparse.Namespace) -> int:
     return 0
 
 
-def _details(entry: QuarantineEntry) -> list[tuple[str, str]]:
+def _details(entry: QuarantineEntry, root: Path) -> list[tuple[str, str]]:
+    from verify._serve.decisions import Decisions
+    from verify._upload.quarantine_entry import DECISIONS_FILE
+
     rows = [
         ("id", entry.id),
         ("filename", entry.filename),
@@ -205,6 +208,15 @@ def _details(entry: QuarantineEntry) -> list[tuple[str, str]]:
             ("release reason", entry.release_reason or "-"),
             ("released to", f"{entry.released_to or '-'} (HTTP {entry.upstream_status})"),
         ]
+    for decision in Decisions(root / DECISIONS_FILE).history(entry.sha256):
+        until = f" until {decision.expires.isoformat()}" if decision.expires else ""
+        rows.append(
+            (
+                "review",
+                f"{_when(decision.at)} {decision.by}: {decision.action.value}{until}: "
+                f"{decision.reason}",
+            )
+        )
     rows.append(("path", str(entry.path)))
     return [(label, _printable(value)) for label, value in rows]
 
@@ -216,7 +228,7 @@ def run_show(args: argparse.Namespace) -> int:
     if args.report:
         sys.stdout.write(quarantine.report_json(entry))
         return 0
-    details = _details(entry)
+    details = _details(entry, quarantine.root)
     width = max(len(label) for label, _ in details)
     for label, value in details:
         sys.stdout.write(f"{label + ':':<{width + 1}} {value}\n")

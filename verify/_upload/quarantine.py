@@ -7,6 +7,7 @@ Each refused upload is one directory named by the sha256 of its distribution fil
                    /report.json      the full screening report
                    /attempts.jsonl   later refusals of the same bytes (one JSON line each)
                    /release.json     who released it upstream, when and why (once released)
+    <root>/decisions.jsonl                   reviewers' decisions (the review page's log)
 
 An entry is written under ``<root>/.partial/`` and renamed into place whole, so a crash never
 leaves an entry that looks complete; dropping renames it back there before deleting it. The

@@ -16,6 +16,7 @@ from verify.errors import IncompleteError
 __all__ = [
     "ATTEMPTS_FILE",
     "BODY_FILE",
+    "DECISIONS_FILE",
     "FORMAT",
     "RELEASE_FILE",
     "REPORT_FILE",
@@ -40,6 +41,8 @@ UPLOAD_FILE = "upload.json"
 REPORT_FILE = "report.json"
 ATTEMPTS_FILE = "attempts.jsonl"
 RELEASE_FILE = "release.json"
+#: Reviewers' decisions about every entry (the review page's log), beside the entries.
+DECISIONS_FILE = "decisions.jsonl"
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,12 +17,10 @@ from pathlib import Path
 from verify._serve.review import Blocked, summary_of
 from verify._upload.form import BadUpload, parse_upload
 from verify._upload.quarantine import EntryState, Quarantine, QuarantineEntry
+from verify._upload.quarantine_entry import DECISIONS_FILE
 from verify.errors import VerifyError
 
 __all__ = ["DECISIONS_FILE", "QuarantinedFiles"]
-
-#: The reviewers' decisions, beside the entries (whose directories are named by sha256).
-DECISIONS_FILE = "decisions.jsonl"
 
 
 class QuarantinedFiles:

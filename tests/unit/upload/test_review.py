@@ -20,6 +20,7 @@ from werkzeug.test import Client, TestResponse
 from tests.helpers.dists import DistSpec, build_sdist, build_wheel
 from tests.helpers.policies import without_provenance_requirement
 from tests.helpers.pypiserver import free_port
+from verify._cli import main
 from verify._index.session import HttpSession
 from verify._serve.decisions import Decisions
 from verify._serve.review import Review
@@ -150,7 +151,10 @@ def test_an_uploader_name_made_of_markup_is_shown_as_text(gate: UploadGate, tmp_
 
 
 def test_an_allowed_upload_is_forwarded_when_uploaded_again(
-    gate: UploadGate, tmp_path: Path, caplog: pytest.LogCaptureFixture
+    gate: UploadGate,
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     client = Client(gate)
     wheel = build_wheel(hooked(), tmp_path / "dist")
@@ -179,6 +183,9 @@ def test_an_allowed_upload_is_forwarded_when_uploaded_again(
         tmp_path / "other",
     )
     assert upload(client, other, "acme").status_code == 403
+    # The quarantine's own command shows the decision too.
+    assert main(["quarantine", "--quarantine", str(tmp_path / "quarantine"), "show", sha]) == 0
+    assert "alice: allow: our own hook" in capsys.readouterr().out
 
 
 def test_a_gate_without_reviewers_serves_no_review_page(tmp_path: Path) -> None:
