@@ -22,7 +22,7 @@ import requests
 from tests.helpers import DistFactory, PackageIndex
 from tests.helpers.dists import DistSpec
 from tests.helpers.policies import without_provenance_requirement
-from tests.helpers.proxy import ProxyProcess
+from tests.helpers.proxy import ProxyProcess, ProxyWorkerProcess
 from tests.helpers.redis import RedisServer
 
 pytestmark = pytest.mark.integration
@@ -228,63 +228,109 @@ def test_upstream_down_serves_what_was_verified_and_nothing_else(
     assert unverified.content.startswith(b"pip-verify cannot reach the upstream")
 
 
-def test_two_proxies_share_verdicts_and_decisions_through_redis(
+def test_workers_verify_for_proxies_that_share_verdicts_and_decisions_through_redis(
     upstream: PackageIndex, tmp_path: Path
 ) -> None:
     reviewers = tmp_path / "reviewers"
     reviewers.write_text("alice:" + "t" * 20 + "\n", encoding="utf-8")
     hooked = upstream.files["acme-1.1-py3-none-any.whl"].sha256
+    trust = ("--trust-store", str(tmp_path / "trust.toml"))
     with RedisServer() as redis_server:
-        broker = ("--broker", redis_server.url())
+        broker = ("--broker", redis_server.url(), *trust)
         first_cache, second_cache = tmp_path / "first", tmp_path / "second"
-        with ProxyProcess(*proxy_args(upstream, first_cache, *broker)) as first:
-            assert requests.get(first.index_url + "acme/", timeout=60).status_code == 200
-        with ProxyProcess(*proxy_args(upstream, second_cache, *broker)) as second:
-            page = requests.get(
-                second.index_url + "acme/",
-                headers={"Accept": "application/vnd.pypi.simple.v1+json"},
-                timeout=60,
-            ).json()
-            fetched_before_download = sorted(
-                p.name for p in (second_cache / "files").rglob("*.whl")
-            )
-            result = pip(
-                "download", "acme", "--no-deps", "-i", second.index_url, "-d", str(tmp_path / "d")
-            )
-        # A reviewer allows 1.1 on a third proxy's review page; the second one follows it.
-        review = ("--review-tokens", str(reviewers))
-        with ProxyProcess(*proxy_args(upstream, tmp_path / "third", *broker, *review)) as third:
-            auth = ("alice", "t" * 20)
-            detail = requests.get(f"{third.url}-/review/{hooked}", auth=auth, timeout=60)
-            csrf = re.search(r'name="csrf" value="([0-9a-f]+)"', detail.text)
-            assert csrf, detail.text
-            decided = requests.post(
-                f"{third.url}-/review/{hooked}",
-                auth=auth,
-                data={"csrf": csrf.group(1), "action": "allow", "reason": "reviewed hook"},
-                allow_redirects=False,
-                timeout=60,
-            )
-            assert decided.status_code == 303
-        with ProxyProcess(*proxy_args(upstream, second_cache, *broker)) as second_again:
-            allowed = pip(
-                "download",
-                "acme==1.1",
-                "--no-deps",
-                "-i",
-                second_again.index_url,
-                "-d",
-                str(tmp_path / "allowed"),
-            )
+        worker_args = (
+            "--policy",
+            str(without_provenance_requirement()),
+            "--cache-dir",
+            str(tmp_path / "worker-cache"),
+            *trust,
+        )
+        with ProxyWorkerProcess(
+            redis_server.url(), upstream.url, tmp_path / "worker.log", *worker_args
+        ) as worker:
+            with ProxyProcess(*proxy_args(upstream, first_cache, *broker)) as first:
+                assert requests.get(first.index_url + "acme/", timeout=60).status_code == 200
+            # The worker verified both files; the proxy downloaded neither.
+            assert "verified acme-1.1-py3-none-any.whl: pip-verify denied" in worker.output()
+            assert list(first_cache.rglob("*.whl")) == []
+            with ProxyProcess(*proxy_args(upstream, second_cache, *broker)) as second:
+                page = requests.get(
+                    second.index_url + "acme/",
+                    headers={"Accept": "application/vnd.pypi.simple.v1+json"},
+                    timeout=60,
+                ).json()
+                fetched_before_download = sorted(
+                    p.name for p in (second_cache / "files").rglob("*.whl")
+                )
+                result = pip(
+                    "download",
+                    "acme",
+                    "--no-deps",
+                    "-i",
+                    second.index_url,
+                    "-d",
+                    str(tmp_path / "d"),
+                )
+            # A reviewer allows 1.1 on a third proxy's review page; the second one follows.
+            review = ("--review-tokens", str(reviewers))
+            with ProxyProcess(*proxy_args(upstream, tmp_path / "third", *broker, *review)) as third:
+                auth = ("alice", "t" * 20)
+                detail = requests.get(f"{third.url}-/review/{hooked}", auth=auth, timeout=60)
+                csrf = re.search(r'name="csrf" value="([0-9a-f]+)"', detail.text)
+                assert csrf, detail.text
+                decided = requests.post(
+                    f"{third.url}-/review/{hooked}",
+                    auth=auth,
+                    data={"csrf": csrf.group(1), "action": "allow", "reason": "reviewed hook"},
+                    allow_redirects=False,
+                    timeout=60,
+                )
+                assert decided.status_code == 303
+            with ProxyProcess(*proxy_args(upstream, second_cache, *broker)) as second_again:
+                allowed = pip(
+                    "download",
+                    "acme==1.1",
+                    "--no-deps",
+                    "-i",
+                    second_again.index_url,
+                    "-d",
+                    str(tmp_path / "allowed"),
+                )
     assert [f["filename"] for f in page["files"]] == ["acme-1.0-py3-none-any.whl"]
-    # The second proxy listed 1.0 and left 1.1 out on the first proxy's verdicts alone: it
-    # had not downloaded either file to verify it.
+    # The second proxy listed 1.0 and left 1.1 out on the worker's verdicts alone.
     assert fetched_before_download == []
     assert result.returncode == 0, result.stderr
     (wheel,) = (tmp_path / "d").glob("*.whl")
     assert sha256(wheel) == upstream.files["acme-1.0-py3-none-any.whl"].sha256
-    logged = [json.loads(line) for line in second.lines if line.startswith("{")]
-    assert any(entry["status"] == 200 for entry in logged)
     assert allowed.returncode == 0, allowed.stderr
     (served,) = (tmp_path / "allowed").glob("*.whl")
     assert sha256(served) == hooked
+
+
+def test_a_worker_with_other_settings_is_refused_and_nothing_is_served(
+    upstream: PackageIndex, tmp_path: Path
+) -> None:
+    with RedisServer() as redis_server:
+        broker = ("--broker", redis_server.url(), "--page-budget", "20", "--file-budget", "20")
+        # The default policy (provenance required) is not the proxy's: another verdict digest.
+        with (
+            ProxyWorkerProcess(
+                redis_server.url(),
+                upstream.url,
+                tmp_path / "worker.log",
+                "--cache-dir",
+                str(tmp_path / "worker-cache"),
+            ) as worker,
+            ProxyProcess(*proxy_args(upstream, tmp_path / "proxy", *broker)) as proxy,
+        ):
+            page = requests.get(
+                proxy.index_url + "acme/",
+                headers={"Accept": "application/vnd.pypi.simple.v1+json"},
+                timeout=60,
+            ).json()
+            clean = upstream.files["acme-1.0-py3-none-any.whl"]
+            answer = requests.get(f"{proxy.url}files/{clean.sha256}/{clean.filename}", timeout=60)
+    assert page["files"] == []
+    assert answer.status_code == 503
+    assert "verdict digest differs" in answer.reason
+    assert "verdict digest differs" in worker.output()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from verify._cli.check import add_verification_arguments
@@ -22,7 +22,10 @@ from verify._proxy import DEFAULT_FILE_BUDGET, DEFAULT_PAGE_BUDGET, DEFAULT_VERD
 from verify._upload import require_gate_extra
 from verify.errors import UsageError
 
-__all__ = ["register"]
+if TYPE_CHECKING:
+    from verify.settings import VerificationSettings
+
+__all__ = ["proxy_verification", "register", "upstream_url"]
 
 _MODES = ("hide", "verify-on-request", "show-yanked")
 
@@ -68,7 +71,9 @@ def register(commands: Any) -> None:
     parser.add_argument(
         "--broker",
         metavar="URL",
-        help="share verdicts with other proxies through this Redis (redis://host:6379/0)",
+        help="verify on `pip-verify worker --proxy-upstream` processes through this Celery "
+        "broker (redis://host:6379/0), and share verdicts and reviewers' decisions there with "
+        "every proxy on it",
     )
     parser.add_argument(
         "--page-budget",
@@ -120,19 +125,14 @@ def run(args: argparse.Namespace) -> int:
     from verify._serve.review import Review
     from verify._upload.server import serve
 
-    upstream = args.upstream if args.upstream.endswith("/") else args.upstream + "/"
-    if urlsplit(upstream).scheme not in ("http", "https", "file"):
-        raise UsageError(f"--upstream must be an http(s) or file:// URL, not {redact(upstream)}")
+    upstream = upstream_url(args.upstream)
     host, port = listen_address(args.listen)
     if args.threads < 1:
         raise UsageError("--threads must be at least 1")
     reviewers = load_reviewers(args)
-    verification = verification_settings(args, behaviour=not args.no_behaviour)
     settings = ProxySettings(
         upstream=upstream,
-        # The proxy compares publishers with the trust store and never writes it: an admin
-        # decides what it trusts (`pip-verify trust`), not the first client to ask.
-        verification=dataclasses.replace(verification, record=False),
+        verification=proxy_verification(args),
         network=network_settings(args),
         unverified=UnverifiedMode(args.unverified),
         show_denied=args.show_denied,
@@ -178,3 +178,21 @@ def run(args: argparse.Namespace) -> int:
     finally:
         index.close()
     return 0
+
+
+def upstream_url(text: str) -> str:
+    """``--upstream``, ending in a slash; a usage error for anything but http(s) or file."""
+    from verify._index.urls import redact
+
+    upstream = text if text.endswith("/") else text + "/"
+    if urlsplit(upstream).scheme not in ("http", "https", "file"):
+        raise UsageError(f"--upstream must be an http(s) or file:// URL, not {redact(upstream)}")
+    return upstream
+
+
+def proxy_verification(args: argparse.Namespace) -> VerificationSettings:
+    """The verification settings of a proxy, and of the workers that verify for it."""
+    verification = verification_settings(args, behaviour=not args.no_behaviour)
+    # The proxy compares publishers with the trust store and never writes it: an admin
+    # decides what it trusts (`pip-verify trust`), not the first client to ask.
+    return dataclasses.replace(verification, record=False)

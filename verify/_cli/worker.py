@@ -1,4 +1,5 @@
-"""``pip-verify worker``: screen uploads that ``pip-verify gate --broker`` puts on a queue."""
+"""``pip-verify worker``: screen uploads that ``pip-verify gate --broker`` puts on a queue, or,
+with ``--proxy-upstream``, verify files for ``pip-verify proxy --broker``."""
 
 from __future__ import annotations
 
@@ -18,12 +19,14 @@ def register(commands: Any) -> None:
     """Add the ``worker`` subcommand."""
     parser: argparse.ArgumentParser = commands.add_parser(
         "worker",
-        help="screen uploads from a queue (Celery on Redis) for pip-verify gate --broker",
+        help="screen uploads (pip-verify gate --broker) or verify files (pip-verify proxy "
+        "--broker) from a queue (Celery on Redis)",
         description="Run a screening worker: take upload screening jobs from the queue at "
         "--broker, one at a time, screen each as pip-verify screen would, and answer the gate "
         "with its verdict. Verdicts are shared through Redis, so a file is analysed once "
         "across all workers with the same configuration. Stops cleanly on SIGTERM or "
         "Ctrl-C, after the job in progress; a job whose worker dies goes back on the queue. "
+        "With --proxy-upstream it verifies files for pip-verify proxy --broker instead. "
         "Needs the 'queue' extra: pip install 'pip-verify[queue]'.",
     )
     queue = parser.add_argument_group("queue")
@@ -54,8 +57,20 @@ def register(commands: Any) -> None:
         metavar="NAME",
         help="worker name, unique per worker (default: pip-verify.<pid>@<host>)",
     )
+    queue.add_argument(
+        "--proxy-upstream",
+        metavar="URL",
+        help="verify files for `pip-verify proxy --broker` in front of this upstream index "
+        "(the proxies' --upstream), instead of screening uploads; give the worker the "
+        "proxies' verification options, or it refuses their jobs",
+    )
     add_screen_arguments(parser)
     add_verification_arguments(parser, resolving=False)
+    parser.add_argument(
+        "--no-behaviour",
+        action="store_true",
+        help="with --proxy-upstream: skip the behaviour diff, as the proxies do",
+    )
     parser.set_defaults(handler=run)
 
 
@@ -72,8 +87,33 @@ def run(args: argparse.Namespace) -> int:
     level = logging.getLevelName(args.loglevel)
     if isinstance(level, int) and level < verify_logger.getEffectiveLevel():
         verify_logger.setLevel(level)
+    if args.proxy_upstream is not None:
+        return _run_proxy_worker(args)
+    if args.no_behaviour:
+        raise UsageError("--no-behaviour is for --proxy-upstream workers")
     settings = with_public_indexes(screen_settings(args, files=()))
     run_worker(
+        args.broker,
+        settings,
+        concurrency=args.concurrency,
+        loglevel=args.loglevel,
+        hostname=args.name,
+    )
+    return 0
+
+
+def _run_proxy_worker(args: argparse.Namespace) -> int:
+    from verify._cli.proxy import proxy_verification, upstream_url
+    from verify._cli.settings import network_settings
+    from verify._proxy.index import ProxySettings
+    from verify._proxy.worker import run_proxy_worker
+
+    settings = ProxySettings(
+        upstream=upstream_url(args.proxy_upstream),
+        verification=proxy_verification(args),
+        network=network_settings(args),
+    )
+    run_proxy_worker(
         args.broker,
         settings,
         concurrency=args.concurrency,

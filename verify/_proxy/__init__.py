@@ -7,8 +7,10 @@ the content store, the same bytes that were verified.
 
 The parts: what a verdict is and where verdicts are kept (:mod:`.verdicts`), the pages as
 clients read them (:mod:`.pages`), the last listing read from the upstream
-(:mod:`.listings`), the verification queue (:mod:`.verification`), the index itself, which
-decides what to list and serve (:mod:`.index`), and the WSGI application (:mod:`.app`).
+(:mod:`.listings`), the verification queue (:mod:`.verification`), verifying on workers
+instead (:mod:`.remote`, and the workers' side in :mod:`.worker`), the index itself, which
+decides what to list and serve (:mod:`.index`), the review page's view of it
+(:mod:`.review`), and the WSGI application (:mod:`.app`).
 """
 
 from __future__ import annotations

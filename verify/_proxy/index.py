@@ -24,6 +24,7 @@ from __future__ import annotations
 import concurrent.futures
 import enum
 import hashlib
+import logging
 import re
 import threading
 import time
@@ -37,6 +38,7 @@ from packaging.utils import NormalizedName, canonicalize_name
 from packaging.version import Version
 
 from verify._dist.core_metadata import wheel_core_metadata
+from verify._fetch.fetch import Fetcher, FetchRequest
 from verify._fetch.store import ContentStore
 from verify._index.client import IndexClient
 from verify._index.session import HttpSession
@@ -44,6 +46,7 @@ from verify._provenance.checker import ProvenanceChecker
 from verify._provenance.trust_root import load_trust_root
 from verify._proxy import DEFAULT_FILE_BUDGET, DEFAULT_PAGE_BUDGET, DEFAULT_VERDICT_MAX_AGE
 from verify._proxy.listings import ListedFile, Listings, listed_files
+from verify._proxy.remote import RemoteVerification, Verification
 from verify._proxy.verdicts import (
     DirectoryVerdicts,
     FileVerdict,
@@ -64,10 +67,12 @@ from verify.check import (
     vulnerability_service,
 )
 from verify.errors import IncompleteError
-from verify.models import ProjectPage
+from verify.models import ExpectedDigest, ProjectPage
 from verify.policy import Policy, load_policy
 from verify.settings import NetworkSettings, VerificationSettings
 from verify.trust_store import TrustStore
+
+logger = logging.getLogger(__name__)
 
 __all__ = [
     "FileAnswer",
@@ -109,7 +114,8 @@ class ProxySettings:
     unverified: UnverifiedMode = UnverifiedMode.HIDE
     #: List denied files as yanked, with the reason, instead of leaving them out.
     show_denied: bool = False
-    #: Share verdicts with other proxies through this Redis (``redis://host:6379/0``).
+    #: Verify on workers through this Celery broker (``redis://host:6379/0``), and keep
+    #: verdicts and reviewers' decisions there, shared with every proxy on it.
     broker: str | None = None
     page_budget: float = DEFAULT_PAGE_BUDGET
     file_budget: float = DEFAULT_FILE_BUDGET
@@ -161,7 +167,15 @@ class MetadataAnswer:
 class VerifiedIndex:
     """The verified index over one upstream; safe to share between request threads."""
 
-    def __init__(self, settings: ProxySettings, *, policy: Policy | None = None) -> None:
+    def __init__(
+        self,
+        settings: ProxySettings,
+        *,
+        policy: Policy | None = None,
+        verify_locally: bool | None = None,
+    ) -> None:
+        """``verify_locally``: verify in this process; by default only without a broker (with
+        one, workers verify: see :mod:`.remote`)."""
         self.settings = settings
         verification, network = settings.verification, settings.network
         self.policy = policy or load_policy(verification.policy_path)
@@ -200,7 +214,12 @@ class VerifiedIndex:
         self.vulnerabilities = vulnerability_service(
             verification, self.session, database, cache_dir
         )
-        self.queue = VerificationQueue(self._verifier, self._keep)
+        local = verify_locally if verify_locally is not None else not settings.broker
+        self.queue: Verification = (
+            VerificationQueue(self._verifier, self._keep)
+            if local or settings.broker is None
+            else RemoteVerification(settings.broker, digest)
+        )
         self._tags = supported_tags()
         self._lock = threading.Lock()
         #: The last page read of each project: its digest and its files.
@@ -355,17 +374,24 @@ class VerifiedIndex:
             path = self.store.lookup(sha256, filename).path
             if path is not None:
                 return FileAnswer(200, verdict.reason, path)
-        # No verdict, an old one, or allowed bytes no longer in the store: verify now.
+        # No verdict, an old one, or allowed bytes not in this proxy's store: verify now.
         try:
-            job = self._job(sha256, filename)
+            upstream_file = self._upstream_file(sha256, filename)
         except IncompleteError as exc:
             # The upstream is down: what was verified is still served, nothing else.
             path = self.store.lookup(sha256, filename).path if verdict else None
             if verdict is not None and self.permits(verdict) and path is not None:
                 return FileAnswer(200, verdict.reason, path)
             return FileAnswer(503, f"pip-verify cannot reach the upstream: {exc.one_line()}")
-        if job is None:
+        if upstream_file is None:
             return FileAnswer(404, "no such file on the upstream")
+        job, url = upstream_file
+        if verdict is not None and self._is_fresh(verdict):
+            # Verified and allowed elsewhere (a worker, another proxy): fetch those bytes.
+            path = self._fetch_verified(job, url)
+            if path is None:
+                return FileAnswer(503, "pip-verify could not fetch the verified bytes; try again")
+            return FileAnswer(200, verdict.reason, path)
         (future,) = self.queue.submit([job])
         try:
             judged = future.result(timeout=self.settings.file_budget)
@@ -376,15 +402,33 @@ class VerifiedIndex:
         )
         if not allowed:
             return FileAnswer(403 if judged.complete else 503, judged.reason)
-        path = self.store.lookup(sha256, filename).path
+        path = self.store.lookup(sha256, filename).path or self._fetch_verified(job, url)
         if path is None:
-            return FileAnswer(503, "pip-verify: the verified file is no longer in the store")
+            return FileAnswer(503, "pip-verify could not fetch the verified bytes; try again")
         return FileAnswer(200, judged.reason, path)
 
-    def _job(self, sha256: str, filename: str) -> FileJob | None:
-        """The job for a file the upstream lists under ``filename`` with ``sha256``, or
-        ``None``; raises :class:`~verify.errors.IncompleteError` if the upstream cannot be
-        read."""
+    def verify_here(self, job: FileJob) -> Judged:
+        """Verify ``job``'s file in this process (a worker's side of :mod:`.remote`), or
+        answer from a fresh verdict on it; the verdict is kept where this index keeps them."""
+        verdict = self._fresh(job.sha256)
+        if verdict is not None and verdict.filename == job.filename:
+            return Judged(
+                allowed=verdict.allowed,
+                complete=True,
+                reason=verdict.reason,
+                rules=verdict.rules,
+                judged_at=verdict.judged_at,
+                report_json=self.verdicts.report(job.sha256) or "",
+                severity=verdict.severity,
+                publisher=verdict.publisher,
+            )
+        (future,) = self.queue.submit([job])
+        return future.result()
+
+    def _upstream_file(self, sha256: str, filename: str) -> tuple[FileJob, str] | None:
+        """The job for a file the upstream lists under ``filename`` with ``sha256``, and the
+        file's URL, or ``None``; raises :class:`~verify.errors.IncompleteError` if the
+        upstream cannot be read."""
         version = file_version(filename)
         project = _project_of(filename)
         if version is None or project is None:
@@ -392,10 +436,23 @@ class VerifiedIndex:
         page = IndexClient(self.session, [self.settings.upstream]).page(
             self.settings.upstream, project
         )
-        files = listed_files(page) if page is not None else []
-        if not any(f.sha256 == sha256 and f.filename == filename for f in files):
-            return None
-        return FileJob(project, version, filename, sha256)
+        for entry in page.files if page is not None else ():
+            if entry.filename == filename and entry.hashes.get("sha256") == sha256:
+                return FileJob(project, version, filename, sha256), entry.url
+        return None
+
+    def _fetch_verified(self, job: FileJob, url: str) -> Path | None:
+        """Fetch the bytes a verdict made elsewhere (a worker, another proxy) allowed: only
+        bytes with the verified sha256 are kept and served."""
+        request = FetchRequest(
+            filename=job.filename,
+            url=url,
+            expected=(ExpectedDigest(source="index", digest=job.sha256),),
+        )
+        result = Fetcher(self.session, self.store).fetch(request)
+        if result.path is None:
+            logger.warning("could not fetch the verified %s: %s", job.filename, result.error)
+        return result.path
 
     # -- verdicts ----------------------------------------------------------------------
 

@@ -32,7 +32,7 @@ from verify._verifier import Verifier
 from verify.errors import VerifyError
 from verify.models import Candidate, Decision, PackageResult, Report, Severity
 
-__all__ = ["FileJob", "VerificationQueue"]
+__all__ = ["FileJob", "Judged", "VerificationQueue", "incomplete"]
 
 logger = logging.getLogger(__name__)
 
@@ -117,7 +117,7 @@ class VerificationQueue:
             waiting, self._waiting = self._waiting, []
             self._lock.notify()
         for job in waiting:
-            self._settle(job, _incomplete("the proxy is shutting down"))
+            self._settle(job, incomplete("the proxy is shutting down"))
         self._thread.join(timeout=5)
 
     def _run(self) -> None:
@@ -165,13 +165,14 @@ class VerificationQueue:
         try:
             return self._make_verifier().check(candidates)
         except VerifyError as exc:
-            return _incomplete(exc.one_line())
+            return incomplete(exc.one_line())
         except Exception as exc:  # a crash is never an allow
             logger.exception("verifying %d file(s) failed", len(batch))
-            return _incomplete(f"{type(exc).__name__}: {exc}")
+            return incomplete(f"{type(exc).__name__}: {exc}")
 
 
-def _incomplete(why: str) -> Judged:
+def incomplete(why: str) -> Judged:
+    """The outcome of a verification that could not finish: it denies and is never kept."""
     return Judged(
         allowed=False,
         complete=False,
@@ -213,7 +214,7 @@ def _decided(report: Report, package: PackageResult) -> Judged:
     unchecked = [r for r in denied if r.unchecked]
     if report.errors or unchecked:
         why = report.errors[0].message if report.errors else unchecked[0].message
-        judged = _incomplete(why)
+        judged = incomplete(why)
         return dataclasses.replace(judged, report_json=report_json)
     if denied:
         rules = tuple(dict.fromkeys(r.rule for r in denied))

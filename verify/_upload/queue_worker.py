@@ -34,7 +34,9 @@ __all__ = [
     "STAT_ANALYSED",
     "STAT_CACHE_HITS",
     "VERDICT_TTL",
+    "ping_broker",
     "run_worker",
+    "serve_queue",
 ]
 
 # The name the worker's log records had before it moved out of queue.py: a logging
@@ -179,7 +181,8 @@ class _Worker:
             yield
 
 
-def _ping(broker_url: str) -> None:
+def ping_broker(broker_url: str) -> None:
+    """Raise :class:`~verify.errors.IncompleteError` unless Redis at ``broker_url`` answers."""
     import redis as redis_module
 
     client = redis_module.Redis.from_url(broker_url, socket_connect_timeout=5, socket_timeout=5)
@@ -223,7 +226,7 @@ def run_worker(
     app = make_app(broker_url)
     config_digest(settings)  # fail now, not in every job, on an unreadable policy file
     load_policy(settings.verification.policy_path)
-    _ping(broker_url)
+    ping_broker(broker_url)
     worker = _Worker(broker_url, settings)
 
     def screen(task: Any, payload: Any) -> dict[str, Any]:
@@ -236,10 +239,31 @@ def run_worker(
         reject_on_worker_lost=True,
         typing=False,
     )(screen)
+    serve_queue(
+        app,
+        QUEUE_NAME,
+        concurrency=concurrency,
+        loglevel=loglevel,
+        hostname=hostname,
+        what="the screening worker",
+    )
+
+
+def serve_queue(
+    app: Any,
+    queue: str,
+    *,
+    concurrency: int,
+    loglevel: str,
+    hostname: str | None,
+    what: str,
+) -> None:
+    """Run a Celery worker of ``app`` on ``queue`` until it is told to stop; raise
+    :class:`~verify.errors.IncompleteError` naming ``what`` if it stopped on an error."""
     name = hostname or f"pip-verify.{os.getpid()}@{socket.gethostname()}"
     celery_worker = app.Worker(
         hostname=name,
-        queues=[QUEUE_NAME],
+        queues=[queue],
         concurrency=concurrency,
         loglevel=loglevel,
         prefetch_multiplier=1,
@@ -250,4 +274,4 @@ def run_worker(
     celery_worker.start()
     code = celery_worker.exitcode or 0
     if code:
-        raise IncompleteError(f"the screening worker stopped with exit code {code}")
+        raise IncompleteError(f"{what} stopped with exit code {code}")
