@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import platformdirs
+from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import NormalizedName, canonicalize_name
 from packaging.version import Version
 
@@ -34,10 +35,11 @@ from verify._resolve.local import is_distribution_path, local_candidate
 from verify._resolve.lockfiles import lock_kind, read_lock
 from verify._resolve.pip_report import PipResolveRequest, resolve_with_pip
 from verify._resolve.requirements import RequirementsFile, hash_pinned_candidates, read_requirements
+from verify._rules.ids import RuleId
 from verify._verifier import CheckOptions, Verifier
 from verify._vulnerabilities import AnswerCache, RememberedSource, VulnerabilitySource
 from verify._vulnerabilities.remembered import osv_base_url
-from verify.errors import UsageError
+from verify.errors import ResolutionError, UsageError
 from verify.models import (
     Candidate,
     ChangeKind,
@@ -141,6 +143,9 @@ class Gathered:
     #: A requirements file said ``--no-index``: no index is consulted unless the command
     #: line names one, as pip does.
     no_index: bool = False
+    #: pip found no release of one requirement (its candidate has ``unresolved`` set): raised
+    #: after all unless no index serves the name (then it is ``name-unknown``).
+    unresolved: ResolutionError | None = None
 
 
 def readable_candidate(path: Path) -> Candidate:
@@ -216,6 +221,7 @@ def gather_candidates(
         )
     candidates: list[Candidate] = [readable_candidate(path) for path in inputs.dist_files]
     errors: list[ReportError] = []
+    unresolved: ResolutionError | None = None
     for path in inputs.lock_files:
         candidates.extend(package.candidate for package in read_lock(path))
     parsed = [read_requirements(path) for path in inputs.requirement_files]
@@ -240,17 +246,49 @@ def gather_candidates(
             retries=settings.network.retries,
         )
         before_resolving()
-        resolution = resolve_with_pip(request)
-        candidates.extend(resolution.candidates)
-        if resolution.stopped:
-            errors.append(ReportError("resolver", resolution.stopped))
+        try:
+            resolution = resolve_with_pip(request)
+        except ResolutionError as exc:
+            if exc.unresolved is None:
+                raise
+            # Whether any index serves the name is the engine's to find out.
+            unresolved = exc
+            candidates.append(_unresolved_candidate(exc.unresolved, exc, request))
+        else:
+            candidates.extend(resolution.candidates)
+            if resolution.stopped:
+                errors.append(ReportError("resolver", resolution.stopped))
     return Gathered(
         tuple(candidates),
         tuple(errors),
         file_index_url,
         file_extras,
         no_index=any(reqs.no_index for reqs in parsed),
+        unresolved=unresolved,
     )
+
+
+def _unresolved_candidate(
+    name: str, error: ResolutionError, request: PipResolveRequest
+) -> Candidate:
+    """The candidate for a requirement pip found no release of (it has no version)."""
+    norm = canonicalize_name(name)
+    asked = {_requirement_name(text) for text in request.requirements}
+    return Candidate(
+        name=norm,
+        version=None,
+        origin="resolver",
+        # A name on neither the command line nor in a requirements file is a dependency.
+        requested=norm in asked or (bool(request.requirement_files) and not asked),
+        unresolved=error.one_line(),
+    )
+
+
+def _requirement_name(text: str) -> NormalizedName | None:
+    try:
+        return canonicalize_name(Requirement(text).name)
+    except InvalidRequirement:
+        return None
 
 
 def index_settings(settings: CheckSettings, gathered: Gathered) -> IndexSettings:
@@ -405,6 +443,9 @@ def verify_gathered(
                     f"cannot write the trust store {store.path}: {exc.strerror}",
                     hint="pass a writable --trust-store, or --no-record",
                 ) from exc
+    if gathered.unresolved is not None and not _named_unknown(report, gathered.unresolved):
+        # The index serves the name: pip's own failure (no usable release), as pip says it.
+        raise gathered.unresolved
     if gathered.errors:
         report = dataclasses.replace(
             report, decision=Decision.DENY, errors=report.errors + gathered.errors
@@ -412,3 +453,14 @@ def verify_gathered(
     if gathered.changes:
         report = dataclasses.replace(report, changes=gathered.changes)
     return report
+
+
+def _named_unknown(report: Report, error: ResolutionError) -> bool:
+    """Whether the report says no index serves the name pip could not resolve."""
+    name = canonicalize_name(error.unresolved or "")
+    return any(
+        reason.rule == RuleId.NAME_UNKNOWN.value
+        for package in report.packages
+        if package.name == name
+        for reason in package.reasons
+    )

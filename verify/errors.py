@@ -97,7 +97,17 @@ class IndexResponseError(IncompleteError):
 
 
 class ResolutionError(IncompleteError):
-    """pip's resolver could not produce a dependency tree."""
+    """pip's resolver could not produce a dependency tree.
+
+    ``unresolved`` names the requirement pip found no release of at all, when that is why:
+    ``check`` then asks the indexes whether they serve the name (``name-unknown``).
+    """
+
+    def __init__(
+        self, message: str, *, hint: str | None = None, unresolved: str | None = None
+    ) -> None:
+        super().__init__(message, hint=hint)
+        self.unresolved = unresolved
 
 
 class CacheError(IncompleteError):

@@ -275,6 +275,9 @@ class Candidate:
     preselected: bool = False
     #: Why this entry cannot be verified (a VCS checkout, a local directory, an editable).
     unverifiable: str | None = None
+    #: pip found no release of this requirement: its error, and the candidate has no version.
+    #: The engine says whether any index serves the name at all (``name-unknown``).
+    unresolved: str | None = None
     #: Publisher identities the input pins (PEP 751 ``attestation-identities``), raw tables.
     attestation_identities: tuple[Mapping[str, object], ...] = ()
 

@@ -134,3 +134,34 @@ def test_base_outside_a_git_checkout_says_so(
     monkeypatch.chdir(outside)
     assert main(["check", "--base", "HEAD"]) == 2
     assert "is not inside a git checkout" in capsys.readouterr().err
+
+
+def test_a_name_new_to_the_lock_that_no_index_serves_is_name_unknown(
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    repo: Path,
+    package_index: PackageIndex,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # An assistant added a dependency whose name nobody ever published: "numpyy".
+    lines = (repo / "requirements.txt").read_text()
+    digest = "0" * 64
+    (repo / "requirements.txt").write_text(lines + f"numpyy==1.0 --hash=sha256:{digest}\n")
+    monkeypatch.chdir(repo)
+    code, report = check_json(
+        capsys,
+        tmp_path,
+        "--base",
+        "HEAD",
+        "-i",
+        package_index.url,
+        policy=without_provenance_requirement(),
+    )
+    assert code == 1
+    added = next(p for p in report["packages"] if p["name"] == "numpyy")
+    unknown = next(r for r in added["reasons"] if r["rule"] == "name-unknown")
+    assert unknown["decision"] == "deny"
+    assert "did you mean numpy" in unknown["message"]
+    # The names the index serves are not called unknown.
+    others = [r for p in report["packages"] if p["name"] != "numpyy" for r in p["reasons"]]
+    assert all(r["rule"] != "name-unknown" for r in others)

@@ -33,10 +33,33 @@ def yanked(tmp: Path, dists: DistFactory, index: PackageIndex) -> list[str]:
 
 
 def release_age(tmp: Path, dists: DistFactory, index: PackageIndex) -> list[str]:
+    # A new release of an established project (0.9 is years old: the project is not young).
+    index.add(dists.wheel("subject", "0.9"))
     index.add(
         dists.wheel("subject", "1.0"), upload_time=datetime.now(timezone.utc) - timedelta(hours=1)
     )
     return ["subject==1.0"]
+
+
+def project_age(tmp: Path, dists: DistFactory, index: PackageIndex) -> list[str]:
+    # First seen 10 days ago: past release-age's cooldown, within project-age's; it names its
+    # home, so it is not thin.
+    urls = {"Project-URL": "Source, https://git.example/acme/subject"}
+    index.add(
+        dists.wheel("subject", "1.0", metadata_extra=urls),
+        upload_time=datetime.now(timezone.utc) - timedelta(days=10),
+    )
+    return ["subject==1.0"]
+
+
+def project_thin(tmp: Path, dists: DistFactory, index: PackageIndex) -> list[str]:
+    # 40 days old (older than project-age's 30, younger than project-thin's 90), one release,
+    # no project URLs, and a popular name with a word added.
+    index.add(
+        dists.wheel("requests-toolbelt-pro", "1.0"),
+        upload_time=datetime.now(timezone.utc) - timedelta(days=40),
+    )
+    return ["requests-toolbelt-pro==1.0"]
 
 
 def project_status(tmp: Path, dists: DistFactory, index: PackageIndex) -> list[str]:
@@ -152,6 +175,8 @@ SCENARIOS: dict[str, Scenario] = {
     "pth-exec": behaviour,
     "yanked": yanked,
     "release-age": release_age,
+    "project-age": project_age,
+    "project-thin": project_thin,
     "project-status": project_status,
     "build-from-source": build_from_source,
     "typosquat": typosquat,

@@ -30,6 +30,8 @@ def reasons(report: dict[str, Any], name: str) -> dict[str, dict[str, Any]]:
 @pytest.fixture
 def young(dist_factory: DistFactory, package_index: PackageIndex) -> PackageIndex:
     now = datetime.now(timezone.utc)
+    # A new release of a project first published long ago: release-age, not project-age.
+    package_index.add(dist_factory.wheel("fresh", "0.9"))
     package_index.add(dist_factory.wheel("fresh", "1.0"), upload_time=now - timedelta(hours=5))
     package_index.add(dist_factory.wheel("aged", "1.0"), upload_time=now - timedelta(days=30))
     return package_index

@@ -1,14 +1,17 @@
-"""A wheel's core metadata file, byte for byte: what an index serves beside the wheel
-(PEP 658) so that installers resolve without downloading the wheel."""
+"""A distribution's core metadata file: a wheel's, byte for byte, is what an index serves
+beside the wheel (PEP 658) so that installers resolve without downloading it; the project URLs
+it names tell an established project from a name registered and left empty."""
 
 from __future__ import annotations
 
+import email.parser
+import email.policy
 from pathlib import Path
 
 from verify._dist.archive import open_archive
 from verify.errors import ArchiveError
 
-__all__ = ["wheel_core_metadata"]
+__all__ = ["project_urls", "wheel_core_metadata"]
 
 
 def wheel_core_metadata(path: Path) -> bytes | None:
@@ -23,6 +26,38 @@ def wheel_core_metadata(path: Path) -> bytes | None:
             member.path
             for member in archive.files()
             if member.path.count("/") == 1 and member.path.endswith(".dist-info/METADATA")
+        ]
+        if len(found) != 1:
+            return None
+        try:
+            return archive.read(found[0])
+        except ArchiveError:
+            return None
+
+
+def project_urls(path: Path) -> tuple[str, ...] | None:
+    """The URLs the distribution at ``path`` names for its project (``Project-URL`` and
+    ``Home-page`` of its core metadata: a wheel's ``METADATA``, an sdist's ``PKG-INFO``), or
+    ``None`` when its metadata cannot be read."""
+    metadata = wheel_core_metadata(path) if path.name.endswith(".whl") else _sdist_pkg_info(path)
+    if metadata is None:
+        return None
+    message = email.parser.BytesHeaderParser(policy=email.policy.compat32).parsebytes(metadata)
+    urls = [value.partition(",")[2].strip() for value in message.get_all("Project-URL") or ()]
+    urls += [value.strip() for value in message.get_all("Home-page") or ()]
+    return tuple(url for url in urls if url and url.upper() != "UNKNOWN")
+
+
+def _sdist_pkg_info(path: Path) -> bytes | None:
+    try:
+        archive = open_archive(path)
+    except ArchiveError:
+        return None
+    with archive:
+        found = [
+            member.path
+            for member in archive.files()
+            if member.path.removeprefix("./").count("/") == 1 and member.path.endswith("/PKG-INFO")
         ]
         if len(found) != 1:
             return None

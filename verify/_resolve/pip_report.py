@@ -23,6 +23,7 @@ from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import (
     InvalidSdistFilename,
     InvalidWheelFilename,
+    NormalizedName,
     canonicalize_name,
     parse_sdist_filename,
     parse_wheel_filename,
@@ -174,6 +175,7 @@ def resolve_with_pip(
             raise ResolutionError(
                 f"pip could not resolve the requirements: {_pip_error(completed.stderr)}",
                 hint=_resolution_hint(completed.stderr, request),
+                unresolved=_unresolved(completed.stderr),
             )
         try:
             document = json.loads(report.read_text(encoding="utf-8"))
@@ -233,6 +235,24 @@ def _refused_candidate(url: str, hashes: dict[str, str]) -> Candidate | None:
 
 
 _TRACEBACK = "Traceback (most recent call last):"
+
+
+#: pip's words when no release of a requirement is usable at all (no versions listed).
+_NO_VERSIONS = re.compile(
+    r"Could not find a version that satisfies the requirement (?P<requirement>\S+) "
+    r"\(from versions: none\)"
+)
+
+
+def _unresolved(stderr: str) -> NormalizedName | None:
+    """The name of the requirement pip found no release of, if that is why it stopped."""
+    match = _NO_VERSIONS.search(stderr)
+    if match is None:
+        return None
+    try:
+        return canonicalize_name(Requirement(match["requirement"]).name)
+    except InvalidRequirement:
+        return None
 
 
 def _pip_error(stderr: str) -> str:

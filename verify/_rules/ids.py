@@ -39,6 +39,9 @@ class RuleId(str, enum.Enum):
     KNOWN_MALICIOUS = "known-malicious"
     VULNERABILITY = "vulnerability"
     TYPOSQUAT = "typosquat"
+    NAME_UNKNOWN = "name-unknown"
+    PROJECT_AGE = "project-age"
+    PROJECT_THIN = "project-thin"
     YANKED = "yanked"
     BEHAVIOUR = "behaviour"
     UNVERIFIABLE_SOURCE = "unverifiable-source"
@@ -133,9 +136,9 @@ def family(rule: RuleId) -> RuleFamily:
             return RuleFamily.PROVENANCE
         case RuleId.PUBLISHER_MISMATCH | RuleId.PUBLISHER_CHANGE | RuleId.PROVENANCE_REGRESSION:
             return RuleFamily.PUBLISHER
-        case RuleId.PUBLIC_NAME | RuleId.TYPOSQUAT:
+        case RuleId.PUBLIC_NAME | RuleId.TYPOSQUAT | RuleId.NAME_UNKNOWN | RuleId.PROJECT_THIN:
             return RuleFamily.NAMES
-        case RuleId.RELEASE_AGE:
+        case RuleId.RELEASE_AGE | RuleId.PROJECT_AGE:
             return RuleFamily.AGE
         case RuleId.KNOWN_MALICIOUS | RuleId.VULNERABILITY:
             return RuleFamily.VULNERABILITIES

@@ -33,7 +33,7 @@ from verify._provenance.checker import FileProvenance, ProvenanceChecker
 from verify._provenance.identity import ExpectedIdentity
 from verify._resolve.select import supported_tags
 from verify._rules.ids import RuleId
-from verify._verifier.plan import Plan, PlannedFile, dedupe
+from verify._verifier.plan import LOCAL_ORIGINS, Plan, PlannedFile, dedupe
 from verify._verifier.planning import Planner
 from verify._verifier.rules.age import check_age
 from verify._verifier.rules.behaviour import judge_behaviour
@@ -44,6 +44,7 @@ from verify._verifier.rules.index import (
     check_yanked,
 )
 from verify._verifier.rules.names import check_names, name_suspicions
+from verify._verifier.rules.project import check_project
 from verify._verifier.rules.provenance import judge_provenance
 from verify._verifier.rules.publisher import check_history, check_pins, check_trusted, pins
 from verify._verifier.rules.vulnerabilities import judge_vulnerabilities
@@ -351,6 +352,13 @@ class Verifier:
                 )
             )
         check_build_from_source(plan, files)
+        if candidate.origin not in LOCAL_ORIGINS:
+            check_project(
+                plan,
+                [planned.entry for planned in plan.files if planned.entry is not None],
+                [result.path for result in fetched if result.path is not None],
+                self.now,
+            )
         decision = Decision.worst(reason.decision for reason in plan.reasons)
         if plan.errors:
             decision = Decision.DENY

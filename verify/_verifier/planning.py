@@ -3,8 +3,8 @@
 A lock names files (with digests, sometimes URLs); a hash-pinned requirement names only
 digests; pip's resolution names files and URLs. The planner finds each file on the index
 pages, picks those the installer would use (or all of them), and gathers the digests of
-every source that gave one. ``not-found``, ``index-unlisted`` and a lock no served file
-matches are decided here, before anything is fetched.
+every source that gave one. ``not-found``, ``name-unknown``, ``index-unlisted`` and a lock no
+served file matches are decided here, before anything is fetched.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from verify._resolve.select import file_version, select_installable
 from verify._rules.ids import RuleId
 from verify._verifier.plan import LOCAL_ORIGINS, Plan, PlannedFile
 from verify._verifier.rules.index import check_indexes, check_project_status
+from verify._verifier.rules.project import check_name_unknown
 from verify.models import Candidate, ExpectedDigest, IndexFile, ProjectPage, ReportError
 from verify.policy import Policy
 
@@ -64,6 +65,14 @@ class Planner:
             return plan
         listing = pages.get(candidate.name, ())
         plan.listing = listing
+        unknown = not listing and not self.offline and bool(self.index_urls)
+        if candidate.unresolved is not None:
+            self._plan_unresolved(plan, unknown=unknown)
+            return plan
+        # Files a lock names by a direct URL or a path are not expected on any index.
+        direct = candidate.index_url is None and any(f.url or f.path for f in candidate.files)
+        if unknown and candidate.origin not in LOCAL_ORIGINS and not direct:
+            check_name_unknown(plan, self.index_urls)
         check_project_status(plan, listing)
         check_indexes(plan, listing)
         if self.offline:
@@ -73,6 +82,16 @@ class Planner:
         else:
             self._plan_from_hashes(plan, listing)
         return plan
+
+    def _plan_unresolved(self, plan: Plan, *, unknown: bool) -> None:
+        """A requirement pip found no release of: a name no index serves is
+        ``name-unknown``; anything else is pip's failure, which stops the check."""
+        message = plan.candidate.unresolved or "pip found no release"
+        if unknown:
+            check_name_unknown(plan, self.index_urls)
+            return
+        plan.errors.append(ReportError("resolver", message))
+        plan.add(RuleId.VERIFICATION_INCOMPLETE, message, unchecked=True)
 
     def _choose(self, filenames: Sequence[str], candidate: Candidate) -> list[str]:
         if candidate.preselected or self.all_files:

@@ -205,6 +205,32 @@ RULES: dict[str, RuleInfo] = {
             Decision.WARN,
         ),
         RuleInfo(
+            "name-unknown",
+            "No configured index serves the name at all: a name mistyped or made up (coding "
+            "assistants invent plausible ones, and attackers register what they invent). The "
+            "report suggests the popular projects it most likely stands for.",
+            Decision.DENY,
+            Decision.DENY,
+        ),
+        RuleInfo(
+            "project-age",
+            "The project's first upload (the earliest upload time of any of its files on "
+            "its index) is younger than min-age: a project that did not exist a few weeks ago "
+            "has no history to trust. On error: the index gives no upload times.",
+            Decision.WARN,
+            Decision.ALLOW,
+            params={"min-age": ParamSpec("duration", 30 * 86400, 'e.g. "30d", "8w"')},
+        ),
+        RuleInfo(
+            "project-thin",
+            "A young project (first upload within young) with a single release, no project "
+            "URLs in its metadata, and a name that resembles a popular project or is one with "
+            "words added (requests-toolbelt-pro): the shape of a registered hallucinated name.",
+            Decision.DENY,
+            Decision.ALLOW,
+            params={"young": ParamSpec("duration", 90 * 86400, 'e.g. "90d", "12w"')},
+        ),
+        RuleInfo(
             "yanked",
             "The file was yanked from its index (PEP 592).",
             Decision.WARN,

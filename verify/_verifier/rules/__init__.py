@@ -11,6 +11,7 @@ engine (:mod:`verify._verifier.engine`) only schedules the work and calls them i
   ``yanked``, ``build-from-source``;
 * :mod:`.age`: ``release-age``;
 * :mod:`.names`: ``typosquat``;
+* :mod:`.project`: ``name-unknown`` (from planning), ``project-age``, ``project-thin``;
 * :mod:`.provenance`: ``provenance-required``, ``provenance-invalid``;
 * :mod:`.publisher`: ``publisher-mismatch``, ``publisher-change``, ``provenance-regression``,
   and the ``publisher-first-seen`` note;
