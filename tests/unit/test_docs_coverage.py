@@ -97,10 +97,12 @@ def test_the_walk_finds_every_command_and_its_options() -> None:
         ("diff",),
         ("gate",),
         ("install",),
+        ("mcp",),
         ("policy",),
         ("proxy",),
         ("quarantine",),
         ("screen",),
+        ("shim",),
         ("trust",),
         ("worker",),
     }

@@ -86,6 +86,8 @@ LAYERS: Mapping[str, str] = {
     "verify._upload": "commands",
     "verify._proxy": "commands",
     "verify._serve": "commands",
+    "verify._mcp": "commands",
+    "verify._shim": "commands",
     "verify._cli": "cli",
     "verify.__main__": "cli",
 }

@@ -55,10 +55,12 @@ def build_parser() -> argparse.ArgumentParser:
         diff,
         gate,
         install,
+        mcp_server,
         policy,
         proxy,
         quarantine,
         screen,
+        shim,
         trust,
         worker,
     )
@@ -77,10 +79,12 @@ def build_parser() -> argparse.ArgumentParser:
     diff.register(commands)
     gate.register(commands)
     install.register(commands)
+    mcp_server.register(commands)
     policy.register(commands)
     proxy.register(commands)
     quarantine.register(commands)
     screen.register(commands)
+    shim.register(commands)
     trust.register(commands)
     worker.register(commands)
     return parser
