@@ -33,6 +33,9 @@ class ListedFile:
     requires_python: str | None = None
     yanked: bool = False
     yanked_reason: str | None = None
+    #: The upstream's URL of the file's PEP 740 provenance, passed on as it is (the proxy
+    #: verified it; clients may verify it again).
+    provenance_url: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready form."""
@@ -44,6 +47,7 @@ class ListedFile:
             "requires-python": self.requires_python,
             "yanked": self.yanked,
             "yanked-reason": self.yanked_reason,
+            "provenance": self.provenance_url,
         }
 
     @classmethod
@@ -51,13 +55,14 @@ class ListedFile:
         """The inverse of :meth:`to_dict`; raises ``ValueError``, ``KeyError`` or ``TypeError``."""
         size, upload, requires = data["size"], data["upload-time"], data["requires-python"]
         reason = data["yanked-reason"]
+        provenance = data.get("provenance")  # absent from listings kept before it was
         if not isinstance(data["filename"], str) or not isinstance(data["sha256"], str):
             raise TypeError("a listed file needs a filename and a sha256")
         if not isinstance(data["yanked"], bool):
             raise TypeError("'yanked' is not a boolean")
         if size is not None and not isinstance(size, int):
             raise TypeError("'size' is not an integer")
-        for value in (upload, requires, reason):
+        for value in (upload, requires, reason, provenance):
             if value is not None and not isinstance(value, str):
                 raise TypeError("a listed file's text field is not text")
         return cls(
@@ -68,6 +73,7 @@ class ListedFile:
             requires_python=requires,
             yanked=data["yanked"],
             yanked_reason=reason,
+            provenance_url=provenance,
         )
 
 
@@ -92,6 +98,10 @@ def _listed(entry: IndexFile, sha256: str) -> ListedFile:
         requires_python=entry.requires_python,
         yanked=entry.yanked,
         yanked_reason=entry.yanked_reason,
+        # Only a URL a client can fetch: a file:// upstream's are paths on the proxy's disk.
+        provenance_url=entry.provenance_url
+        if entry.provenance_url and entry.provenance_url.startswith(("https://", "http://"))
+        else None,
     )
 
 

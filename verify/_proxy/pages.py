@@ -5,8 +5,8 @@ digest the proxy verified), ``requires-python``, the yank (with its reason), the
 upload time (PEP 700). File URLs point at the proxy's own ``/files/<sha256>/<filename>``, so
 a client can fetch only what the proxy serves from its content store. A verified wheel's core
 metadata file is offered beside it (PEP 658 and 714, with the hash of the file the proxy
-serves, read from the verified wheel). A file the proxy
-withholds but lists (denied with ``--show-denied``, or not verified yet with
+serves, read from the verified wheel), and the upstream's PEP 740 provenance URL is passed
+on. A file the proxy withholds but lists (denied with ``--show-denied``, or not verified yet with
 ``--unverified show-yanked``) is listed as yanked with the reason, which pip and uv show.
 
 Every value that came from the upstream is escaped in HTML; names are normalized and file
@@ -65,6 +65,8 @@ def render_json(view: PageView) -> bytes:
             item["size"] = listed.size
         if listed.upload_time is not None:
             item["upload-time"] = listed.upload_time.isoformat().replace("+00:00", "Z")
+        if listed.provenance_url is not None:
+            item["provenance"] = listed.provenance_url
         if entry.metadata_sha256 is not None:
             # PEP 714's key, and PEP 658's for clients older than it.
             item["core-metadata"] = {"sha256": entry.metadata_sha256}
@@ -100,6 +102,8 @@ def render_html(view: PageView) -> bytes:
         reason = _yank(entry)
         if reason is not None:
             attributes.append(f'data-yanked="{html.escape(reason)}"')
+        if listed.provenance_url is not None:
+            attributes.append(f'data-provenance="{html.escape(listed.provenance_url)}"')
         if entry.metadata_sha256 is not None:
             value = f"sha256={entry.metadata_sha256}"
             attributes.append(f'data-core-metadata="{value}"')

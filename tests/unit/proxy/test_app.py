@@ -13,6 +13,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
+from packaging.utils import canonicalize_name
 from werkzeug.test import Client
 
 from tests.helpers import DistFactory, PackageIndex
@@ -333,3 +334,32 @@ def test_hide_lists_older_releases_for_pins_and_verifies_them_on_request(
         served = client.get(f"/files/{older.sha256}/{older.filename}")
         assert served.status_code == 200
         assert index.verdicts.get(older.sha256) is not None
+
+
+def test_pages_pass_on_the_upstreams_provenance_url_escaped() -> None:
+    from verify._proxy.index import PageEntry, PageView
+    from verify._proxy.listings import ListedFile, listed_files
+    from verify._proxy.pages import render_html, render_json
+    from verify.models import IndexFile as ModelIndexFile
+    from verify.models import IndexFiles, ProjectPage
+
+    url = 'https://files.example/acme-1.0.whl.provenance?a=1&b="2"'
+    listed = ListedFile("acme-1.0-py3-none-any.whl", "a" * 64, provenance_url=url)
+    view = PageView(canonicalize_name("acme"), (PageEntry(listed),))
+    assert json.loads(render_json(view))["files"][0]["provenance"] == url
+    assert 'data-provenance="https://files.example/acme-1.0.whl.provenance?a=1&amp;b=&quot;2' in (
+        render_html(view).decode()
+    )
+    assert ListedFile.from_dict(listed.to_dict()) == listed
+    # A file:// upstream's provenance is a path on the proxy's disk: not passed on.
+    local = ModelIndexFile(
+        filename="acme-1.0-py3-none-any.whl",
+        url="file:///srv/index/acme-1.0-py3-none-any.whl",
+        hashes={"sha256": "a" * 64},
+        index_url="file:///srv/index/",
+        provenance_url="file:///srv/index/acme-1.0-py3-none-any.whl.provenance",
+    )
+    page = ProjectPage(
+        canonicalize_name("acme"), "file:///srv/index/", IndexFiles.of([local]), served_as="file"
+    )
+    assert listed_files(page)[0].provenance_url is None
