@@ -25,6 +25,7 @@ class OutputFormat(str, enum.Enum):
     JSON = "json"
     SARIF = "sarif"
     MARKDOWN = "markdown"
+    CYCLONEDX = "cyclonedx"
 
 
 def add_output_arguments(parser: argparse.ArgumentParser) -> None:
@@ -74,6 +75,7 @@ def _render(
     from rich.console import Console
     from typing_extensions import assert_never
 
+    from verify._format.cyclonedx import render_cyclonedx
     from verify._format.json import render_json
     from verify._format.markdown import render_markdown
     from verify._format.sarif import render_sarif
@@ -85,6 +87,8 @@ def _render(
         stream.write(render_sarif(report, category=artifact, artifact=artifact))
     elif output_format is OutputFormat.MARKDOWN:
         stream.write(render_markdown(report))
+    elif output_format is OutputFormat.CYCLONEDX:
+        stream.write(render_cyclonedx(report, name=artifact or "pip-verify check"))
     elif output_format is OutputFormat.TEXT:
         console = Console(
             file=stream,
