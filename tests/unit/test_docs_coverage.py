@@ -104,6 +104,7 @@ def test_the_walk_finds_every_command_and_its_options() -> None:
         ("screen",),
         ("shim",),
         ("trust",),
+        ("verify-summary",),
         ("worker",),
     }
     assert ("quarantine", "release") in COMMANDS

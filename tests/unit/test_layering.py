@@ -88,6 +88,7 @@ LAYERS: Mapping[str, str] = {
     "verify._serve": "commands",
     "verify._mcp": "commands",
     "verify._shim": "commands",
+    "verify._attest": "render",
     "verify._cli": "cli",
     "verify.__main__": "cli",
 }

@@ -51,6 +51,7 @@ class _Parser(argparse.ArgumentParser):
 def build_parser() -> argparse.ArgumentParser:
     """The top-level parser with one subparser per command."""
     from verify._cli import (
+        attest,
         check,
         diff,
         gate,
@@ -86,6 +87,7 @@ def build_parser() -> argparse.ArgumentParser:
     screen.register(commands)
     shim.register(commands)
     trust.register(commands)
+    attest.register(commands)
     worker.register(commands)
     return parser
 

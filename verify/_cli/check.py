@@ -8,8 +8,9 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from verify._cli.attest import add_attest_arguments, attestation_from
 from verify._cli.defaults import DEFAULT_JOBS, DEFAULT_RETRIES, DEFAULT_TIMEOUT
-from verify._cli.output import add_output_arguments, emit_report, exit_code_for
+from verify._cli.output import add_output_arguments, emit_report, exit_code_for, input_file
 from verify._cli.settings import network_settings, verification_settings
 
 # The settings module is standard library only, cheap enough for building the parser.
@@ -59,6 +60,7 @@ def register(commands: Any) -> None:
     add_target_arguments(parser)
     add_verification_arguments(parser)
     add_output_arguments(parser)
+    add_attest_arguments(parser)
     parser.set_defaults(handler=run)
 
 
@@ -107,12 +109,15 @@ def run(args: argparse.Namespace) -> int:
     from verify.check import run_check
 
     settings = settings_from_args(args)
+    attestation = attestation_from(args, input_file(args))
     stderr = Console(stderr=True)
     show_progress = stderr.is_terminal and not args.quiet
     with contextlib.ExitStack() as stack:
         progress = stack.enter_context(DownloadProgress(stderr)) if show_progress else None
         report = run_check(settings, progress=progress)
     emit_report(report, args, stdout=sys.stdout)
+    if attestation is not None:
+        attestation.write(report)
     return exit_code_for(report)
 
 

@@ -8,13 +8,14 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from verify._cli.attest import add_attest_arguments, attestation_from
 from verify._cli.check import (
     add_index_arguments,
     add_target_arguments,
     add_verification_arguments,
     settings_from_args,
 )
-from verify._cli.output import add_output_arguments, emit_report, exit_code_for
+from verify._cli.output import add_output_arguments, emit_report, exit_code_for, input_file
 from verify.errors import UsageError
 
 if TYPE_CHECKING:
@@ -80,6 +81,7 @@ def register(commands: Any) -> None:
     add_target_arguments(parser)
     add_verification_arguments(parser)
     add_output_arguments(parser)
+    add_attest_arguments(parser)
     parser.set_defaults(handler=run)
 
 
@@ -189,6 +191,7 @@ def run(args: argparse.Namespace) -> int:
     from verify.install import run_install
 
     settings = settings_from_install_args(args)
+    attestation = attestation_from(args, input_file(args))
     stderr = Console(stderr=True, highlight=False)
     interactive = sys.stdin.isatty() and stderr.is_terminal and not args.yes
     with contextlib.ExitStack() as stack:
@@ -198,6 +201,9 @@ def run(args: argparse.Namespace) -> int:
             settings, confirm=_confirm(stderr) if interactive else None, progress=progress
         )
     report = outcome.report
+    if attestation is not None:
+        # Written whatever was installed: it says what was verified and decided.
+        attestation.write(report)
     if outcome.installed:
         if args.format == "json" or args.output is not None:
             emit_report(report, args, stdout=sys.stdout)

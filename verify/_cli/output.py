@@ -15,7 +15,13 @@ from verify.errors import UsageError
 if TYPE_CHECKING:
     from verify.models import Report
 
-__all__ = ["OutputFormat", "add_output_arguments", "emit_report", "exit_code_for"]
+__all__ = [
+    "OutputFormat",
+    "add_output_arguments",
+    "emit_report",
+    "exit_code_for",
+    "input_file",
+]
 
 
 class OutputFormat(str, enum.Enum):
@@ -52,7 +58,7 @@ def add_output_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def _input_file(args: argparse.Namespace) -> str | None:
+def input_file(args: argparse.Namespace) -> str | None:
     """The one lock or requirements file a report is about, if there is one."""
     from verify._resolve.lockfiles import lock_kind
 
@@ -108,7 +114,7 @@ def emit_report(
     """Write the report where and how the arguments say; in GitHub Actions, also annotate
     the findings and append the summary to the job summary."""
     output_format = OutputFormat(args.format)
-    artifact = _input_file(args)
+    artifact = input_file(args)
     if os.environ.get("GITHUB_ACTIONS") == "true":
         # A machine-readable report on standard output must stay parseable: the workflow
         # commands then go to standard error, which the runner reads as well.

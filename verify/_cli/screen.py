@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from verify._cli.attest import add_attest_arguments, attestation_from
 from verify._cli.check import add_verification_arguments
 from verify._cli.output import add_output_arguments, emit_report, exit_code_for
 from verify._cli.settings import network_settings, verification_settings
@@ -40,6 +41,7 @@ def register(commands: Any) -> None:
     add_screen_arguments(parser)
     add_verification_arguments(parser, resolving=False)
     add_output_arguments(parser)
+    add_attest_arguments(parser)
     parser.set_defaults(handler=run)
 
 
@@ -94,10 +96,13 @@ def run(args: argparse.Namespace) -> int:
     from verify.screen import run_screen
 
     settings = screen_settings(args, tuple(args.files))
+    attestation = attestation_from(args, None)
     stderr = Console(stderr=True)
     show_progress = stderr.is_terminal and not args.quiet
     with contextlib.ExitStack() as stack:
         progress = stack.enter_context(DownloadProgress(stderr)) if show_progress else None
         report = run_screen(settings, progress=progress)
     emit_report(report, args, stdout=sys.stdout)
+    if attestation is not None:
+        attestation.write(report)
     return exit_code_for(report)

@@ -39,6 +39,7 @@ COMMANDS = [
     ["trust", "pin"],
     ["trust", "forget"],
     ["trust", "accept"],
+    ["verify-summary"],
     ["worker"],
 ]
 

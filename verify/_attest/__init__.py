@@ -1,0 +1,1 @@
+"""Signed verification summaries (SLSA VSA in DSSE) of what a check verified."""
