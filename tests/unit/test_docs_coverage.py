@@ -95,6 +95,7 @@ def test_the_walk_finds_every_command_and_its_options() -> None:
     assert {path for path in COMMANDS if len(path) == 1} == {
         ("check",),
         ("diff",),
+        ("fix",),
         ("gate",),
         ("install",),
         ("mcp",),

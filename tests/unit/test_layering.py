@@ -82,6 +82,7 @@ LAYERS: Mapping[str, str] = {
     "verify.check": "commands",
     "verify.screen": "commands",
     "verify.install": "commands",
+    "verify.fix": "commands",
     "verify.diff": "commands",
     "verify._upload": "commands",
     "verify._proxy": "commands",

@@ -54,6 +54,7 @@ def build_parser() -> argparse.ArgumentParser:
         attest,
         check,
         diff,
+        fix,
         gate,
         install,
         mcp_server,
@@ -78,6 +79,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands.required = True
     check.register(commands)
     diff.register(commands)
+    fix.register(commands)
     gate.register(commands)
     install.register(commands)
     mcp_server.register(commands)

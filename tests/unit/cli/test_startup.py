@@ -17,6 +17,7 @@ COMMANDS = [
     [],
     ["check"],
     ["diff"],
+    ["fix"],
     ["gate"],
     ["install"],
     ["mcp"],

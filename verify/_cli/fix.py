@@ -1,0 +1,126 @@
+"""``pip-verify fix``: the nearest passing lock, written for a hashed requirements file."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from verify._cli.check import add_index_arguments, add_verification_arguments
+
+if TYPE_CHECKING:
+    from verify.fix import FixOutcome
+
+__all__ = ["register"]
+
+
+def register(commands: Any) -> None:
+    """Add the ``fix`` subcommand."""
+    parser: argparse.ArgumentParser = commands.add_parser(
+        "fix",
+        help="find the nearest releases that pass and rewrite a hashed lock with them",
+        description="For every package the policy denies or that has a known vulnerability, "
+        "try the releases after the pinned one, smallest upgrade first (patch, minor, then "
+        "major, within --allow), verify each with its dependencies, and rewrite the lock with "
+        "the first that passes (every file's sha256 from the index). The rewritten lock is "
+        "verified in full before it is written. Never a downgrade or a pre-release.",
+    )
+    parser.add_argument("lock", type=Path, metavar="LOCK", help="a hashed requirements file")
+    parser.add_argument(
+        "--allow",
+        choices=("patch", "minor", "major"),
+        default="minor",
+        help="the largest update allowed (default: minor)",
+    )
+    parser.add_argument(
+        "--dry-run", action="store_true", help="say what would change; write nothing"
+    )
+    parser.add_argument(
+        "-o",
+        "--output",
+        type=Path,
+        metavar="FILE",
+        help="write the fixed lock here (default: over LOCK)",
+    )
+    parser.add_argument(
+        "--format", choices=("text", "json"), default="text", help="output format (default: text)"
+    )
+    add_index_arguments(parser)
+    add_verification_arguments(parser)
+    parser.set_defaults(
+        handler=run,
+        quiet=False,
+        inputs=[],
+        requirement=[],
+        constraint=[],
+        python_version=None,
+        platform=[],
+        implementation=None,
+        abi=[],
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    """Fix the lock and say what changed."""
+    import dataclasses
+
+    from verify._cli.check import settings_from_args
+    from verify.fix import FixSettings, UpdateKind, run_fix
+    from verify.settings import InputSettings
+
+    check = dataclasses.replace(
+        settings_from_args(args), inputs=InputSettings(requirement_files=(args.lock,))
+    )
+    outcome = run_fix(
+        FixSettings(
+            check=check, allow=UpdateKind(args.allow), output=args.output, dry_run=args.dry_run
+        )
+    )
+    if args.format == "json":
+        sys.stdout.write(json.dumps(_as_data(outcome), indent=2) + "\n")
+    else:
+        sys.stdout.write(_as_text(outcome))
+    if outcome.report.incomplete:
+        return 3
+    return 0 if outcome.fixed else 1
+
+
+def _as_data(outcome: FixOutcome) -> dict[str, Any]:
+    return {
+        "changes": [
+            {
+                "name": c.name,
+                "from": str(c.old),
+                "to": str(c.new) if c.new is not None else None,
+                "why": c.why,
+                "tried": [{"version": v, "reason": r} for v, r in c.tried],
+            }
+            for c in outcome.changes
+        ],
+        "decision": outcome.report.decision.value,
+        "written": str(outcome.written) if outcome.written else None,
+    }
+
+
+def _as_text(outcome: FixOutcome) -> str:
+    from verify._format.untrusted import one_line
+
+    if not outcome.changes:
+        return "pip-verify fix: nothing to fix; every package passes\n"
+    lines = []
+    for change in outcome.changes:
+        if change.new is not None:
+            lines.append(
+                f"{change.name}: {change.old} -> {change.new} (was: {one_line(change.why)})"
+            )
+        else:
+            lines.append(f"{change.name}: {change.old} kept, no release within the limits passes")
+        lines += [f"  {version}: {one_line(reason)}" for version, reason in change.tried]
+    verdict = outcome.report.decision.value
+    if outcome.written is not None:
+        lines.append(f"pip-verify fix: wrote {outcome.written}; the fixed lock checks {verdict}")
+    else:
+        lines.append(f"pip-verify fix: nothing written; the fixed lock checks {verdict}")
+    return "\n".join(lines) + "\n"

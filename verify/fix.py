@@ -1,0 +1,249 @@
+"""``pip-verify fix``: the nearest lock that passes, for a hashed requirements file.
+
+For every package the policy denies, or that has a known vulnerability, the releases after the
+pinned one are tried smallest upgrade first (patch, then minor, then major, within ``allow``),
+each verified with ``check``'s engine together with what it depends on, until one passes the
+whole policy with no known vulnerability. The lock is then rewritten with that release and the
+sha256 of each of its files on the index, and the rewritten lock is verified in full before it
+is written. A package with no passing release is left as it is, with the reason of each
+release that was tried.
+
+Guardrails: never a downgrade, never a pre-release, never another index than the lock's, never
+beyond ``allow``, and the same policy (cooldown, publisher, behaviour) judges every candidate.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from packaging.utils import NormalizedName, canonicalize_name
+from packaging.version import Version
+
+from verify._index.client import IndexClient
+from verify._resolve.requirements import read_requirements
+from verify._resolve.select import file_version
+from verify.check import (
+    CheckSettings,
+    gather_candidates,
+    index_settings,
+    network_session,
+    run_check,
+)
+from verify.errors import UsageError
+from verify.models import Decision, PackageResult, Report
+from verify.policy import Policy
+from verify.settings import InputSettings
+
+__all__ = ["FixChange", "FixOutcome", "FixSettings", "UpdateKind", "run_fix"]
+
+#: Rules whose firing makes a package need a fix even when the policy only warns.
+_VULNERABLE = ("vulnerability", "known-malicious")
+
+
+class UpdateKind(str, enum.Enum):
+    """The largest update ``fix`` may make."""
+
+    PATCH = "patch"
+    MINOR = "minor"
+    MAJOR = "major"
+
+
+@dataclass(frozen=True, slots=True)
+class FixSettings:
+    """What to fix and how far it may go."""
+
+    #: The check of the lock: one hashed requirements file as its input.
+    check: CheckSettings
+    allow: UpdateKind = UpdateKind.MINOR
+    #: Where to write the fixed lock (default: over the input); ``dry_run`` writes nothing.
+    output: Path | None = None
+    dry_run: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class FixChange:
+    """What ``fix`` did, or could not do, for one package."""
+
+    name: NormalizedName
+    old: Version
+    #: The release chosen; ``None`` when no release within the limits passes.
+    new: Version | None
+    #: Why the package needed a fix (its reasons, one line).
+    why: str
+    #: Each release tried and why it did not pass, oldest first.
+    tried: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class FixOutcome:
+    """The changes, the fixed lock's text, and the check of it."""
+
+    changes: tuple[FixChange, ...]
+    lock_text: str
+    #: The check of the fixed lock (of the input when nothing changed).
+    report: Report
+    #: Where the fixed lock was written; ``None`` with ``dry_run`` or when nothing changed.
+    written: Path | None = None
+
+    @property
+    def fixed(self) -> bool:
+        """Every package that needed a fix got one, and the fixed lock passes."""
+        return all(c.new is not None for c in self.changes) and self.report.decision in (
+            Decision.ALLOW,
+            Decision.WARN,
+        )
+
+
+def run_fix(settings: FixSettings, *, policy: Policy | None = None) -> FixOutcome:
+    """Find and write the nearest passing lock (see the module's description).
+
+    Raises :class:`~verify.errors.UsageError` unless the input is one hashed requirements file.
+    """
+    path = _lock_path(settings.check)
+    report = run_check(settings.check, policy=policy)
+    broken = [p for p in report.packages if _needs_fix(p) and p.version is not None]
+    text = path.read_text(encoding="utf-8")
+    if not broken:
+        return FixOutcome((), text, report)
+    gathered = gather_candidates(settings.check)
+    indexes = index_settings(settings.check, gathered)
+    changes = []
+    with network_session(settings.check.network) as session:
+        client = IndexClient(session, indexes.urls)
+        for package in broken:
+            change, hashes = _fix_one(settings, client, package, policy)
+            changes.append(change)
+            if change.new is not None:
+                text = _repin(text, path, package.name, change.new, hashes)
+    if not any(c.new is not None for c in changes):
+        return FixOutcome(tuple(changes), text, report)
+    with tempfile.TemporaryDirectory(prefix="pip-verify-fix-") as scratch:
+        candidate = Path(scratch) / path.name
+        candidate.write_text(text, encoding="utf-8")
+        final = run_check(
+            _with_inputs(settings.check, requirement_files=(candidate,)), policy=policy
+        )
+    outcome = FixOutcome(tuple(changes), text, final)
+    if settings.dry_run or final.decision is Decision.DENY or final.incomplete:
+        return outcome
+    target = settings.output or path
+    target.write_text(text, encoding="utf-8")
+    return dataclasses.replace(outcome, written=target)
+
+
+def _lock_path(check: CheckSettings) -> Path:
+    inputs = check.inputs
+    files = inputs.requirement_files
+    if len(files) != 1 or inputs.requirements or inputs.lock_files or inputs.dist_files:
+        raise UsageError(
+            "pip-verify fix takes one hashed requirements file",
+            hint="pip-verify fix requirements.txt (pylock.toml, uv.lock and others: not yet)",
+        )
+    if not read_requirements(files[0]).is_hash_pinned:
+        raise UsageError(
+            f"{files[0]} is not pinned with hashes (name==version --hash=sha256:...)",
+            hint="pip-verify fix rewrites a hashed lock; pin it first (pip-compile "
+            "--generate-hashes, uv pip compile --generate-hashes)",
+        )
+    return files[0]
+
+
+def _needs_fix(package: PackageResult) -> bool:
+    if package.decision is Decision.DENY:
+        return True
+    return any(
+        r.rule in _VULNERABLE and r.decision is not Decision.ALLOW and not r.unchecked
+        for r in package.reasons
+    )
+
+
+def _fix_one(
+    settings: FixSettings, client: IndexClient, package: PackageResult, policy: Policy | None
+) -> tuple[FixChange, tuple[str, ...]]:
+    current = package.version
+    if current is None:  # the caller passes pinned packages only
+        return FixChange(package.name, Version("0"), None, "no pinned version"), ()
+    why = "; ".join(
+        f"[{r.rule}] {r.message}" for r in package.reasons if r.decision is not Decision.ALLOW
+    )
+    index_url = next(iter(client.index_urls), None)
+    page = client.page(index_url, package.name) if index_url else None
+    by_version: dict[Version, list[str]] = {}
+    for entry in page.files if page is not None else ():
+        version = file_version(entry.filename)
+        sha256 = entry.hashes.get("sha256")
+        if version is not None and sha256 and not entry.yanked:
+            by_version.setdefault(version, []).append(sha256)
+    tried: list[tuple[str, str]] = []
+    for version in _candidates(current, by_version, settings.allow):
+        check = _with_inputs(settings.check, requirements=(f"{package.name}=={version}",))
+        report = run_check(check, policy=policy)
+        result = next((p for p in report.packages if p.name == package.name), None)
+        failing = [p for p in report.packages if _needs_fix(p)]
+        if result is not None and not failing and not report.incomplete:
+            return FixChange(package.name, current, version, why, tuple(tried)), tuple(
+                sorted(set(by_version[version]))
+            )
+        first = failing[0] if failing else result
+        reason = "verification did not complete"
+        if first is not None:
+            reason = next(
+                (
+                    f"{first.name} {first.version}: [{r.rule}] {r.message}"
+                    for r in first.reasons
+                    if r.decision is not Decision.ALLOW
+                ),
+                reason,
+            )
+        tried.append((str(version), reason))
+    return FixChange(package.name, current, None, why, tuple(tried)), ()
+
+
+def _candidates(
+    current: Version, available: dict[Version, list[str]], allow: UpdateKind
+) -> list[Version]:
+    """Releases after ``current`` within ``allow``, smallest update first."""
+
+    def kind(version: Version) -> int:
+        if version.release[:1] != current.release[:1]:
+            return 2
+        if version.release[:2] != current.release[:2]:
+            return 1
+        return 0
+
+    limit = {UpdateKind.PATCH: 0, UpdateKind.MINOR: 1, UpdateKind.MAJOR: 2}[allow]
+    newer = [v for v in available if v > current and not v.is_prerelease and kind(v) <= limit]
+    return sorted(newer, key=lambda v: (kind(v), v))
+
+
+def _with_inputs(check: CheckSettings, **inputs: object) -> CheckSettings:
+    return dataclasses.replace(check, inputs=InputSettings(**inputs))  # type: ignore[arg-type]
+
+
+def _repin(
+    text: str, path: Path, name: NormalizedName, version: Version, hashes: Sequence[str]
+) -> str:
+    """``text`` with ``name``'s requirement pinned to ``version`` with ``hashes``; the rest of
+    the file (comments, order, other lines) as it was."""
+    lines = text.splitlines(keepends=True)
+    for line in read_requirements(path).lines:
+        requirement = line.requirement
+        if requirement is None or Path(line.location.path).resolve() != path.resolve():
+            continue
+        if canonicalize_name(requirement.name) != name or line.location.line is None:
+            continue
+        start = line.location.line - 1
+        end = start
+        while end < len(lines) and lines[end].rstrip("\r\n").endswith("\\"):
+            end += 1
+        extras = f"[{','.join(sorted(requirement.extras))}]" if requirement.extras else ""
+        marker = f" ; {requirement.marker}" if requirement.marker else ""
+        pinned = f"{requirement.name}{extras}=={version}{marker}"
+        body = " \\\n".join([pinned, *(f"    --hash=sha256:{h}" for h in hashes)]) + "\n"
+        return "".join([*lines[:start], body, *lines[end + 1 :]])
+    raise UsageError(f"cannot find {name}'s line in {path} to rewrite")
