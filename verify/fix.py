@@ -9,7 +9,9 @@ is written. A package with no passing release is left as it is, with the reason 
 release that was tried.
 
 Guardrails: never a downgrade, never a pre-release, never another index than the lock's, never
-beyond ``allow``, and the same policy (cooldown, publisher, behaviour) judges every candidate.
+beyond ``allow``, never a release younger than the policy's ``release-age`` cooldown (even
+where the policy only warns about it), and the same policy (publisher, behaviour, everything
+else) judges every candidate.
 """
 
 from __future__ import annotations
@@ -43,6 +45,9 @@ __all__ = ["FixChange", "FixOutcome", "FixSettings", "UpdateKind", "run_fix"]
 
 #: Rules whose firing makes a package need a fix even when the policy only warns.
 _VULNERABLE = ("vulnerability", "known-malicious")
+#: A candidate release must not fire these either, whatever the policy decides: a fix never
+#: moves to a release younger than the cooldown.
+_CANDIDATE_GUARDS = (*_VULNERABLE, "release-age")
 
 
 class UpdateKind(str, enum.Enum):
@@ -153,11 +158,11 @@ def _lock_path(check: CheckSettings) -> Path:
     return files[0]
 
 
-def _needs_fix(package: PackageResult) -> bool:
+def _needs_fix(package: PackageResult, rules: tuple[str, ...] = _VULNERABLE) -> bool:
     if package.decision is Decision.DENY:
         return True
     return any(
-        r.rule in _VULNERABLE and r.decision is not Decision.ALLOW and not r.unchecked
+        r.rule in rules and r.decision is not Decision.ALLOW and not r.unchecked
         for r in package.reasons
     )
 
@@ -184,7 +189,7 @@ def _fix_one(
         check = _with_inputs(settings.check, requirements=(f"{package.name}=={version}",))
         report = run_check(check, policy=policy)
         result = next((p for p in report.packages if p.name == package.name), None)
-        failing = [p for p in report.packages if _needs_fix(p)]
+        failing = [p for p in report.packages if _needs_fix(p, _CANDIDATE_GUARDS)]
         if result is not None and not failing and not report.incomplete:
             return FixChange(package.name, current, version, why, tuple(tried)), tuple(
                 sorted(set(by_version[version]))
