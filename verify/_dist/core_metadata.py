@@ -37,10 +37,8 @@ def project_urls(path: Path) -> tuple[str, ...] | None:
 
 
 def _sdist_pkg_info(path: Path) -> bytes | None:
-    return _only_member(
-        path,
-        lambda name: name.removeprefix("./").count("/") == 1 and name.endswith("/PKG-INFO"),
-    )
+    # The archive reader gives an sdist's members relative to its top directory.
+    return _only_member(path, lambda name: name.removeprefix("./") == "PKG-INFO")
 
 
 def _only_member(path: Path, wanted: Callable[[str], bool]) -> bytes | None:
