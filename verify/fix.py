@@ -1,4 +1,5 @@
-"""``pip-verify fix``: the nearest lock that passes, for a hashed requirements file.
+"""``pip-verify fix``: the nearest lock that passes, for a hashed requirements file (written)
+or a ``uv.lock`` (the ``uv lock --upgrade-package`` commands printed: uv owns that file).
 
 For every package the policy denies, or that has a known vulnerability, the releases after the
 pinned one are tried smallest upgrade first (patch, then minor, then major, within ``allow``),
@@ -27,6 +28,8 @@ from packaging.utils import NormalizedName, canonicalize_name
 from packaging.version import Version
 
 from verify._index.client import IndexClient
+from verify._resolve.lockfields import LockKind
+from verify._resolve.lockfiles import lock_kind
 from verify._resolve.requirements import read_requirements
 from verify._resolve.select import file_version
 from verify.check import (
@@ -94,14 +97,17 @@ class FixOutcome:
     report: Report
     #: Where the fixed lock was written; ``None`` with ``dry_run`` or when nothing changed.
     written: Path | None = None
+    #: For a lock its tool owns (``uv.lock``): the commands that make the changes, which
+    #: ``fix`` prints instead of editing the file.
+    commands: tuple[str, ...] = ()
 
     @property
     def fixed(self) -> bool:
-        """Every package that needed a fix got one, and the fixed lock passes."""
-        return all(c.new is not None for c in self.changes) and self.report.decision in (
-            Decision.ALLOW,
-            Decision.WARN,
-        )
+        """Every package that needed a fix got one, and the fixed lock passes (for a lock
+        changed by its tool's commands: every change has its command)."""
+        if not all(c.new is not None for c in self.changes):
+            return False
+        return bool(self.commands) or self.report.decision in (Decision.ALLOW, Decision.WARN)
 
 
 def run_fix(settings: FixSettings, *, policy: Policy | None = None) -> FixOutcome:
@@ -109,7 +115,7 @@ def run_fix(settings: FixSettings, *, policy: Policy | None = None) -> FixOutcom
 
     Raises :class:`~verify.errors.UsageError` unless the input is one hashed requirements file.
     """
-    path = _lock_path(settings.check)
+    path, kind = _lock_input(settings.check)
     report = run_check(settings.check, policy=policy)
     broken = [p for p in report.packages if _needs_fix(p) and p.version is not None]
     text = path.read_text(encoding="utf-8")
@@ -123,10 +129,16 @@ def run_fix(settings: FixSettings, *, policy: Policy | None = None) -> FixOutcom
         for package in broken:
             change, hashes = _fix_one(settings, client, package, policy)
             changes.append(change)
-            if change.new is not None:
+            if change.new is not None and kind is None:
                 text = _repin(text, path, package.name, change.new, hashes)
     if not any(c.new is not None for c in changes):
         return FixOutcome(tuple(changes), text, report)
+    if kind is LockKind.UV:
+        # uv owns uv.lock: say how to make the change with it; the user runs it and checks.
+        commands = tuple(
+            f"uv lock --upgrade-package {c.name}=={c.new}" for c in changes if c.new is not None
+        )
+        return FixOutcome(tuple(changes), text, report, commands=commands)
     with tempfile.TemporaryDirectory(prefix="pip-verify-fix-") as scratch:
         candidate = Path(scratch) / path.name
         candidate.write_text(text, encoding="utf-8")
@@ -141,13 +153,26 @@ def run_fix(settings: FixSettings, *, policy: Policy | None = None) -> FixOutcom
     return dataclasses.replace(outcome, written=target)
 
 
-def _lock_path(check: CheckSettings) -> Path:
+def _lock_input(check: CheckSettings) -> tuple[Path, LockKind | None]:
+    """The one lock ``fix`` works on: a hashed requirements file (kind ``None``) or a
+    ``uv.lock``; a usage error for anything else."""
     inputs = check.inputs
+    if inputs.requirements or inputs.dist_files or inputs.constraint_files:
+        raise UsageError("pip-verify fix takes one lock file")
+    if len(inputs.lock_files) == 1 and not inputs.requirement_files:
+        path = inputs.lock_files[0]
+        kind = lock_kind(path)
+        if kind is not LockKind.UV:
+            raise UsageError(
+                f"pip-verify fix does not handle {kind.value if kind else path.name} yet",
+                hint="it writes hashed requirements files and prints uv's commands for uv.lock",
+            )
+        return path, kind
     files = inputs.requirement_files
-    if len(files) != 1 or inputs.requirements or inputs.lock_files or inputs.dist_files:
+    if len(files) != 1 or inputs.lock_files:
         raise UsageError(
-            "pip-verify fix takes one hashed requirements file",
-            hint="pip-verify fix requirements.txt (pylock.toml, uv.lock and others: not yet)",
+            "pip-verify fix takes one lock file",
+            hint="a hashed requirements file, or uv.lock",
         )
     if not read_requirements(files[0]).is_hash_pinned:
         raise UsageError(
@@ -155,7 +180,7 @@ def _lock_path(check: CheckSettings) -> Path:
             hint="pip-verify fix rewrites a hashed lock; pin it first (pip-compile "
             "--generate-hashes, uv pip compile --generate-hashes)",
         )
-    return files[0]
+    return files[0], None
 
 
 def _needs_fix(package: PackageResult, rules: tuple[str, ...] = _VULNERABLE) -> bool:

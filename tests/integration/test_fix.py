@@ -209,3 +209,48 @@ def test_fix_never_picks_a_release_younger_than_the_cooldown(
     assert code == 0, out
     assert "foo: 1.0 -> 1.3" in out
     assert "1.2: foo 1.2: [release-age]" in out
+
+
+def test_for_uv_lock_fix_prints_uvs_command(
+    capsys: pytest.CaptureFixture[str], index: PackageIndex, osv: Path, tmp_path: Path
+) -> None:
+    entry = index.files["foo-1.0-py3-none-any.whl"]
+    uv_lock = tmp_path / "uv.lock"
+    uv_lock.write_text(
+        "\n".join(
+            [
+                "version = 1",
+                'requires-python = ">=3.10"',
+                "",
+                "[[package]]",
+                'name = "foo"',
+                'version = "1.0"',
+                f'source = {{ registry = "{index.url.rstrip("/")}" }}',
+                "wheels = [",
+                f'    {{ url = "{index.file_url(entry.filename)}", hash = "sha256:{entry.sha256}", '
+                f"size = {entry.size} }},",
+                "]",
+            ]
+        )
+        + "\n",
+        encoding="utf-8",
+    )
+    before = uv_lock.read_text()
+    code, out = run(
+        capsys,
+        "fix",
+        uv_lock,
+        "--index-url",
+        index.url,
+        "--policy",
+        without_provenance_requirement(),
+        "--vulnerability-db",
+        osv,
+        "--cache-dir",
+        tmp_path / "cache",
+        "--no-record",
+    )
+    assert code == 0, out
+    assert "foo: 1.0 -> 1.2" in out
+    assert "  uv lock --upgrade-package foo==1.2\n" in out
+    assert uv_lock.read_text() == before  # uv owns the file

@@ -27,7 +27,12 @@ def register(commands: Any) -> None:
         "the first that passes (every file's sha256 from the index). The rewritten lock is "
         "verified in full before it is written. Never a downgrade or a pre-release.",
     )
-    parser.add_argument("lock", type=Path, metavar="LOCK", help="a hashed requirements file")
+    parser.add_argument(
+        "lock",
+        type=Path,
+        metavar="LOCK",
+        help="a hashed requirements file (rewritten), or uv.lock (uv's commands printed)",
+    )
     parser.add_argument(
         "--allow",
         choices=("patch", "minor", "major"),
@@ -67,12 +72,16 @@ def run(args: argparse.Namespace) -> int:
     import dataclasses
 
     from verify._cli.check import settings_from_args
+    from verify._resolve.lockfiles import lock_kind
     from verify.fix import FixSettings, UpdateKind, run_fix
     from verify.settings import InputSettings
 
-    check = dataclasses.replace(
-        settings_from_args(args), inputs=InputSettings(requirement_files=(args.lock,))
+    inputs = (
+        InputSettings(lock_files=(args.lock,))
+        if lock_kind(args.lock) is not None
+        else InputSettings(requirement_files=(args.lock,))
     )
+    check = dataclasses.replace(settings_from_args(args), inputs=inputs)
     outcome = run_fix(
         FixSettings(
             check=check, allow=UpdateKind(args.allow), output=args.output, dry_run=args.dry_run
@@ -101,6 +110,7 @@ def _as_data(outcome: FixOutcome) -> dict[str, Any]:
         ],
         "decision": outcome.report.decision.value,
         "written": str(outcome.written) if outcome.written else None,
+        "commands": list(outcome.commands),
     }
 
 
@@ -119,7 +129,11 @@ def _as_text(outcome: FixOutcome) -> str:
             lines.append(f"{change.name}: {change.old} kept, no release within the limits passes")
         lines += [f"  {version}: {one_line(reason)}" for version, reason in change.tried]
     verdict = outcome.report.decision.value
-    if outcome.written is not None:
+    if outcome.commands:
+        lines.append("pip-verify fix: uv owns uv.lock; make the change with:")
+        lines += [f"  {command}" for command in outcome.commands]
+        lines.append("then check the new lock: pip-verify check uv.lock")
+    elif outcome.written is not None:
         lines.append(f"pip-verify fix: wrote {outcome.written}; the fixed lock checks {verdict}")
     else:
         lines.append(f"pip-verify fix: nothing written; the fixed lock checks {verdict}")
