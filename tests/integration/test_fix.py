@@ -66,6 +66,21 @@ def lock(index: PackageIndex, path: Path) -> Path:
     return path
 
 
+def options(index: PackageIndex, osv: Path, tmp_path: Path) -> tuple[str | Path, ...]:
+    """The loopback index, the test policy, the offline OSV database and a private cache."""
+    return (
+        "--index-url",
+        index.url,
+        "--policy",
+        without_provenance_requirement(),
+        "--vulnerability-db",
+        osv,
+        "--cache-dir",
+        tmp_path / "cache",
+        "--no-record",
+    )
+
+
 def run(capsys: pytest.CaptureFixture[str], *argv: str | Path) -> tuple[int, str]:
     code = main([str(a) for a in argv])
     captured = capsys.readouterr()
@@ -83,18 +98,8 @@ def test_fix_writes_the_smallest_passing_upgrade_and_it_checks_clean(
 ) -> None:
     requirements = lock(index, tmp_path / "requirements.txt")
     fixed = tmp_path / "fixed.txt"
-    options = (
-        "--index-url",
-        index.url,
-        "--policy",
-        without_provenance_requirement(),
-        "--vulnerability-db",
-        osv,
-        "--cache-dir",
-        tmp_path / "cache",
-        "--no-record",
-    )
-    code, out = run(capsys, "fix", requirements, "--allow", allow, "-o", fixed, *options)
+    given = options(index, osv, tmp_path)
+    code, out = run(capsys, "fix", requirements, "--allow", allow, "-o", fixed, *given)
     assert code == 0, out
     assert "foo: 1.0 -> 1.2" in out
     assert "GHSA-aaaa-bbbb-cccc" in out  # why it needed a fix
@@ -105,7 +110,7 @@ def test_fix_writes_the_smallest_passing_upgrade_and_it_checks_clean(
     assert text.startswith("# pinned by hand\nbar==1.0 --hash=sha256:")  # the rest kept
     assert requirements.read_text() == lock(index, tmp_path / "again.txt").read_text()
 
-    code, out = run(capsys, "check", "-r", fixed, *options)
+    code, out = run(capsys, "check", "-r", fixed, *given)
     assert code == 0, out
 
 
@@ -121,15 +126,7 @@ def test_dry_run_writes_nothing_and_json_says_what_would_change(
         "--dry-run",
         "--format",
         "json",
-        "--index-url",
-        index.url,
-        "--policy",
-        without_provenance_requirement(),
-        "--vulnerability-db",
-        osv,
-        "--cache-dir",
-        tmp_path / "cache",
-        "--no-record",
+        *options(index, osv, tmp_path),
     )
     assert code == 0, out
     document = json.loads(out)
@@ -151,15 +148,7 @@ def test_a_package_with_no_passing_release_is_kept_and_said_why(
         requirements,
         "--allow",
         "patch",
-        "--index-url",
-        index.url,
-        "--policy",
-        without_provenance_requirement(),
-        "--vulnerability-db",
-        osv,
-        "--cache-dir",
-        tmp_path / "cache",
-        "--no-record",
+        *options(index, osv, tmp_path),
     )
     assert code == 1
     assert "foo: 1.0 kept, no release within the limits passes" in out
@@ -196,15 +185,7 @@ def test_fix_never_picks_a_release_younger_than_the_cooldown(
         capsys,
         "fix",
         requirements,
-        "--index-url",
-        package_index.url,
-        "--policy",
-        without_provenance_requirement(),
-        "--vulnerability-db",
-        osv,
-        "--cache-dir",
-        tmp_path / "cache",
-        "--no-record",
+        *options(package_index, osv, tmp_path),
     )
     assert code == 0, out
     assert "foo: 1.0 -> 1.3" in out
@@ -240,15 +221,7 @@ def test_for_uv_lock_fix_prints_uvs_command(
         capsys,
         "fix",
         uv_lock,
-        "--index-url",
-        index.url,
-        "--policy",
-        without_provenance_requirement(),
-        "--vulnerability-db",
-        osv,
-        "--cache-dir",
-        tmp_path / "cache",
-        "--no-record",
+        *options(index, osv, tmp_path),
     )
     assert code == 0, out
     assert "foo: 1.0 -> 1.2" in out

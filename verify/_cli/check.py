@@ -101,6 +101,19 @@ def settings_from_args(args: argparse.Namespace) -> CheckSettings:
     )
 
 
+#: What :func:`settings_from_args` reads that a command without check's inputs and target
+#: options (``mcp``, ``fix``) does not parse: nothing given, this interpreter as the target.
+NO_INPUTS_OR_TARGET: dict[str, Any] = {
+    "inputs": [],
+    "requirement": [],
+    "constraint": [],
+    "python_version": None,
+    "platform": [],
+    "implementation": None,
+    "abi": [],
+}
+
+
 def run(args: argparse.Namespace) -> int:
     """Run ``check`` and print its report."""
     from rich.console import Console

@@ -8,7 +8,11 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from verify._cli.check import add_index_arguments, add_verification_arguments
+from verify._cli.check import (
+    NO_INPUTS_OR_TARGET,
+    add_index_arguments,
+    add_verification_arguments,
+)
 
 if TYPE_CHECKING:
     from verify.fix import FixOutcome
@@ -54,17 +58,7 @@ def register(commands: Any) -> None:
     )
     add_index_arguments(parser)
     add_verification_arguments(parser)
-    parser.set_defaults(
-        handler=run,
-        quiet=False,
-        inputs=[],
-        requirement=[],
-        constraint=[],
-        python_version=None,
-        platform=[],
-        implementation=None,
-        abi=[],
-    )
+    parser.set_defaults(handler=run, quiet=False, **NO_INPUTS_OR_TARGET)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -5,7 +5,11 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from verify._cli.check import add_index_arguments, add_verification_arguments
+from verify._cli.check import (
+    NO_INPUTS_OR_TARGET,
+    add_index_arguments,
+    add_verification_arguments,
+)
 
 __all__ = ["register"]
 
@@ -34,17 +38,7 @@ def register(commands: Any) -> None:
     )
     add_index_arguments(parser)
     add_verification_arguments(parser)
-    parser.set_defaults(
-        handler=run,
-        quiet=True,
-        inputs=[],
-        requirement=[],
-        constraint=[],
-        python_version=None,
-        platform=[],
-        implementation=None,
-        abi=[],
-    )
+    parser.set_defaults(handler=run, quiet=True, **NO_INPUTS_OR_TARGET)
 
 
 def run(args: argparse.Namespace) -> int:
