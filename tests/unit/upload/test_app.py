@@ -173,3 +173,41 @@ def test_gates_sharing_a_quarantine_keep_their_own_spools(tmp_path: Path) -> Non
         second.close()
         first.close()
     assert not list((tmp_path / "quarantine" / ".spool").iterdir())
+
+
+def test_an_allow_never_forwards_an_upload_whose_screening_did_not_finish(
+    tmp_path: Path,
+) -> None:
+    from datetime import datetime, timezone
+
+    from verify._serve.decisions import Action, Decision, Decisions
+
+    decisions = Decisions(tmp_path / "decisions.jsonl")
+    decisions.record(
+        Decision(
+            hashlib.sha256(CONTENT).hexdigest(),
+            WHEEL,
+            Action.ALLOW,
+            "reviewed earlier",
+            "alice",
+            datetime.now(timezone.utc),
+        )
+    )
+    screener = _Screener(_verdict(Outcome.UNAVAILABLE, 3, "index down"))
+    with HttpSession(retries=0, timeout=5) as session:
+        gate = UploadGate(
+            GateConfig(
+                upstream_url=f"http://127.0.0.1:{free_port()}/",
+                work_dir=tmp_path / "quarantine" / ".spool",
+            ),
+            screener=screener,
+            quarantine=Quarantine(tmp_path / "quarantine"),
+            session=session,
+            decisions=decisions,
+        )
+        response = _post(Client(gate))
+        gate.close()
+    # Screening that could not finish is never overruled: 503, nothing forwarded or kept.
+    assert response.status_code == 503
+    assert "index down" in response.status
+    assert not list((tmp_path / "quarantine").glob("[0-9a-f]" * 64))
