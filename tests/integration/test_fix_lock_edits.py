@@ -1,9 +1,12 @@
-"""What ``pip-verify fix`` writes into a ``pylock.toml``, in-process and without an index:
-each layout of a ``pylock.toml`` is rewritten in that layout with every other byte kept, and
-anything that cannot be rewritten faithfully is refused (nothing is written then)."""
+"""What ``pip-verify fix`` writes into a ``pylock.toml`` and prints for the locks other tools
+own, in-process and without an index: each layout of a ``pylock.toml`` is rewritten in that
+layout with every other byte kept, anything that cannot be rewritten faithfully is refused
+(nothing is written then), and the commands for ``poetry.lock`` and ``Pipfile.lock`` fit the
+groups the lock puts each package in."""
 
 from __future__ import annotations
 
+import json
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -12,6 +15,8 @@ from packaging.utils import canonicalize_name
 from packaging.version import Version
 
 from verify._documents import parse_toml
+from verify._resolve.lock_commands import lock_commands
+from verify._resolve.lockfields import LockKind
 from verify._resolve.pylock import read_pylock
 from verify._resolve.pylock_write import (
     PylockEdit,
@@ -308,3 +313,34 @@ def test_toml_values_read_back_as_written() -> None:
 def test_a_line_toml_cannot_read_is_named(line: str) -> None:
     with pytest.raises(InvalidInputError, match=r"pylock.toml:2: cannot rewrite the file"):
         scan(["# first\n", line], PATH, hint="")
+
+
+def test_commands_for_poetry_name_the_packages_group_from_old_and_new_locks() -> None:
+    def poetry(entry: str) -> str:
+        others = '[[package]]\nname = "foo"\nversion = "x"\n\n[[package]]\nname = "bar"\n'
+        return f'{others}version = "1.0"\n\n[[package]]\nname = "Foo"\nversion = "1.0"\n{entry}\n'
+
+    moves = [(FOO, Version("1.0"), Version("1.2"))]
+    path = Path("poetry.lock")
+    assert lock_commands(LockKind.POETRY, poetry('category = "dev"'), path, moves) == (
+        "poetry add --lock --group dev foo==1.2",
+    )
+    assert lock_commands(LockKind.POETRY, poetry('groups = ["main", "dev"]'), path, moves) == (
+        "poetry add --lock foo==1.2",
+    )
+    assert lock_commands(LockKind.POETRY, poetry("groups = 3"), path, moves) == (
+        "poetry add --lock foo==1.2",
+    )
+    with pytest.raises(InvalidInputError, match="not a name fix can put in a command"):
+        lock_commands(LockKind.POETRY, poetry('groups = ["dev; rm -rf ~"]'), path, moves)
+    with pytest.raises(ValueError, match="writes pylock itself"):
+        lock_commands(LockKind.PYLOCK, "", PATH, moves)
+
+
+def test_commands_for_pipenv_read_a_lock_with_a_byte_order_mark() -> None:
+    document = {"_meta": {}, "default": {}, "develop": {"Foo": {"version": "==1.0"}}}
+    text = "\ufeff" + json.dumps(document)
+    moves = [(FOO, Version("1.0"), Version("1.2"))]
+    assert lock_commands(LockKind.PIPFILE, text, Path("Pipfile.lock"), moves) == (
+        "pipenv upgrade --lock-only --dev foo==1.2",
+    )
