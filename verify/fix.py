@@ -1,13 +1,16 @@
-"""``pip-verify fix``: the nearest lock that passes, for a hashed requirements file (written)
-or a ``uv.lock`` (the ``uv lock --upgrade-package`` commands printed: uv owns that file).
+"""``pip-verify fix``: the nearest lock that passes, for a hashed requirements file or a
+``pylock.toml`` (written), or a ``uv.lock``, ``poetry.lock`` or ``Pipfile.lock`` (the commands
+that make the change printed: uv, Poetry and Pipenv own those files; see
+:mod:`verify._resolve.lock_commands` for which commands and why).
 
 For every package the policy denies, or that has a known vulnerability, the releases after the
 pinned one are tried smallest upgrade first (patch, then minor, then major, within ``allow``),
 each verified with ``check``'s engine together with what it depends on, until one passes the
 whole policy with no known vulnerability. The lock is then rewritten with that release and the
-sha256 of each of its files on the index, and the rewritten lock is verified in full before it
-is written. A package with no passing release is left as it is, with the reason of each
-release that was tried.
+sha256 of each of its files on the index (for a ``pylock.toml``, the entry's ``version`` and
+its wheels and sdist, in the file's own layout: :mod:`verify._resolve.pylock_write`), and the
+rewritten lock is read back and verified in full before it is written. A package with no
+passing release is left as it is, with the reason of each release that was tried.
 
 Guardrails: never a downgrade, never a pre-release, never another index than the lock's, never
 beyond ``allow``, never a release younger than the policy's ``release-age`` cooldown (even
@@ -28,8 +31,19 @@ from packaging.utils import NormalizedName, canonicalize_name
 from packaging.version import Version
 
 from verify._index.client import IndexClient
+from verify._index.urls import normalize_index_url, redact
+from verify._resolve.lock_commands import lock_commands
 from verify._resolve.lockfields import LockKind
 from verify._resolve.lockfiles import lock_kind
+from verify._resolve.pylock import read_pylock
+from verify._resolve.pylock_write import (
+    PylockEdit,
+    PylockEntry,
+    confirm_edits,
+    find_entry,
+    release_files,
+    rewrite,
+)
 from verify._resolve.requirements import read_requirements
 from verify._resolve.select import file_version
 from verify.check import (
@@ -40,7 +54,7 @@ from verify.check import (
     run_check,
 )
 from verify.errors import UsageError
-from verify.models import Decision, PackageResult, Report
+from verify.models import Decision, IndexFile, PackageResult, Report
 from verify.policy import Policy
 from verify.settings import InputSettings
 
@@ -97,8 +111,8 @@ class FixOutcome:
     report: Report
     #: Where the fixed lock was written; ``None`` with ``dry_run`` or when nothing changed.
     written: Path | None = None
-    #: For a lock its tool owns (``uv.lock``): the commands that make the changes, which
-    #: ``fix`` prints instead of editing the file.
+    #: For a lock its tool owns (``uv.lock``, ``poetry.lock``, ``Pipfile.lock``): the commands
+    #: that make the changes, which ``fix`` prints instead of editing the file.
     commands: tuple[str, ...] = ()
 
     @property
@@ -113,66 +127,96 @@ class FixOutcome:
 def run_fix(settings: FixSettings, *, policy: Policy | None = None) -> FixOutcome:
     """Find and write the nearest passing lock (see the module's description).
 
-    Raises :class:`~verify.errors.UsageError` unless the input is one hashed requirements file.
+    Raises :class:`~verify.errors.UsageError` unless the input is one hashed requirements file
+    or one lock file, and :class:`~verify.errors.InvalidInputError` when a ``pylock.toml``
+    entry cannot be rewritten faithfully (nothing is written then).
     """
     path, kind = _lock_input(settings.check)
     report = run_check(settings.check, policy=policy)
-    broken = [p for p in report.packages if _needs_fix(p) and p.version is not None]
-    text = path.read_text(encoding="utf-8")
+    broken = [(p, p.version) for p in report.packages if _needs_fix(p) and p.version is not None]
+    # A pylock.toml is rewritten byte for byte outside its changes: CRLF line ends included.
+    text = path.read_bytes().decode("utf-8") if kind else path.read_text(encoding="utf-8")
     if not broken:
         return FixOutcome((), text, report)
     gathered = gather_candidates(settings.check)
     indexes = index_settings(settings.check, gathered)
     changes = []
+    edits: list[PylockEdit] = []
     with network_session(settings.check.network) as session:
         client = IndexClient(session, indexes.urls)
-        for package in broken:
-            change, hashes = _fix_one(settings, client, package, policy)
+        for package, version in broken:
+            entry = None
+            if kind is LockKind.PYLOCK:
+                line = package.source.line if package.source is not None else None
+                entry = find_entry(text, path, package.name, version, line)
+            change, files = _fix_one(settings, client, package, version, policy, entry)
             changes.append(change)
-            if change.new is not None and kind is None:
+            if change.new is None:
+                continue
+            if entry is not None:
+                edits.append(PylockEdit(entry, change.new, files))
+            elif kind is None:
+                hashes = sorted({f.hashes["sha256"] for f in files})
                 text = _repin(text, path, package.name, change.new, hashes)
+    if edits:
+        text = rewrite(text, path, edits)
     if not any(c.new is not None for c in changes):
         return FixOutcome(tuple(changes), text, report)
-    if kind is LockKind.UV:
-        # uv owns uv.lock: say how to make the change with it; the user runs it and checks.
-        commands = tuple(
-            f"uv lock --upgrade-package {c.name}=={c.new}" for c in changes if c.new is not None
-        )
+    if kind is not None and kind is not LockKind.PYLOCK:
+        # The tool owns the file: say how to make the change with it; the user runs it and
+        # checks the new lock.
+        moves = [(c.name, c.old, c.new) for c in changes if c.new is not None]
+        commands = lock_commands(kind, text, path, moves)
         return FixOutcome(tuple(changes), text, report, commands=commands)
-    with tempfile.TemporaryDirectory(prefix="pip-verify-fix-") as scratch:
-        candidate = Path(scratch) / path.name
-        candidate.write_text(text, encoding="utf-8")
-        final = run_check(
-            _with_inputs(settings.check, requirement_files=(candidate,)), policy=policy
-        )
+    final = _check_rewritten(settings, policy, path, text, edits)
     outcome = FixOutcome(tuple(changes), text, final)
     if settings.dry_run or final.decision is Decision.DENY or final.incomplete:
         return outcome
     target = settings.output or path
-    target.write_text(text, encoding="utf-8")
+    if kind is None:
+        target.write_text(text, encoding="utf-8")
+    else:
+        target.write_bytes(text.encode("utf-8"))
     return dataclasses.replace(outcome, written=target)
 
 
+def _check_rewritten(
+    settings: FixSettings, policy: Policy | None, path: Path, text: str, edits: list[PylockEdit]
+) -> Report:
+    """The check of the rewritten lock, from a scratch copy; a ``pylock.toml`` is first read
+    back with pip-verify's own reader, which must find every edit as it was meant."""
+    with tempfile.TemporaryDirectory(prefix="pip-verify-fix-") as scratch:
+        candidate = Path(scratch) / path.name
+        candidate.write_bytes(text.encode("utf-8"))
+        if edits:
+            confirm_edits(read_pylock(candidate), edits, path)
+            check = _with_inputs(settings.check, lock_files=(candidate,))
+        else:
+            check = _with_inputs(settings.check, requirement_files=(candidate,))
+        return run_check(check, policy=policy)
+
+
 def _lock_input(check: CheckSettings) -> tuple[Path, LockKind | None]:
-    """The one lock ``fix`` works on: a hashed requirements file (kind ``None``) or a
-    ``uv.lock``; a usage error for anything else."""
+    """The one lock ``fix`` works on: a hashed requirements file (kind ``None``) or a lock
+    file; a usage error for anything else."""
     inputs = check.inputs
     if inputs.requirements or inputs.dist_files or inputs.constraint_files:
         raise UsageError("pip-verify fix takes one lock file")
     if len(inputs.lock_files) == 1 and not inputs.requirement_files:
         path = inputs.lock_files[0]
         kind = lock_kind(path)
-        if kind is not LockKind.UV:
+        if kind is None:
             raise UsageError(
-                f"pip-verify fix does not handle {kind.value if kind else path.name} yet",
-                hint="it writes hashed requirements files and prints uv's commands for uv.lock",
+                f"{path} is not a lock file pip-verify knows",
+                hint="pass a hashed requirements file, pylock.toml, uv.lock, poetry.lock or "
+                "Pipfile.lock",
             )
         return path, kind
     files = inputs.requirement_files
     if len(files) != 1 or inputs.lock_files:
         raise UsageError(
             "pip-verify fix takes one lock file",
-            hint="a hashed requirements file, or uv.lock",
+            hint="a hashed requirements file, pylock.toml, uv.lock, poetry.lock or Pipfile.lock",
         )
     if not read_requirements(files[0]).is_hash_pinned:
         raise UsageError(
@@ -193,32 +237,40 @@ def _needs_fix(package: PackageResult, rules: tuple[str, ...] = _VULNERABLE) -> 
 
 
 def _fix_one(
-    settings: FixSettings, client: IndexClient, package: PackageResult, policy: Policy | None
-) -> tuple[FixChange, tuple[str, ...]]:
-    current = package.version
-    if current is None:  # the caller passes pinned packages only
-        return FixChange(package.name, Version("0"), None, "no pinned version"), ()
+    settings: FixSettings,
+    client: IndexClient,
+    package: PackageResult,
+    current: Version,
+    policy: Policy | None,
+    entry: PylockEntry | None = None,
+) -> tuple[FixChange, tuple[IndexFile, ...]]:
+    """The nearest release of ``package`` that passes, and its files on the index (for a
+    ``pylock.toml`` ``entry``: the files that replace the entry's, and only releases that
+    have files of each kind the entry has)."""
     why = "; ".join(
         f"[{r.rule}] {r.message}" for r in package.reasons if r.decision is not Decision.ALLOW
     )
-    index_url = next(iter(client.index_urls), None)
+    index_url = _index_of(client, entry)
     page = client.page(index_url, package.name) if index_url else None
-    by_version: dict[Version, list[str]] = {}
-    for entry in page.files if page is not None else ():
-        version = file_version(entry.filename)
-        sha256 = entry.hashes.get("sha256")
-        if version is not None and sha256 and not entry.yanked:
-            by_version.setdefault(version, []).append(sha256)
+    by_version: dict[Version, list[IndexFile]] = {}
+    for file in page.files if page is not None else ():
+        version = file_version(file.filename)
+        if version is not None and file.hashes.get("sha256") and not file.yanked:
+            by_version.setdefault(version, []).append(file)
     tried: list[tuple[str, str]] = []
     for version in _candidates(current, by_version, settings.allow):
+        files: tuple[IndexFile, ...] | str = tuple(by_version[version])
+        if entry is not None:
+            files = release_files(entry, by_version[version])
+        if isinstance(files, str):
+            tried.append((str(version), files))
+            continue
         check = _with_inputs(settings.check, requirements=(f"{package.name}=={version}",))
         report = run_check(check, policy=policy)
         result = next((p for p in report.packages if p.name == package.name), None)
         failing = [p for p in report.packages if _needs_fix(p, _CANDIDATE_GUARDS)]
         if result is not None and not failing and not report.incomplete:
-            return FixChange(package.name, current, version, why, tuple(tried)), tuple(
-                sorted(set(by_version[version]))
-            )
+            return FixChange(package.name, current, version, why, tuple(tried)), files
         first = failing[0] if failing else result
         reason = "verification did not complete"
         if first is not None:
@@ -234,8 +286,23 @@ def _fix_one(
     return FixChange(package.name, current, None, why, tuple(tried)), ()
 
 
+def _index_of(client: IndexClient, entry: PylockEntry | None) -> str | None:
+    """The index whose releases are tried: the lock entry's own, which must be one this run
+    consults (never another index than the lock's), else the first configured one."""
+    if entry is None or entry.index is None:
+        return next(iter(client.index_urls), None)
+    index = normalize_index_url(entry.index)
+    if index not in client.index_urls:
+        raise UsageError(
+            f"{entry.name}'s entry in the lock names the index {redact(index)}, which this run "
+            "does not consult",
+            hint=f"pass --index-url {redact(index)} (or --extra-index-url)",
+        )
+    return index
+
+
 def _candidates(
-    current: Version, available: dict[Version, list[str]], allow: UpdateKind
+    current: Version, available: dict[Version, list[IndexFile]], allow: UpdateKind
 ) -> list[Version]:
     """Releases after ``current`` within ``allow``, smallest update first."""
 

@@ -1,7 +1,9 @@
-"""``pip-verify fix`` on a hashed requirements file, on a loopback index where ``foo 1.0`` has
-a known vulnerability (an offline OSV database), ``1.1`` adds an install hook, and ``1.2`` and
-``2.0`` are clean: the smallest passing upgrade, ``1.2``, is written with its hash, whatever
-``--allow`` permits beyond it, and the written lock checks clean."""
+"""``pip-verify fix`` on a hashed requirements file and on a ``pylock.toml``, on a loopback
+index where ``foo 1.0`` has a known vulnerability (an offline OSV database), ``1.1`` adds an
+install hook, and ``1.2`` and ``2.0`` are clean: the smallest passing upgrade, ``1.2``, is
+written with its hash, whatever ``--allow`` permits beyond it, and the written lock checks
+clean. For ``uv.lock``, ``poetry.lock`` and ``Pipfile.lock``, the commands that make the
+change are printed and nothing is written."""
 
 from __future__ import annotations
 
@@ -227,3 +229,226 @@ def test_for_uv_lock_fix_prints_uvs_command(
     assert "foo: 1.0 -> 1.2" in out
     assert "  uv lock --upgrade-package foo==1.2\n" in out
     assert uv_lock.read_text() == before  # uv owns the file
+
+
+def wheel_table(index: PackageIndex, filename: str) -> str:
+    """A wheel as uv's pylock.toml writes it: one inline table."""
+    entry = index.files[filename]
+    return (
+        f'{{ url = "{index.file_url(filename)}", upload-time = 2024-01-01T00:00:00Z, '
+        f'size = {entry.size}, hashes = {{ sha256 = "{entry.sha256}" }} }}'
+    )
+
+
+def pylock_text(index: PackageIndex, foo: str = "1.0") -> str:
+    """A pylock.toml in uv's layout, with comments, another package and tool tables that a
+    fix must keep as they are."""
+    return "\n".join(
+        [
+            "# written by hand for the test",
+            'lock-version = "1.0"',
+            'created-by = "tests"',
+            "",
+            "[[packages]]",
+            'name = "bar"',
+            'version = "1.0"',
+            f'index = "{index.url}"',
+            f"wheels = [{wheel_table(index, 'bar-1.0-py3-none-any.whl')}]",
+            "",
+            "[[packages]]",
+            'name = "foo"',
+            f'version = "{foo}"  # pinned by hand',
+            f'index = "{index.url}"',
+            f"wheels = [{wheel_table(index, f'foo-{foo}-py3-none-any.whl')}]",
+            "",
+            "[packages.tool.example]",
+            "reviewed = true  # kept",
+            "",
+            "[tool.example]",
+            'note = "kept"',
+            "",
+        ]
+    )
+
+
+@pytest.mark.parametrize("allow", ["minor", "major"])
+def test_fix_rewrites_a_pylock_in_its_own_layout_and_it_checks_clean(
+    capsys: pytest.CaptureFixture[str],
+    index: PackageIndex,
+    osv: Path,
+    tmp_path: Path,
+    allow: str,
+) -> None:
+    lock_file = tmp_path / "pylock.toml"
+    lock_file.write_text(pylock_text(index), encoding="utf-8")
+    fixed = tmp_path / "fixed" / "pylock.toml"
+    fixed.parent.mkdir()
+    given = options(index, osv, tmp_path)
+    code, out = run(capsys, "fix", lock_file, "--allow", allow, "-o", fixed, *given)
+    assert code == 0, out
+    assert "foo: 1.0 -> 1.2" in out
+    assert "1.1: foo 1.1: [" in out
+    # foo's version and wheel are 1.2's; every other byte is as it was.
+    assert fixed.read_text(encoding="utf-8") == pylock_text(index, foo="1.2")
+    assert lock_file.read_text(encoding="utf-8") == pylock_text(index)
+
+    code, out = run(capsys, "check", fixed, *given)
+    assert code == 0, out
+
+
+def test_fix_on_a_pylock_dry_run_writes_nothing(
+    capsys: pytest.CaptureFixture[str], index: PackageIndex, osv: Path, tmp_path: Path
+) -> None:
+    lock_file = tmp_path / "pylock.toml"
+    lock_file.write_text(pylock_text(index), encoding="utf-8")
+    code, out = run(
+        capsys, "fix", lock_file, "--dry-run", "--format", "json", *options(index, osv, tmp_path)
+    )
+    assert code == 0, out
+    document = json.loads(out)
+    assert [(c["name"], c["to"]) for c in document["changes"]] == [("foo", "1.2")]
+    assert document["written"] is None
+    assert document["decision"] == "allow"
+    assert lock_file.read_text(encoding="utf-8") == pylock_text(index)
+
+
+def test_fix_on_a_pylock_that_passes_writes_nothing(
+    capsys: pytest.CaptureFixture[str], index: PackageIndex, osv: Path, tmp_path: Path
+) -> None:
+    lock_file = tmp_path / "pylock.toml"
+    lock_file.write_text(pylock_text(index, foo="1.2"), encoding="utf-8")
+    code, out = run(capsys, "fix", lock_file, *options(index, osv, tmp_path))
+    assert code == 0, out
+    assert out == "pip-verify fix: nothing to fix; every package passes\n"
+    assert lock_file.read_text(encoding="utf-8") == pylock_text(index, foo="1.2")
+
+
+def test_fix_on_pips_pylock_layout_moves_the_wheels_and_the_sdist(
+    capsys: pytest.CaptureFixture[str],
+    dist_factory: DistFactory,
+    package_index: PackageIndex,
+    osv: Path,
+    tmp_path: Path,
+) -> None:
+    """``[[packages.wheels]]`` and ``[packages.sdist]`` tables with their own ``hashes``
+    tables, CRLF line ends and no newline at the end: written back the same way, with the
+    size and upload time the index gives. A release without the sdist the entry has is passed
+    over."""
+    for version in ("1.0", "1.1", "1.2"):
+        package_index.add(dist_factory.wheel("foo", version, files=MODULE))
+    for version in ("1.0", "1.2"):
+        package_index.add(dist_factory.sdist("foo", version, files=MODULE))
+
+    def entry(version: str, *, sized: bool) -> str:
+        wheel = package_index.files[f"foo-{version}-py3-none-any.whl"]
+        sdist = package_index.files[f"foo-{version}.tar.gz"]
+        size = ["upload-time = 2024-01-01T00:00:00Z", f"size = {sdist.size}"] if sized else []
+        return "\r\n".join(
+            [
+                "[[packages]]",
+                'name = "foo"',
+                f'version = "{version}"',
+                "",
+                "[packages.sdist]",
+                f'name = "{sdist.filename}"',
+                f'url = "{package_index.file_url(sdist.filename)}"',
+                *size,
+                "",
+                "[packages.sdist.hashes]",
+                f'sha256 = "{sdist.sha256}"',
+                "",
+                "[[packages.wheels]]",
+                f'name = "{wheel.filename}"',
+                f'url = "{package_index.file_url(wheel.filename)}"',
+                "upload-time = 2024-01-01T00:00:00Z",
+                f"size = {wheel.size}",
+                "",
+                "[packages.wheels.hashes]",
+                f'sha256 = "{wheel.sha256}"',
+            ]
+        )
+
+    lock_file = tmp_path / "pylock.toml"
+    head = 'lock-version = "1.0"\r\ncreated-by = "pip"\r\n\r\n'
+    lock_file.write_bytes(f"{head}{entry('1.0', sized=False)}".encode())
+    code, out = run(capsys, "fix", lock_file, *options(package_index, osv, tmp_path))
+    assert code == 0, out
+    assert "1.1: no sdist on the index, and the lock's entry has one" in out
+    assert lock_file.read_bytes().decode() == f"{head}{entry('1.2', sized=True)}"
+
+
+def test_fix_uses_only_the_index_a_pylock_entry_names(
+    capsys: pytest.CaptureFixture[str], index: PackageIndex, osv: Path, tmp_path: Path
+) -> None:
+    lock_file = tmp_path / "pylock.toml"
+    foo = f'\nwheels = [{{ url = "{index.file_url("foo-1.0-py3-none-any.whl")}'
+    text = pylock_text(index).replace(
+        f'index = "{index.url}"{foo}', f'index = "https://other.example/simple/"{foo}'
+    )
+    assert text != pylock_text(index)
+    lock_file.write_text(text, encoding="utf-8")
+    code, out = run(capsys, "fix", lock_file, *options(index, osv, tmp_path))
+    assert code == 2, out
+    assert "names the index https://other.example/simple/" in out
+    assert lock_file.read_text(encoding="utf-8") == text
+
+
+def tool_lock(index: PackageIndex, tmp_path: Path, name: str, group: str) -> Path:
+    entry = index.files["foo-1.0-py3-none-any.whl"]
+    path = tmp_path / name
+    if name == "poetry.lock":
+        path.write_text(
+            "\n".join(
+                [
+                    "[[package]]",
+                    'name = "foo"',
+                    'version = "1.0"',
+                    'description = ""',
+                    "optional = false",
+                    'python-versions = "*"',
+                    f'groups = ["{group}"]',
+                    f'files = [{{file = "{entry.filename}", hash = "sha256:{entry.sha256}"}}]',
+                    "",
+                    "[metadata]",
+                    'lock-version = "2.1"',
+                    'python-versions = ">=3.10"',
+                    f'content-hash = "{"0" * 64}"',
+                    "",
+                ]
+            ),
+            encoding="utf-8",
+        )
+    else:
+        meta = {"hash": {"sha256": "0" * 64}, "pipfile-spec": 6, "requires": {}, "sources": []}
+        foo = {"hashes": [f"sha256:{entry.sha256}"], "version": "==1.0"}
+        sections: dict[str, object] = {"default": {}, "develop": {}, group: {"foo": foo}}
+        path.write_text(json.dumps({"_meta": meta, **sections}, indent=4), encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize(
+    ("name", "group", "command"),
+    [
+        ("poetry.lock", "main", "poetry add --lock foo==1.2"),
+        ("poetry.lock", "dev", "poetry add --lock --group dev foo==1.2"),
+        ("Pipfile.lock", "default", "pipenv upgrade --lock-only foo==1.2"),
+        ("Pipfile.lock", "develop", "pipenv upgrade --lock-only --dev foo==1.2"),
+    ],
+)
+def test_for_poetry_and_pipenv_locks_fix_prints_their_commands(
+    capsys: pytest.CaptureFixture[str],
+    index: PackageIndex,
+    osv: Path,
+    tmp_path: Path,
+    name: str,
+    group: str,
+    command: str,
+) -> None:
+    lock_file = tool_lock(index, tmp_path, name, group)
+    before = lock_file.read_bytes()
+    code, out = run(capsys, "fix", lock_file, *options(index, osv, tmp_path))
+    assert code == 0, out
+    assert "foo: 1.0 -> 1.2" in out
+    assert f"owns {name}; make the change with:\n  {command}\n" in out
+    assert f"then check the new lock: pip-verify check {lock_file}\n" in out
+    assert lock_file.read_bytes() == before  # the tool owns the file

@@ -26,8 +26,11 @@ from verify._resolve.pylock_write import (
     rewrite,
 )
 from verify._resolve.toml_text import scan, toml_value
-from verify.errors import InvalidInputError
+from verify.check import CheckSettings
+from verify.errors import InvalidInputError, UsageError
+from verify.fix import FixSettings, run_fix
 from verify.models import IndexFile
+from verify.settings import InputSettings
 
 PATH = Path("pylock.toml")
 FOO = canonicalize_name("foo")
@@ -344,3 +347,11 @@ def test_commands_for_pipenv_read_a_lock_with_a_byte_order_mark() -> None:
     assert lock_commands(LockKind.PIPFILE, text, Path("Pipfile.lock"), moves) == (
         "pipenv upgrade --lock-only --dev foo==1.2",
     )
+
+
+def test_fix_takes_a_lock_file_pip_verify_knows(tmp_path: Path) -> None:
+    other = tmp_path / "other.toml"
+    other.write_text("a = 1\n", encoding="utf-8")
+    settings = FixSettings(check=CheckSettings(inputs=InputSettings(lock_files=(other,))))
+    with pytest.raises(UsageError, match="not a lock file pip-verify knows"):
+        run_fix(settings)

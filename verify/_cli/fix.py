@@ -1,4 +1,5 @@
-"""``pip-verify fix``: the nearest passing lock, written for a hashed requirements file."""
+"""``pip-verify fix``: the nearest passing lock, written for a hashed requirements file or a
+``pylock.toml``; for the locks uv, Poetry and Pipenv own, the commands that make the change."""
 
 from __future__ import annotations
 
@@ -24,18 +25,21 @@ def register(commands: Any) -> None:
     """Add the ``fix`` subcommand."""
     parser: argparse.ArgumentParser = commands.add_parser(
         "fix",
-        help="find the nearest releases that pass and rewrite a hashed lock with them",
+        help="find the nearest releases that pass and rewrite the lock with them",
         description="For every package the policy denies or that has a known vulnerability, "
         "try the releases after the pinned one, smallest upgrade first (patch, minor, then "
         "major, within --allow), verify each with its dependencies, and rewrite the lock with "
         "the first that passes (every file's sha256 from the index). The rewritten lock is "
-        "verified in full before it is written. Never a downgrade or a pre-release.",
+        "verified in full before it is written. For uv.lock, poetry.lock and Pipfile.lock, "
+        "which their tools own, print the commands that make the change instead. Never a "
+        "downgrade or a pre-release.",
     )
     parser.add_argument(
         "lock",
         type=Path,
         metavar="LOCK",
-        help="a hashed requirements file (rewritten), or uv.lock (uv's commands printed)",
+        help="a hashed requirements file or pylock.toml (rewritten), or uv.lock, poetry.lock "
+        "or Pipfile.lock (their tool's commands printed)",
     )
     parser.add_argument(
         "--allow",
@@ -84,7 +88,7 @@ def run(args: argparse.Namespace) -> int:
     if args.format == "json":
         sys.stdout.write(json.dumps(_as_data(outcome), indent=2) + "\n")
     else:
-        sys.stdout.write(_as_text(outcome))
+        sys.stdout.write(_as_text(outcome, args.lock))
     if outcome.report.incomplete:
         return 3
     return 0 if outcome.fixed else 1
@@ -108,8 +112,10 @@ def _as_data(outcome: FixOutcome) -> dict[str, Any]:
     }
 
 
-def _as_text(outcome: FixOutcome) -> str:
+def _as_text(outcome: FixOutcome, lock: Path) -> str:
     from verify._format.untrusted import one_line
+    from verify._resolve.lock_commands import LOCK_TOOLS
+    from verify._resolve.lockfiles import LockKind, lock_kind
 
     if not outcome.changes:
         return "pip-verify fix: nothing to fix; every package passes\n"
@@ -123,10 +129,15 @@ def _as_text(outcome: FixOutcome) -> str:
             lines.append(f"{change.name}: {change.old} kept, no release within the limits passes")
         lines += [f"  {version}: {one_line(reason)}" for version, reason in change.tried]
     verdict = outcome.report.decision.value
-    if outcome.commands:
-        lines.append("pip-verify fix: uv owns uv.lock; make the change with:")
+    kind = lock_kind(lock)
+    if outcome.commands and kind is not None:
+        lines.append(f"pip-verify fix: {LOCK_TOOLS[kind]} owns {lock.name}; make the change with:")
         lines += [f"  {command}" for command in outcome.commands]
-        lines.append("then check the new lock: pip-verify check uv.lock")
+        if kind is LockKind.POETRY:
+            lines.append(
+                "(poetry add writes each pin into pyproject.toml; relax it once the lock checks)"
+            )
+        lines.append(f"then check the new lock: pip-verify check {lock}")
     elif outcome.written is not None:
         lines.append(f"pip-verify fix: wrote {outcome.written}; the fixed lock checks {verdict}")
     else:
