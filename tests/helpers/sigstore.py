@@ -18,6 +18,11 @@ exactly as it verifies production ones; nothing in sigstore or pypi-attestations
 patched. All keys are ECDSA P-256; log IDs are SHA-256 digests of the DER
 SubjectPublicKeyInfo, as sigstore computes them.
 
+:mod:`tests.helpers.sigstore_service` puts the same instance behind real HTTP on 127.0.0.1
+(Fulcio's and Rekor's endpoints and a CI's OIDC token endpoint), so that sigstore-python's
+own signer runs against it; :meth:`TestSigstore.append_log_entry` and
+:func:`dsse_entry_body` are what its Rekor shares with :meth:`TestSigstore.attest`.
+
 The OIDC issuers and repository URLs inside certificates are data: pypi-attestations'
 publisher policies compare them with fixed strings, so they must be the real ones.
 """
@@ -64,9 +69,11 @@ __all__ = [
     "SLSA_PROVENANCE_V1",
     "GitHubIdentity",
     "GitLabIdentity",
+    "LoggedEntry",
     "OtherIdentity",
     "SigningIdentity",
     "TestSigstore",
+    "dsse_entry_body",
 ]
 
 #: The PEP 740 / PyPI publish attestation predicate type.
@@ -366,6 +373,28 @@ def _pae(payload_type: str, payload: bytes) -> bytes:
     )
 
 
+def dsse_entry_body(envelope: bytes, payload: bytes, signature: bytes, pem: bytes) -> bytes:
+    """The canonicalized body of a Rekor ``dsse``/``0.0.1`` entry: the envelope's and the
+    payload's sha256, and the signature with the PEM certificate that verifies it."""
+    return rfc8785.dumps(
+        {
+            "apiVersion": "0.0.1",
+            "kind": "dsse",
+            "spec": {
+                "envelopeHash": {
+                    "algorithm": "sha256",
+                    "value": hashlib.sha256(envelope).hexdigest(),
+                },
+                "payloadHash": {
+                    "algorithm": "sha256",
+                    "value": hashlib.sha256(payload).hexdigest(),
+                },
+                "signatures": [{"signature": _b64(signature), "verifier": _b64(pem)}],
+            },
+        }
+    )
+
+
 # --------------------------------------------------------------------------- Merkle tree
 
 
@@ -397,6 +426,65 @@ def _audit_path(index: int, hashes_: Sequence[bytes]) -> list[bytes]:
     if index < k:
         return [*_audit_path(index, hashes_[:k]), _merkle_root(hashes_[k:])]
     return [*_audit_path(index - k, hashes_[k:]), _merkle_root(hashes_[:k])]
+
+
+# --------------------------------------------------------------------------- log entries
+
+
+@dataclass(frozen=True)
+class LoggedEntry:
+    """One entry of the test Rekor log and what proves it is there, in the two forms
+    sigstore reads: a bundle's ``TransparencyLogEntry`` and Rekor v1's API answer."""
+
+    body: bytes
+    index: int
+    tree_size: int
+    root_hash: bytes
+    proof: tuple[bytes, ...]
+    integrated_time: int
+    log_id: bytes
+    signed_entry_timestamp: bytes
+    checkpoint: str
+
+    def transparency_log_entry(self) -> dict[str, Any]:
+        """The protobuf-specs ``TransparencyLogEntry`` (JSON object form) a bundle holds."""
+        return {
+            "logIndex": str(self.index),
+            "logId": {"keyId": _b64(self.log_id)},
+            "kindVersion": {"kind": "dsse", "version": "0.0.1"},
+            "integratedTime": str(self.integrated_time),
+            "inclusionPromise": {"signedEntryTimestamp": _b64(self.signed_entry_timestamp)},
+            "inclusionProof": {
+                "logIndex": str(self.index),
+                "rootHash": _b64(self.root_hash),
+                "treeSize": str(self.tree_size),
+                "hashes": [_b64(h) for h in self.proof],
+                "checkpoint": {"envelope": self.checkpoint},
+            },
+            "canonicalizedBody": _b64(self.body),
+        }
+
+    def rekor_v1_response(self) -> dict[str, Any]:
+        """Rekor v1's answer to ``POST /api/v1/log/entries``: the entry under its UUID,
+        digests in hex where the v1 API writes them so."""
+        return {
+            _leaf_hash(self.body).hex(): {
+                "body": _b64(self.body),
+                "integratedTime": self.integrated_time,
+                "logID": self.log_id.hex(),
+                "logIndex": self.index,
+                "verification": {
+                    "inclusionProof": {
+                        "checkpoint": self.checkpoint,
+                        "hashes": [h.hex() for h in self.proof],
+                        "logIndex": self.index,
+                        "rootHash": self.root_hash.hex(),
+                        "treeSize": self.tree_size,
+                    },
+                    "signedEntryTimestamp": _b64(self.signed_entry_timestamp),
+                },
+            }
+        }
 
 
 # --------------------------------------------------------------------------- the instance
@@ -543,8 +631,11 @@ class TestSigstore:
     def trusted_root_json(self) -> str:
         return json.dumps(self.trusted_root(), indent=2)
 
-    def signing_config(self) -> dict[str, Any]:
-        """A ``SigningConfig`` v0.2 naming this instance's (fictional) service URLs."""
+    def signing_config(
+        self, *, fulcio_url: str | None = None, rekor_url: str | None = None
+    ) -> dict[str, Any]:
+        """A ``SigningConfig`` v0.2 naming this instance's service URLs: the fictional ones,
+        or ``fulcio_url`` and ``rekor_url`` where a loopback service answers for them."""
 
         def service(url: str) -> dict[str, Any]:
             return {
@@ -556,20 +647,22 @@ class TestSigstore:
 
         return {
             "mediaType": _SIGNING_CONFIG_MEDIA_TYPE,
-            "caUrls": [service(self.fulcio_url)],
+            "caUrls": [service(fulcio_url or self.fulcio_url)],
             "oidcUrls": [service(f"https://oauth2.{self.name}.example/auth")],
-            "rekorTlogUrls": [service(self.rekor_url)],
+            "rekorTlogUrls": [service(rekor_url or self.rekor_url)],
             "tsaUrls": [],
             "rekorTlogConfig": {"selector": "ANY"},
             "tsaConfig": {"selector": "ANY"},
         }
 
-    def client_trust_config_json(self) -> str:
+    def client_trust_config_json(
+        self, *, fulcio_url: str | None = None, rekor_url: str | None = None
+    ) -> str:
         """A ``ClientTrustConfig`` wrapping :meth:`trusted_root` and :meth:`signing_config`."""
         config = {
             "mediaType": _CLIENT_TRUST_CONFIG_MEDIA_TYPE,
             "trustedRoot": self.trusted_root(),
-            "signingConfig": self.signing_config(),
+            "signingConfig": self.signing_config(fulcio_url=fulcio_url, rekor_url=rekor_url),
         }
         return json.dumps(config, indent=2)
 
@@ -682,41 +775,35 @@ class TestSigstore:
 
     # ------------------------------------------------------------------ Rekor
 
-    def _log_entry(self, body: bytes, integrated_time: int) -> dict[str, Any]:
-        """Append ``body`` to the log; its protobuf-specs ``TransparencyLogEntry`` dict."""
+    def append_log_entry(self, body: bytes, integrated_time: int) -> LoggedEntry:
+        """Append ``body`` (a canonicalized Rekor entry body) to the log, integrated at
+        ``integrated_time`` (Unix seconds); the entry with its inclusion proof, signed
+        checkpoint and signed entry timestamp."""
         self._log_leaves.append(_leaf_hash(body))
         index = len(self._log_leaves) - 1
         size = len(self._log_leaves)
         root = _merkle_root(self._log_leaves)
-        proof = _audit_path(index, self._log_leaves)
-
-        log_id_hex = self.rekor_log_id.hex()
         set_payload = rfc8785.dumps(
             {
                 "body": _b64(body),
                 "integratedTime": integrated_time,
-                "logID": log_id_hex,
+                "logID": self.rekor_log_id.hex(),
                 "logIndex": index,
             }
         )
         note = f"{self._rekor_origin}\n{size}\n{_b64(root)}\n"
         note_sig = _b64(self.rekor_log_id[:4] + _sign(self._rekor_key, note.encode()))
-        checkpoint = f"{note}\n\u2014 {self._rekor_signer_name} {note_sig}\n"
-        return {
-            "logIndex": str(index),
-            "logId": {"keyId": _b64(self.rekor_log_id)},
-            "kindVersion": {"kind": "dsse", "version": "0.0.1"},
-            "integratedTime": str(integrated_time),
-            "inclusionPromise": {"signedEntryTimestamp": _b64(_sign(self._rekor_key, set_payload))},
-            "inclusionProof": {
-                "logIndex": str(index),
-                "rootHash": _b64(root),
-                "treeSize": str(size),
-                "hashes": [_b64(h) for h in proof],
-                "checkpoint": {"envelope": checkpoint},
-            },
-            "canonicalizedBody": _b64(body),
-        }
+        return LoggedEntry(
+            body=body,
+            index=index,
+            tree_size=size,
+            root_hash=root,
+            proof=tuple(_audit_path(index, self._log_leaves)),
+            integrated_time=integrated_time,
+            log_id=self.rekor_log_id,
+            signed_entry_timestamp=_sign(self._rekor_key, set_payload),
+            checkpoint=f"{note}\n\u2014 {self._rekor_signer_name} {note_sig}\n",
+        )
 
     # ------------------------------------------------------------------ attestations
 
@@ -777,25 +864,10 @@ class TestSigstore:
                 "signatures": [{"sig": _b64(signature)}],
             }
         )
-        pem = cert.public_bytes(serialization.Encoding.PEM)
-        body = rfc8785.dumps(
-            {
-                "apiVersion": "0.0.1",
-                "kind": "dsse",
-                "spec": {
-                    "envelopeHash": {
-                        "algorithm": "sha256",
-                        "value": hashlib.sha256(envelope_json).hexdigest(),
-                    },
-                    "payloadHash": {
-                        "algorithm": "sha256",
-                        "value": hashlib.sha256(statement).hexdigest(),
-                    },
-                    "signatures": [{"signature": _b64(signature), "verifier": _b64(pem)}],
-                },
-            }
+        body = dsse_entry_body(
+            envelope_json, statement, signature, cert.public_bytes(serialization.Encoding.PEM)
         )
-        entry = self._log_entry(body, int(signed.timestamp()))
+        entry = self.append_log_entry(body, int(signed.timestamp())).transparency_log_entry()
         return Attestation(
             version=1,
             verification_material=VerificationMaterial(
