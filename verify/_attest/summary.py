@@ -14,7 +14,8 @@ The envelope is what ``slsa-verifier verify-vsa`` reads with ``--public-key-path
 ``--public-key-id``: DSSE v1 with payload type ``application/vnd.in-toto+json``, signed over
 DSSE's pre-authentication encoding with ECDSA P-256 and SHA-256 (an ASN.1 DER signature),
 each signature naming its ``keyid``. The signing and checking are the ``cryptography``
-library's; this module only builds the bytes they sign.
+library's; this module only builds the bytes they sign. Keyless signing with Sigstore, of the
+same statement, is :mod:`verify._attest.keyless`'s; both end in :func:`check_statement`.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Final
+from typing import Any, Final, Protocol
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
@@ -39,15 +40,22 @@ __all__ = [
     "PAYLOAD_TYPE",
     "PREDICATE_TYPE",
     "VERIFIER_ID",
+    "KeySigner",
     "PolicyRef",
+    "SignedSummary",
     "SummaryCheck",
     "SummaryProblem",
+    "SummarySigner",
+    "check_statement",
     "check_subjects",
+    "encode_statement",
+    "is_sigstore_bundle",
     "key_id",
     "open_envelope",
     "pae",
     "public_pem_of",
     "sign_envelope",
+    "signed_statement",
     "subject_digests",
     "verification_summary",
     "verify_summary",
@@ -58,6 +66,7 @@ STATEMENT_TYPE: Final = "https://in-toto.io/Statement/v1"
 PREDICATE_TYPE: Final = "https://slsa.dev/verification_summary/v1"
 #: pip-verify's verifier id (``--verifier-id`` for slsa-verifier).
 VERIFIER_ID: Final = "https://pip-verify.example/verifier/v1"
+_BUNDLE_MEDIA_TYPE: Final = "application/vnd.dev.sigstore.bundle"
 
 
 class SummaryProblem(InvalidInputError):
@@ -135,13 +144,18 @@ def pae(payload_type: str, payload: bytes) -> bytes:
     return b"DSSEv1 %d %s %d %s" % (len(kind), kind, len(payload), payload)
 
 
+def encode_statement(statement: Mapping[str, Any]) -> bytes:
+    """The bytes of ``statement`` that get signed: compact JSON with sorted keys."""
+    return json.dumps(statement, sort_keys=True, separators=(",", ":")).encode()
+
+
 def sign_envelope(statement: Mapping[str, Any], key_pem: bytes, *, keyid: str) -> dict[str, Any]:
     """``statement`` in a DSSE envelope signed with the ECDSA P-256 private key ``key_pem``.
 
     Raises :class:`~verify.errors.UsageError` for a key that is not an unencrypted P-256 PEM.
     """
     key = _private_key(key_pem)
-    payload = json.dumps(statement, sort_keys=True, separators=(",", ":")).encode()
+    payload = encode_statement(statement)
     signature = key.sign(pae(PAYLOAD_TYPE, payload), ec.ECDSA(hashes.SHA256()))
     return {
         "payloadType": PAYLOAD_TYPE,
@@ -176,6 +190,14 @@ def open_envelope(envelope: Any, public_pem: bytes, *, keyid: str | None) -> dic
     else:
         wanted = f" with key id {keyid!r}" if keyid is not None else ""
         raise SummaryProblem(f"no signature{wanted} verifies with the given public key")
+    return signed_statement(PAYLOAD_TYPE, payload)
+
+
+def signed_statement(payload_type: str, payload: bytes) -> dict[str, Any]:
+    """The summary statement in a payload whose signature verified; raises
+    :class:`SummaryProblem` for a payload that is not one."""
+    if payload_type != PAYLOAD_TYPE:
+        raise SummaryProblem(f"the signed payload is {payload_type!r}, not {PAYLOAD_TYPE}")
     try:
         statement = json.loads(payload)
     except ValueError as exc:
@@ -183,6 +205,14 @@ def open_envelope(envelope: Any, public_pem: bytes, *, keyid: str | None) -> dic
     if not isinstance(statement, dict) or statement.get("predicateType") != PREDICATE_TYPE:
         raise SummaryProblem(f"the signed statement is not a {PREDICATE_TYPE} summary")
     return statement
+
+
+def is_sigstore_bundle(document: Any) -> bool:
+    """Whether ``document`` says it is a Sigstore bundle (a keyless summary), not a DSSE
+    envelope signed with a key."""
+    return isinstance(document, dict) and str(document.get("mediaType", "")).startswith(
+        _BUNDLE_MEDIA_TYPE
+    )
 
 
 def subject_digests(statement: Mapping[str, Any]) -> dict[str, str]:
@@ -231,25 +261,25 @@ def check_subjects(statement: Mapping[str, Any], files: Sequence[tuple[str, byte
 
 @dataclass(frozen=True, slots=True)
 class SummaryCheck:
-    """A summary that verified: its statement, and what it says."""
+    """A summary that verified: its statement, what it says, and who signed it."""
 
     statement: Mapping[str, Any]
     passed: bool
     subjects: int
+    #: The signer that verified: ``key <key id>``, or a Sigstore identity and its issuer.
+    signer: str
 
 
-def verify_summary(
-    envelope: Any,
-    public_pem: bytes,
+def check_statement(
+    statement: Mapping[str, Any],
     *,
-    keyid: str | None = None,
+    signer: str,
     files: Sequence[tuple[str, bytes]] = (),
     policy: PolicyRef | None = None,
 ) -> SummaryCheck:
-    """Check a summary: its signature (by ``public_pem``, and ``keyid`` when given), that each
-    of ``files`` is a subject with its sha256, and that it was made under ``policy``; raises
+    """Check what a summary whose signature verified (by ``signer``) says: that each of
+    ``files`` is a subject with its sha256 and that it was made under ``policy``; raises
     :class:`SummaryProblem` naming the first check that failed."""
-    statement = open_envelope(envelope, public_pem, keyid=keyid)
     predicate = statement.get("predicate")
     if not isinstance(predicate, dict):
         raise SummaryProblem("the summary has no predicate")
@@ -266,7 +296,59 @@ def verify_summary(
         statement=statement,
         passed=predicate.get("verificationResult") == "PASSED",
         subjects=len(subject_digests(statement)),
+        signer=signer,
     )
+
+
+def verify_summary(
+    envelope: Any,
+    public_pem: bytes,
+    *,
+    keyid: str | None = None,
+    files: Sequence[tuple[str, bytes]] = (),
+    policy: PolicyRef | None = None,
+) -> SummaryCheck:
+    """Check a summary signed with a key: its signature (by ``public_pem``, and ``keyid``
+    when given), then :func:`check_statement`; raises :class:`SummaryProblem` naming the
+    first check that failed."""
+    statement = open_envelope(envelope, public_pem, keyid=keyid)
+    signer = f"key {keyid or key_id(public_pem)}"
+    return check_statement(statement, signer=signer, files=files, policy=policy)
+
+
+@dataclass(frozen=True, slots=True)
+class SignedSummary:
+    """A signed summary: the text of its file, and who signed it, as a check names them."""
+
+    text: str
+    signer: str
+
+
+class SummarySigner(Protocol):
+    """What signs a summary: a key (:class:`KeySigner`) or a Sigstore identity."""
+
+    def sign(self, statement: Mapping[str, Any]) -> SignedSummary:
+        """``statement``, signed."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class KeySigner:
+    """Signs summaries with an ECDSA P-256 private key, naming ``keyid`` beside each
+    signature."""
+
+    key_pem: bytes
+    keyid: str
+
+    @classmethod
+    def from_pem(cls, key_pem: bytes, *, keyid: str | None = None) -> KeySigner:
+        """A signer with ``key_pem``, checked now; ``keyid`` defaults to :func:`key_id` of
+        its public key."""
+        return cls(key_pem, keyid or key_id(public_pem_of(key_pem)))
+
+    def sign(self, statement: Mapping[str, Any]) -> SignedSummary:
+        envelope = sign_envelope(statement, self.key_pem, keyid=self.keyid)
+        return SignedSummary(json.dumps(envelope, indent=2) + "\n", f"key {self.keyid}")
 
 
 def key_id(public_pem: bytes) -> str:
