@@ -7,37 +7,14 @@ from __future__ import annotations
 import base64
 import json
 from pathlib import Path
-from typing import Any
 
 import pytest
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import ec
 
-from tests.helpers import DistFactory, PackageIndex, assert_no_traceback
+from tests.helpers import DistFactory, PackageIndex
 from tests.helpers.agents import clean_and_hooked
-from tests.helpers.policies import without_provenance_requirement
-from verify._cli import main
+from tests.helpers.summary import check_with_summary, keypair, policy, rewrite, verify
 
 pytestmark = pytest.mark.integration
-
-
-def keypair(directory: Path, name: str) -> tuple[Path, Path]:
-    key = ec.generate_private_key(ec.SECP256R1())
-    private = directory / f"{name}.pem"
-    public = directory / f"{name}.pub.pem"
-    private.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-    )
-    public.write_bytes(
-        key.public_key().public_bytes(
-            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
-        )
-    )
-    return private, public
 
 
 @pytest.fixture
@@ -48,50 +25,7 @@ def index(dist_factory: DistFactory, package_index: PackageIndex) -> PackageInde
 def attest(
     capsys: pytest.CaptureFixture[str], index: PackageIndex, tmp_path: Path, *argv: str
 ) -> tuple[int, str]:
-    code = main(
-        [
-            "check",
-            *argv,
-            "--index-url",
-            index.url,
-            "--policy",
-            str(policy(tmp_path)),
-            "--cache-dir",
-            str(tmp_path / "cache"),
-            "--no-record",
-            "--format",
-            "json",
-            "-o",
-            str(tmp_path / "report.json"),
-        ]
-    )
-    captured = capsys.readouterr()
-    assert_no_traceback(captured.out + captured.err)
-    return code, captured.err
-
-
-def policy(tmp_path: Path) -> Path:
-    path = tmp_path / "policy.toml"
-    if not path.exists():
-        path.write_text(without_provenance_requirement().read_text(), encoding="utf-8")
-    return path
-
-
-def verify(capsys: pytest.CaptureFixture[str], *argv: str | Path) -> tuple[int, str]:
-    code = main(["verify-summary", *map(str, argv)])
-    captured = capsys.readouterr()
-    assert_no_traceback(captured.out + captured.err)
-    return code, captured.out + captured.err
-
-
-def rewrite(summary: Path, target: Path, change: Any) -> Path:
-    """``summary`` with its statement changed by ``change`` and the old signature kept."""
-    envelope = json.loads(summary.read_text())
-    statement = json.loads(base64.b64decode(envelope["payload"]))
-    change(statement)
-    envelope["payload"] = base64.b64encode(json.dumps(statement).encode()).decode()
-    target.write_text(json.dumps(envelope))
-    return target
+    return check_with_summary(capsys, index, tmp_path, *argv)
 
 
 def test_a_summary_verifies_and_every_tampering_fails_with_its_reason(
@@ -100,7 +34,7 @@ def test_a_summary_verifies_and_every_tampering_fails_with_its_reason(
     private, public = keypair(tmp_path, "signer")
     _other_private, other_public = keypair(tmp_path, "other")
     summary = tmp_path / "summary.json"
-    code, _ = attest(
+    code, err = attest(
         capsys,
         index,
         tmp_path,
@@ -115,6 +49,7 @@ def test_a_summary_verifies_and_every_tampering_fails_with_its_reason(
     assert envelope["payloadType"] == "application/vnd.in-toto+json"
     (signature,) = envelope["signatures"]
     assert signature["keyid"].startswith("sha256:")
+    assert f"written to {summary}, signed by key {signature['keyid']}" in " ".join(err.split())
     statement = json.loads(base64.b64decode(envelope["payload"]))
     assert statement["_type"] == "https://in-toto.io/Statement/v1"
     assert statement["predicateType"] == "https://slsa.dev/verification_summary/v1"
@@ -131,6 +66,7 @@ def test_a_summary_verifies_and_every_tampering_fails_with_its_reason(
     code, out = verify(capsys, summary, wheel, "--key", public, "--policy", policy(tmp_path))
     assert code == 0, out
     assert "verified: PASSED, 1 file(s)" in out
+    assert f"signed by key {signature['keyid']}" in out
     code, out = verify(capsys, summary, "--key", public, "--key-id", signature["keyid"])
     assert code == 0, out
 
@@ -186,7 +122,7 @@ def test_a_denied_check_is_summarised_as_failed(
 ) -> None:
     private, public = keypair(tmp_path, "signer")
     summary = tmp_path / "summary.json"
-    code, _ = attest(
+    code, err = attest(
         capsys,
         index,
         tmp_path,
@@ -195,8 +131,10 @@ def test_a_denied_check_is_summarised_as_failed(
         str(summary),
         "--signing-key",
         str(private),
+        "--quiet",
     )
     assert code == 1
+    assert "written to" not in err  # --quiet: the summary is written without a word
     statement = json.loads(base64.b64decode(json.loads(summary.read_text())["payload"]))
     assert statement["predicate"]["verificationResult"] == "FAILED"
     assert statement["predicate"]["verifiedLevels"] == ["FAILED"]
@@ -207,12 +145,9 @@ def test_a_denied_check_is_summarised_as_failed(
     assert "verified: FAILED" in out
 
 
-def test_attest_needs_a_key_and_says_so_before_checking(
+def test_a_bad_signing_key_is_refused_before_checking(
     capsys: pytest.CaptureFixture[str], index: PackageIndex, tmp_path: Path
 ) -> None:
-    code, err = attest(capsys, index, tmp_path, "cleanpkg==1.0", "--attest", "x.json")
-    assert code == 2
-    assert "--attest needs --signing-key" in err
     (tmp_path / "bad.pem").write_text("not a key", encoding="utf-8")
     code, err = attest(
         capsys,
@@ -227,3 +162,21 @@ def test_attest_needs_a_key_and_says_so_before_checking(
     assert code == 2
     assert "not an unencrypted PEM private key" in err
     assert not (tmp_path / "report.json").exists()
+
+
+def test_a_summary_that_cannot_be_written_is_a_usage_error(
+    capsys: pytest.CaptureFixture[str], index: PackageIndex, tmp_path: Path
+) -> None:
+    private, _public = keypair(tmp_path, "signer")
+    code, err = attest(
+        capsys,
+        index,
+        tmp_path,
+        "cleanpkg==1.0",
+        "--attest",
+        str(tmp_path),
+        "--signing-key",
+        str(private),
+    )
+    assert code == 2
+    assert "cannot write the summary to" in err

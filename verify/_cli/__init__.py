@@ -51,7 +51,6 @@ class _Parser(argparse.ArgumentParser):
 def build_parser() -> argparse.ArgumentParser:
     """The top-level parser with one subparser per command."""
     from verify._cli import (
-        attest,
         check,
         diff,
         fix,
@@ -64,6 +63,7 @@ def build_parser() -> argparse.ArgumentParser:
         screen,
         shim,
         trust,
+        verify_summary,
         worker,
     )
 
@@ -89,7 +89,7 @@ def build_parser() -> argparse.ArgumentParser:
     screen.register(commands)
     shim.register(commands)
     trust.register(commands)
-    attest.register(commands)
+    verify_summary.register(commands)
     worker.register(commands)
     return parser
 
