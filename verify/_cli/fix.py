@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -32,7 +33,8 @@ def register(commands: Any) -> None:
         "the first that passes (every file's sha256 from the index). The rewritten lock is "
         "verified in full before it is written. For uv.lock, poetry.lock and Pipfile.lock, "
         "which their tools own, print the commands that make the change instead. Never a "
-        "downgrade or a pre-release.",
+        "downgrade or a pre-release. In GitHub Actions, what changes (a diff of the lock, or "
+        "the commands) is also appended to the job summary.",
     )
     parser.add_argument(
         "lock",
@@ -50,12 +52,19 @@ def register(commands: Any) -> None:
     parser.add_argument(
         "--dry-run", action="store_true", help="say what would change; write nothing"
     )
-    parser.add_argument(
+    output = parser.add_mutually_exclusive_group()
+    output.add_argument(
         "-o",
         "--output",
         type=Path,
         metavar="FILE",
         help="write the fixed lock here (default: over LOCK)",
+    )
+    output.add_argument(
+        "--output-dir",
+        type=Path,
+        metavar="DIR",
+        help="write the fixed lock under DIR, at LOCK's relative path (never over LOCK)",
     )
     parser.add_argument(
         "--format", choices=("text", "json"), default="text", help="output format (default: text)"
@@ -71,7 +80,7 @@ def run(args: argparse.Namespace) -> int:
 
     from verify._cli.check import settings_from_args
     from verify._resolve.lockfiles import lock_kind
-    from verify.fix import FixSettings, UpdateKind, run_fix
+    from verify.fix import FixSettings, UpdateKind, fixed_lock_path, run_fix
     from verify.settings import InputSettings
 
     inputs = (
@@ -80,11 +89,17 @@ def run(args: argparse.Namespace) -> int:
         else InputSettings(requirement_files=(args.lock,))
     )
     check = dataclasses.replace(settings_from_args(args), inputs=inputs)
+    output = args.output
+    if args.output_dir is not None:
+        output = fixed_lock_path(args.output_dir, args.lock)
     outcome = run_fix(
-        FixSettings(
-            check=check, allow=UpdateKind(args.allow), output=args.output, dry_run=args.dry_run
-        )
+        FixSettings(check=check, allow=UpdateKind(args.allow), output=output, dry_run=args.dry_run)
     )
+    summary = os.environ.get("GITHUB_STEP_SUMMARY")
+    if os.environ.get("GITHUB_ACTIONS") == "true" and summary:
+        from verify._cli.fix_summary import append_fix_summary
+
+        append_fix_summary(outcome, args.lock.as_posix(), args.allow, Path(summary))
     if args.format == "json":
         sys.stdout.write(json.dumps(_as_data(outcome), indent=2) + "\n")
     else:

@@ -23,10 +23,18 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from verify._format.sarif import ReviewItem, review_items
-from verify._format.untrusted import UNSAFE_CHARACTERS
+from verify._format.untrusted import UNSAFE_CHARACTERS, one_line
 from verify.models import Decision, PackageResult, ProvenanceStatus, Report
 
-__all__ = ["COMMENT_LIMIT", "DEFAULT_MARKER", "marker_comment", "render_markdown"]
+__all__ = [
+    "COMMENT_LIMIT",
+    "DEFAULT_MARKER",
+    "code_block",
+    "code_span",
+    "inert_text",
+    "marker_comment",
+    "render_markdown",
+]
 
 #: GitHub's limit on the body of a pull request comment, in characters.
 COMMENT_LIMIT = 65_536
@@ -70,6 +78,27 @@ def _code(value: str, *, limit: int | None = None) -> str:
     fence = "`" * (max((len(run) for run in _BACKTICKS.findall(value)), default=0) + 1)
     pad = " " if value.startswith("`") or value.endswith("`") else ""
     return f"{fence}{pad}{value}{pad}{fence}"
+
+
+def inert_text(value: str) -> str:
+    """Untrusted text as inert markdown, for other summaries than the report's: one line, no
+    HTML, no syntax, no mentions."""
+    return _text(value)
+
+
+def code_span(value: str) -> str:
+    """Untrusted text as an inline code span, for other summaries than the report's."""
+    return _code(value)
+
+
+def code_block(text: str, info: str = "") -> str:
+    """Untrusted lines (a diff of a lock, commands naming its packages) as a fenced code block
+    with the info string ``info``: unsafe characters shown as their escapes, and a fence
+    longer than any run of backticks inside, so that no line can close it early."""
+    lines = [one_line(line) for line in text.splitlines()]
+    longest = max((len(run) for line in lines for run in _BACKTICKS.findall(line)), default=0)
+    fence = "`" * max(3, longest + 1)
+    return "\n".join([fence + info, *lines, fence]) + "\n"
 
 
 def marker_comment(marker: str = DEFAULT_MARKER) -> str:
