@@ -8,7 +8,8 @@ pull request) and the runner's variables (``GITHUB_ACTIONS``, ``GITHUB_OUTPUT``,
 ``GITHUB_STEP_SUMMARY``, ``RUNNER_TEMP``); ``base`` is left to its default, the simulated pull
 request's base commit. Python's set-up and the install are not run: the venv they would build
 holds two wrappers that run this interpreter (``python -m verify``); the comment step is off,
-as by default.
+as by default, and the upload of the fixed locks (``fix: suggest``) is another action, whose
+input is the fix step's output.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ import pytest
 import yaml
 
 from tests.helpers import DistFactory, PackageIndex
+from tests.helpers.fix_scenario import add_foo_releases, write_osv_database
 
 ROOT = Path(__file__).resolve().parents[2]
 ACTION = ROOT / "action.yml"
@@ -43,6 +45,11 @@ BASE = (("alpha", "1.0"), ("beta", "1.0"), ("delta", "1.0"))
 HEAD_DENY = (("alpha", "1.1"), ("beta", "1.0"), ("delta", "2.0"), ("gamma", "1.0"))
 #: alpha upgraded and gamma (yanked) added: a warning and no denial.
 HEAD_WARN = (("alpha", "1.1"), ("beta", "1.0"), ("delta", "1.0"), ("gamma", "1.0"))
+#: For ``fix: suggest``: foo 1.0, which has a known vulnerability, added beside bar.
+FIX_BASE = (("bar", "1.0"),)
+FIX_HEAD = (("bar", "1.0"), ("foo", "1.0"))
+#: ... under a policy that denies a known vulnerability (the default warns).
+FIX_POLICY = POLICY + '\n[rules.vulnerability]\ndecision = "deny"\n'
 UPLOAD_TIME = "2024-01-01T00:00:00Z"
 ANNOTATION = re.compile(r"^::(?P<kind>error|warning) (?P<props>[^:]*)::(?P<message>.*)$")
 
@@ -107,8 +114,12 @@ class Step:
 class Runner:
     """A simulated runner: a workspace, ``RUNNER_TEMP`` and the files the runner provides."""
 
-    def __init__(self, tmp: Path, repo: Path, index_url: str) -> None:
+    def __init__(
+        self, tmp: Path, repo: Path, index_url: str, vulnerability_db: Path | None = None
+    ) -> None:
         self.repo = repo
+        # The empty offline OSV database the test environment provides, unless one is given.
+        self.vulnerability_db = str(vulnerability_db or os.environ["PIP_VERIFY_VULNERABILITY_DB"])
         self.temp = tmp / "runner-temp"
         self.outputs_file = tmp / "github-output"
         self.summary = tmp / "step-summary.md"
@@ -154,8 +165,7 @@ class Runner:
             # pip's configuration, which pip-verify reads: the loopback index only.
             "PIP_CONFIG_FILE": os.devnull,
             "PIP_INDEX_URL": self.index_url,
-            # The empty offline OSV database the test environment provides.
-            "PIP_VERIFY_VULNERABILITY_DB": os.environ["PIP_VERIFY_VULNERABILITY_DB"],
+            "PIP_VERIFY_VULNERABILITY_DB": self.vulnerability_db,
         }
         for key in ("HOME", "XDG_CACHE_HOME", "XDG_CONFIG_HOME", "XDG_DATA_HOME"):
             env[key] = os.environ[key]
@@ -346,6 +356,7 @@ def index(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PackageIndex]:
         served.add(dists.wheel("delta", "1.0", files={"delta/__init__.py": ""}))
         pth = {"delta/__init__.py": "", "delta.pth": "import os\n"}
         served.add(dists.wheel("delta", "2.0", files=pth))
+        add_foo_releases(served, dists)
         yield served
 
 
@@ -372,17 +383,22 @@ class Scenario:
 
 
 def _scenario(
-    tmp_path: Path, index: PackageIndex, fmt: str, head: Sequence[tuple[str, str]]
+    tmp_path: Path,
+    index: PackageIndex,
+    fmt: str,
+    head: Sequence[tuple[str, str]],
+    base_pins: Sequence[tuple[str, str]] = BASE,
+    policy: str = POLICY,
 ) -> Scenario:
     path, write = FORMATS[fmt]
     repo = tmp_path / "repo"
     repo.mkdir()
     _git(repo, "init", "-q", "-b", "main")
     (repo / POLICY_PATH).parent.mkdir(parents=True)
-    (repo / POLICY_PATH).write_text(POLICY, encoding="utf-8")
+    (repo / POLICY_PATH).write_text(policy, encoding="utf-8")
     lock = repo / path
     lock.parent.mkdir(parents=True, exist_ok=True)
-    lock.write_text(write(index, BASE).text, encoding="utf-8")
+    lock.write_text(write(index, base_pins).text, encoding="utf-8")
     _git(repo, "add", "-A")
     _git(repo, "commit", "-q", "-m", "base")
     base = _git(repo, "rev-parse", "HEAD")
@@ -414,14 +430,17 @@ def _reasons(report: dict[str, Any], name: str) -> set[tuple[str, str]]:
 # --- the tests ---------------------------------------------------------------------------
 
 
-def test_only_the_install_and_comment_steps_are_left_out() -> None:
-    """The simulation runs every step but Python's set-up, the install and the comment
-    (``comment`` is off by default): a new step must be added to it, or here."""
+def test_only_the_install_upload_and_comment_steps_are_left_out() -> None:
+    """The simulation runs every step but Python's set-up, the install, the upload of the
+    fixed locks (another action) and the comment (``comment`` is off by default): a new step
+    must be added to it, or here."""
     steps = [s.get("id") or s.get("name") for s in _action()["runs"]["steps"]]
     assert steps == [
         "python",
         "install",
         "check",
+        "fix",
+        "Upload the fixed lock files",
         "Comment on the pull request",
         "Apply the decision",
     ]
@@ -544,6 +563,83 @@ def test_action_fails_on_warnings_only_when_asked(
     decision = runner.run("Apply the decision", inputs, scenario.base)
     assert decision.returncode == expected, decision.stdout + decision.stderr
     assert ("::error title=pip-verify::" in decision.stdout) == (expected != 0)
+
+
+@pytest.mark.parametrize("fmt", ["requirements", "pylock", "uv"])
+def test_fix_suggest_shows_the_passing_lock_and_the_step_still_fails(
+    tmp_path: Path, index: PackageIndex, fmt: str
+) -> None:
+    scenario = _scenario(tmp_path, index, fmt, FIX_HEAD, FIX_BASE, FIX_POLICY)
+    osv = write_osv_database(tmp_path / "osv")
+    runner = Runner(tmp_path, scenario.repo, index.url, vulnerability_db=osv)
+    inputs = {"policy": POLICY_PATH, "fix": "suggest"}
+
+    check = runner.run("check", inputs, scenario.base)
+    assert check.returncode == 0, check.stdout + check.stderr
+    assert runner.outputs["decision"] == "deny"
+
+    fix = runner.run("fix", inputs, scenario.base)
+
+    assert fix.returncode == 0, fix.stdout + fix.stderr
+    fixed_dir = runner.temp / "pip-verify" / "fixed-locks"
+    command = f"$ pip-verify fix --allow=minor --output-dir={fixed_dir} --no-record"
+    assert f"{command} --policy={POLICY_PATH} -- {scenario.lock_path}\n" in fix.stdout
+    # The checkout is as it was: the lock file, and nothing else written into it.
+    lock = scenario.repo / scenario.lock_path
+    assert lock.read_text(encoding="utf-8") == scenario.head.text
+    assert _git(scenario.repo, "status", "--porcelain") == ""
+    summary = runner.summary.read_text(encoding="utf-8")
+    assert summary.count("## pip-verify: DENY") == 1
+    assert f"## pip-verify fix: `{scenario.lock_path}`" in summary
+    assert "| foo | 1.0 | **1.2** | \\[vulnerability\\] GHSA-aaaa-bbbb-cccc" in summary
+    digest = index.files["foo-1.2-py3-none-any.whl"].sha256
+    if fmt == "uv":
+        # uv owns uv.lock: its command, no diff and no file.
+        assert "uv owns this lock; make the change (in `services/api`) with:" in summary
+        assert "```sh\nuv lock --upgrade-package foo==1.2\n```" in summary
+        assert "```diff" not in summary
+        assert runner.outputs["fixed-locks-dir"] == ""
+        assert not fixed_dir.exists()
+    else:
+        diff = summary.split("```diff\n", 1)[1].split("```", 1)[0]
+        assert diff.startswith(f"--- a/{scenario.lock_path}\n+++ b/{scenario.lock_path}\n")
+        old = index.files["foo-1.0-py3-none-any.whl"].sha256
+        removed = {line[1:] for line in diff.splitlines() if line.startswith("-") and old in line}
+        added = {line[1:] for line in diff.splitlines() if line.startswith("+") and digest in line}
+        assert removed
+        assert {line.replace(old, digest) for line in removed} == added
+        version = "foo==1.2 \\" if fmt == "requirements" else 'version = "1.2"'
+        assert f"\n+{version}\n" in diff
+        assert runner.outputs["fixed-locks-dir"] == str(fixed_dir)
+        written = (fixed_dir / scenario.lock_path).read_text(encoding="utf-8")
+        assert digest in written
+        assert "artifact `pip-verify-fixed-locks`" in summary
+
+    # The suggestion never turns the denial into a pass.
+    decision = runner.run("Apply the decision", inputs, scenario.base)
+    assert decision.returncode == 1
+    assert "::error title=pip-verify::denied by policy" in decision.stdout
+
+
+def test_fix_off_suggests_nothing(tmp_path: Path, index: PackageIndex) -> None:
+    scenario = _scenario(tmp_path, index, "requirements", FIX_HEAD, FIX_BASE, FIX_POLICY)
+    osv = write_osv_database(tmp_path / "osv")
+    runner = Runner(tmp_path, scenario.repo, index.url, vulnerability_db=osv)
+    inputs = {"policy": POLICY_PATH}  # fix: off, the default
+
+    check = runner.run("check", inputs, scenario.base)
+    assert runner.outputs["decision"] == "deny", check.stdout + check.stderr
+    fix = runner.run("fix", inputs, scenario.base)
+
+    assert fix.returncode == 0, fix.stdout + fix.stderr
+    assert "pip-verify fix" not in fix.stdout
+    assert runner.outputs["fixed-locks-dir"] == ""
+    assert not (runner.temp / "pip-verify" / "fixed-locks").exists()
+    summary = runner.summary.read_text(encoding="utf-8")
+    assert "## pip-verify: DENY" in summary
+    assert "pip-verify fix" not in summary
+    assert "```diff" not in summary
+    assert runner.run("Apply the decision", inputs, scenario.base).returncode == 1
 
 
 # --- action.yml against the metadata schema -----------------------------------------------

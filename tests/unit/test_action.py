@@ -88,6 +88,8 @@ def test_runs_as_a_composite_action() -> None:
         ("offline", "false"),
         ("comment", "false"),
         ("github-token", "${{ github.token }}"),
+        ("fix", "off"),
+        ("fix-allow", "minor"),
     ],
 )
 def test_input_has_a_description_and_its_default(name: str, default: str) -> None:
@@ -108,6 +110,8 @@ def test_inputs_are_exactly_the_documented_ones() -> None:
         "offline",
         "comment",
         "github-token",
+        "fix",
+        "fix-allow",
     }
 
 
@@ -116,6 +120,12 @@ def test_output_comes_from_the_check_step(name: str) -> None:
     spec = _action()["outputs"][name]
     assert spec["description"].strip()
     assert spec["value"] == f"${{{{ steps.check.outputs.{name} }}}}"
+
+
+def test_fixed_locks_dir_comes_from_the_fix_step() -> None:
+    spec = _action()["outputs"]["fixed-locks-dir"]
+    assert spec["description"].strip()
+    assert spec["value"] == "${{ steps.fix.outputs.fixed-locks-dir }}"
 
 
 def test_decision_output_documents_every_value() -> None:
@@ -206,7 +216,20 @@ def test_comment_step_is_opt_in_and_uses_the_hidden_marker() -> None:
 def test_the_decision_is_applied_last() -> None:
     assert _steps()[-1]["name"] == "Apply the decision"
     names = [s.get("id") or s.get("name") for s in _steps()]
-    assert names.index("check") < names.index("Comment on the pull request")
+    assert names.index("check") < names.index("fix") < names.index("Upload the fixed lock files")
+    assert names.index("Upload the fixed lock files") < names.index("Comment on the pull request")
+
+
+def test_the_fixed_locks_are_uploaded_only_when_written_and_never_fail_the_action() -> None:
+    step = _step("Upload the fixed lock files")
+    assert step["uses"].startswith("actions/upload-artifact@")
+    assert _expression(step["if"]) == "steps.fix.outputs.fixed-locks-dir != ''"
+    # A failed upload must not stand in for the check's decision, which the last step applies.
+    assert step["continue-on-error"] is True
+    assert step["with"]["path"] == "${{ steps.fix.outputs.fixed-locks-dir }}"
+    # The artifact the summary names, with lock files under hidden directories kept.
+    assert step["with"]["name"] == _step("fix")["env"]["PV_ARTIFACT"]
+    assert step["with"]["include-hidden-files"] is True
 
 
 # --- the hash-pinned requirements -------------------------------------------------------
@@ -295,6 +318,14 @@ with open(os.environ["FAKE_LOG"], "a", encoding="utf-8") as log:
         "cache": os.environ.get("PIP_VERIFY_CACHE_DIR"),
     }
     log.write(json.dumps(record) + "\\n")
+if args[0] == "fix":
+    out = next(a.split("=", 1)[1] for a in args if a.startswith("--output-dir="))
+    lock = args[-1]
+    if os.environ.get("FAKE_FIX_WRITES") and lock in os.environ["FAKE_FIX_WRITES"].split():
+        os.makedirs(os.path.join(out, os.path.dirname(lock)), exist_ok=True)
+        with open(os.path.join(out, lock), "w", encoding="utf-8") as stream:
+            stream.write("fixed\\n")
+    sys.exit(int(os.environ.get("FAKE_FIX_EXIT", "0")))
 code = int(os.environ.get("FAKE_EXIT", "0"))
 if code != 2:
     fmt, out = args[args.index("--format") + 1], args[args.index("-o") + 1]
@@ -447,6 +478,37 @@ class Runner:
             "PV_SARIF": "",
             "PV_OFFLINE": "false",
             "PV_COMMENT": "false",
+            "PV_FIX": "off",
+            "PV_FIX_ALLOW": "minor",
+        }
+        env.update(values)
+        return env
+
+    def fix_env(self, packages: list[tuple[str, str]] | None, **values: str) -> dict[str, str]:
+        """The fix step's environment after a denial, with a report of ``packages`` (their
+        decision and lock file; ``None``: no report)."""
+        report = ""
+        if packages is not None:
+            self.work.mkdir(exist_ok=True)
+            path = self.work / "report.json"
+            rows: list[dict[str, Any]] = [
+                {"name": f"p{n}", "decision": decision, "source": {"path": lock, "line": 1}}
+                for n, (decision, lock) in enumerate(packages)
+            ]
+            rows.append({"name": "local", "decision": "deny", "source": None})
+            path.write_text(json.dumps({"decision": "deny", "packages": rows}), encoding="utf-8")
+            report = str(path)
+        env = {
+            "PV_VENV": str(self.venv),
+            "PV_WORK": str(self.work),
+            "PV_FIX": "suggest",
+            "PV_FIX_ALLOW": "minor",
+            "PV_FAIL_ON": "deny",
+            "PV_POLICY": "",
+            "PV_OFFLINE": "false",
+            "PV_DECISION": "deny",
+            "PV_REPORT": report,
+            "PV_ARTIFACT": _step("fix")["env"]["PV_ARTIFACT"],
         }
         env.update(values)
         return env
@@ -581,6 +643,8 @@ def test_check_skips_sarif_after_a_usage_error(runner: Runner) -> None:
         ({"PV_FAIL_ON": "error"}, "fail-on must be"),
         ({"PV_OFFLINE": "yes"}, "offline must be"),
         ({"PV_COMMENT": "1"}, "comment must be"),
+        ({"PV_FIX": "yes"}, "fix must be"),
+        ({"PV_FIX_ALLOW": "any"}, "fix-allow must be"),
         ({"PV_BASE": "--upload-pack=x"}, "base must be"),
         ({"PV_SARIF": "a\nb"}, "sarif must be"),
         ({"PV_BASE": ""}, "nothing to check"),
@@ -760,3 +824,81 @@ def test_comment_is_cut_to_githubs_limit(runner: Runner) -> None:
     kept = posted.split("<details><summary>packages</summary>\n\n", 1)[1]
     assert kept.startswith(row)
     assert all(line == row.rstrip("\n") for line in kept.split("\n</details>")[0].splitlines())
+
+
+# --- fix: suggest -----------------------------------------------------------------------
+
+LOCKS = [("deny", "b/pylock.toml"), ("warn", "a.txt"), ("deny", "a.txt"), ("allow", "c.txt")]
+
+
+@needs_bash
+def test_fix_runs_on_each_lock_file_with_a_denied_package(runner: Runner) -> None:
+    env = runner.fix_env(LOCKS, PV_POLICY="policy.toml", PV_OFFLINE="true")
+    done = runner.run(_step("fix"), env, FAKE_FIX_WRITES="a.txt b/pylock.toml")
+    assert done.returncode == 0, done.stderr
+    fixed = runner.work / "fixed-locks"
+    common = ["fix", "--allow=minor", f"--output-dir={fixed}", "--no-record"]
+    options = ["--policy=policy.toml", "--offline", "--"]
+    assert [c["args"] for c in runner.calls()] == [
+        [*common, *options, "a.txt"],
+        [*common, *options, "b/pylock.toml"],
+    ]
+    assert {c["cache"] for c in runner.calls()} == {str(runner.work / "cache")}
+    assert f"$ pip-verify {' '.join(common + options)} a.txt" in done.stdout
+    assert runner.step_outputs() == {"fixed-locks-dir": str(fixed)}
+    assert (fixed / "b" / "pylock.toml").read_text(encoding="utf-8") == "fixed\n"
+    assert "artifact `pip-verify-fixed-locks`" in runner.summary.read_text(encoding="utf-8")
+
+
+@needs_bash
+@pytest.mark.parametrize(
+    ("fail_on", "expected"), [("deny", []), ("warn", ["a.txt", "b/pylock.toml"])]
+)
+def test_fix_after_warnings_only_when_they_fail_the_check(
+    runner: Runner, fail_on: str, expected: list[str]
+) -> None:
+    env = runner.fix_env(
+        [("warn", "a.txt"), ("warn", "b/pylock.toml")], PV_DECISION="warn", PV_FAIL_ON=fail_on
+    )
+    done = runner.run(_step("fix"), env)
+    assert done.returncode == 0, done.stderr
+    assert [c["args"][-1] for c in runner.calls()] == expected
+    assert runner.step_outputs() == {"fixed-locks-dir": ""}
+
+
+@needs_bash
+@pytest.mark.parametrize(
+    "values",
+    [
+        {"PV_FIX": "off"},
+        {"PV_DECISION": "allow"},
+        {"PV_DECISION": "incomplete"},
+        {"PV_DECISION": "error"},
+    ],
+)
+def test_fix_stays_off_unless_asked_and_denied(runner: Runner, values: dict[str, str]) -> None:
+    done = runner.run(_step("fix"), runner.fix_env(LOCKS, **values), FAKE_FIX_WRITES="a.txt")
+    assert done.returncode == 0, done.stderr
+    assert runner.calls() == []
+    assert runner.step_outputs() == {"fixed-locks-dir": ""}
+    assert not runner.summary.exists()
+
+
+@needs_bash
+def test_fix_without_a_report_does_nothing(runner: Runner) -> None:
+    done = runner.run(_step("fix"), runner.fix_env(None))
+    assert done.returncode == 0, done.stderr
+    assert runner.calls() == []
+    assert runner.step_outputs() == {"fixed-locks-dir": ""}
+
+
+@needs_bash
+@pytest.mark.parametrize(("exit_code", "warned"), [(1, False), (2, True), (3, True)])
+def test_a_fix_that_fails_never_fails_the_step(
+    runner: Runner, exit_code: int, warned: bool
+) -> None:
+    done = runner.run(_step("fix"), runner.fix_env(LOCKS), FAKE_FIX_EXIT=str(exit_code))
+    assert done.returncode == 0, done.stderr
+    assert len(runner.calls()) == 2
+    assert ("::warning title=pip-verify::pip-verify fix did not finish" in done.stdout) == warned
+    assert runner.step_outputs() == {"fixed-locks-dir": ""}
