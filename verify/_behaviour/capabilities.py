@@ -153,7 +153,7 @@ def profile_file(
     # run with the installing user's rights, so the parse is always worth it.
     if not (install_time or loads_at_install or needs_analysis(path, data)):
         return profile
-    collector = Collector(path, Source(text), documentation=_is_documentation(kind, path))
+    collector = Collector(path, Source(text), inert_text=_is_inert_text(kind, path))
     if loads_at_install:
         collector.load_phase = Phase.INSTALL
     if kind == "python":
@@ -187,12 +187,12 @@ def _profile_in_windows(
     the file's size. Python this large is far beyond the parse budget, so it gets the text
     scan that source the parser cannot read gets, and says so.
     """
-    merged = Collector(path, Source(""), documentation=_is_documentation(kind, path))
+    merged = Collector(path, Source(""), inert_text=_is_inert_text(kind, path))
     max_line = 0
     first_line = 1
     for start, end, following in _windows(data):
         text = data[start:end].decode("utf-8", errors="replace")
-        window = Collector(path, Source(text), documentation=merged.documentation)
+        window = Collector(path, Source(text), inert_text=merged.inert_text)
         if loads_at_install:
             window.load_phase = Phase.INSTALL
         if kind == "python":
@@ -317,8 +317,13 @@ def is_setup_script(path: str) -> bool:
     return len(parts) == 2 and parts[1] == "setup.py" and bool(_SDIST_ROOT.fullmatch(parts[0]))
 
 
-def _is_documentation(kind: str, path: str) -> bool:
+def _is_inert_text(kind: str, path: str) -> bool:
+    """Documentation, or data in a format that cannot run (JSON, XML, CSV)."""
     if kind != "text":
         return False
     name = path.rsplit("/", 1)[-1].lower()
-    return name.endswith(patterns.DOC_EXTENSIONS) or name.split(".", 1)[0] in patterns.DOC_NAMES
+    return (
+        name.endswith(patterns.DOC_EXTENSIONS)
+        or name.endswith(patterns.DATA_EXTENSIONS)
+        or name.split(".", 1)[0] in patterns.DOC_NAMES
+    )

@@ -9,11 +9,13 @@ whose entropy or line length jumped: each is reported from the file census (see
 from __future__ import annotations
 
 import posixpath
+import re
 
 from verify._behaviour.census import NATIVE_SUFFIXES, FileDiff, language_of
 from verify._behaviour.diff_side import Side
 from verify._behaviour.rating import rule_finding
-from verify.models import Finding
+from verify._behaviour.roles import Role
+from verify.models import Finding, Severity
 
 __all__ = ["NEW_LANGUAGE_MIN_SIZE", "OUTLIER_FACTOR", "OUTLIER_MIN_SIZE", "census_findings"]
 
@@ -24,6 +26,8 @@ OUTLIER_MIN_SIZE = 1024 * 1024
 OUTLIER_FACTOR = 10
 #: Files of a language the baseline did not ship count once they add up to this much.
 NEW_LANGUAGE_MIN_SIZE = 64 * 1024
+#: A shared library's name with its version after ".so" (``libzmq-2f02442c.so.5.2.5``).
+_VERSIONED_SO = re.compile(r"\.so(?:\.\d+)+$")
 #: Dot-directories that sdists commonly carry and that are never installed.
 _KNOWN_DOT_DIRS = frozenset(
     {".github", ".gitlab", ".circleci", ".devcontainer", ".vscode", ".idea", ".git"}
@@ -37,7 +41,7 @@ def census_findings(new: Side, old: Side | None, files: FileDiff, *, pure: bool)
     old_paths = [m.path for m in old.archive.files()] if old else []
     old_dirs = {posixpath.dirname(p) for p in old_paths}
     # Natives the baseline shipped, by name: extension modules and other binaries apart.
-    old_extensions = any(p.endswith((".so", ".pyd")) for p in old_paths)
+    old_extensions = any(_is_library(p) for p in old_paths)
     old_binaries = (
         any(
             (old.profiles.get(p) is not None and old.profiles[p].kind == "native")
@@ -67,7 +71,7 @@ def census_findings(new: Side, old: Side | None, files: FileDiff, *, pure: bool)
         )
         if not is_native:
             continue
-        extension = path.endswith((".so", ".pyd")) or ".cpython-" in path
+        extension = _is_library(path)
         if extension and not old_extensions and (old is not None or pure):
             findings.append(
                 rule_finding(
@@ -78,14 +82,7 @@ def census_findings(new: Side, old: Side | None, files: FileDiff, *, pure: bool)
                 )
             )
         elif not extension and not old_binaries:
-            findings.append(
-                rule_finding(
-                    "binary-added",
-                    f"bundled executable {posixpath.basename(path)} ({sizes.get(path, 0):,} "
-                    "bytes) in a package that had none",
-                    path,
-                )
-            )
+            findings.append(_binary_added(new, path, sizes.get(path, 0), baseline=old is not None))
     if old is None:
         return findings
     largest_before = max((m.size for m in old.archive.files()), default=0)
@@ -134,6 +131,30 @@ def census_findings(new: Side, old: Side | None, files: FileDiff, *, pure: bool)
                 )
             )
     return findings
+
+
+def _is_library(path: str) -> bool:
+    """An extension module or a shared library: a versioned one (``libarrow.so.2600``, what
+    auditwheel vendors) is a library like any ``.so``, not a program."""
+    return (
+        path.endswith((".so", ".pyd"))
+        or ".cpython-" in path
+        or _VERSIONED_SO.search(path) is not None
+    )
+
+
+def _binary_added(side: Side, path: str, size: int, *, baseline: bool) -> Finding:
+    message = f"bundled executable {posixpath.basename(path)} ({size:,} bytes)"
+    message += " in a package that had none" if baseline else " (no baseline)"
+    if side.rated_role(path) is Role.INERT:
+        # A test fixture or build aid in an sdist: never installed, never run by installing.
+        return rule_finding(
+            "binary-added",
+            message + ", in a file that is neither installed nor run by installing",
+            path,
+            severity=Severity.MEDIUM,
+        )
+    return rule_finding("binary-added", message, path)
 
 
 def _odd_component(directory: str, *, sdist: bool) -> str | None:

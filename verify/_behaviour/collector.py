@@ -2,8 +2,9 @@
 
 :class:`Source` is a file's text split the way Python counts lines, for line numbers and
 snippets. :class:`Collector` gathers what every scan and check adds, applies what holds for all
-of them (documentation cannot run; command classes run at install), takes in what decoded or
-embedded code does (:meth:`Collector.absorb`) and keeps one capability per rule, key and phase.
+of them (documentation and data cannot run; command classes run at install), takes in what
+decoded or embedded code does (:meth:`Collector.absorb`) and keeps one capability per rule, key
+and phase.
 :func:`add_exfiltration` is the one rule that reads a file's capabilities together.
 """
 
@@ -66,11 +67,13 @@ class Collector:
     """The capabilities, hosts and findings of one file, de-duplicated at the end."""
 
     def __init__(
-        self, path: str, source: Source, *, documentation: bool = False, depth: int = 0
+        self, path: str, source: Source, *, inert_text: bool = False, depth: int = 0
     ) -> None:
         self.path = path
         self.source = source
-        self.documentation = documentation
+        #: Text that cannot run (documentation, data such as JSON or XML): what it names is
+        #: worth knowing, never a verdict.
+        self.inert_text = inert_text
         #: How many decoded layers deep this text was found (0: the file itself).
         self.depth = depth
         #: When module-level code runs: on import, or at install time for a module the
@@ -104,8 +107,9 @@ class Collector:
         if rule == "install-hook":
             # Command classes run during the build wherever they are defined.
             phase = Phase.INSTALL
-        if self.documentation:
-            # Documentation cannot run: what it mentions is worth knowing, not blocking on.
+        if self.inert_text:
+            # Documentation and data cannot run: what they mention is worth knowing, not
+            # blocking on.
             severity = raise_severity(severity, -2)
             specific = False
         self.capabilities.append(
@@ -201,7 +205,7 @@ def fixed_line(line: int) -> Locate:
 
 def add_exfiltration(c: Collector) -> None:
     """Credentials or the environment, and a way out, in one file: the stealer's shape."""
-    if c.documentation:
+    if c.inert_text:
         return
     sources = [cap for cap in c.capabilities if cap.rule in ("credential-read", "environment-dump")]
     if not sources:

@@ -36,7 +36,7 @@ from verify._behaviour.result import BehaviourDiff, DistFile
 from verify._checks.typosquat import PopularNames
 from verify._dist.archive import DEFAULT_LIMITS, Archive, ArchiveLimits, open_archive
 from verify._dist.metadata import DistMetadata, read_metadata
-from verify._resolve.select import file_version
+from verify._resolve.select import file_project, file_version
 from verify._rules.severity import severity_at_least
 from verify.errors import ArchiveError
 from verify.models import Finding, Severity
@@ -76,11 +76,10 @@ def _is_pure(filename: str) -> bool:
 
 
 def _expected_name_version(filename: str) -> tuple[str | None, str | None]:
-    version = file_version(filename)
-    if version is None:
+    base = filename.rsplit("/", 1)[-1]
+    version, name = file_version(base), file_project(base)
+    if version is None or name is None:
         return None, None
-    stem = filename.rsplit("/", 1)[-1]
-    name = stem.split("-", 1)[0]
     return canonicalize_name(name), str(version)
 
 

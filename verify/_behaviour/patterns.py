@@ -70,6 +70,7 @@ __all__ = [
     "COMMAND_BASE_ROOTS",
     "CONFUSABLE_CYRILLIC",
     "CREDENTIAL_CALLS",
+    "DATA_EXTENSIONS",
     "DECODERS",
     "DOC_EXTENSIONS",
     "DOC_NAMES",
@@ -167,6 +168,9 @@ PYTHON_SHEBANG = re.compile(rb"#![ \t]*\S*?/(?:env[ \t]+(?:-\S+[ \t]+)*)?python[
 #: Documentation (and type stubs): it cannot run, so what it mentions is reported but neither
 #: specific nor severe.
 DOC_EXTENSIONS: tuple[str, ...] = (".md", ".rst", ".txt", ".html", ".htm", ".adoc", ".pyi")
+#: Data formats that cannot run (unlike YAML or TOML, which CI systems and tools act on): an
+#: API model naming ``~/.ssh`` or a price list naming a host under .xyz is not code doing it.
+DATA_EXTENSIONS: tuple[str, ...] = (".json", ".xml", ".xsl", ".xslt", ".csv", ".tsv", ".svg")
 DOC_NAMES: frozenset[str] = frozenset(
     {"metadata", "pkg-info", "readme", "license", "licence", "changelog", "changes", "authors"}
 )

@@ -173,6 +173,8 @@ class PythonAnalysis(ExecutionChecks):
                     self._constant(node, visit)
                 case ast.BinOp():
                     self._binop(node, visit)
+                case ast.JoinedStr():
+                    self._fstring(node, visit)
                 case ast.Assign() | ast.AugAssign() | ast.AnnAssign():
                     self._assignment(node, visit)
                 case ast.ClassDef():

@@ -97,6 +97,8 @@ class NodeChecks(DataFlow):
         super().__init__(tree, collector, forced=forced)
         #: Literals already scanned as part of a larger string or path.
         self.consumed: set[int] = set()
+        #: Pieces of f-strings, scanned as the string they build (but still peeled).
+        self.joined: set[int] = set()
         self.escaped_found = False
         #: Long literals that may be encoded payloads, peeled once the calls are judged.
         self.peelable: list[ast.Constant] = []
@@ -139,15 +141,38 @@ class NodeChecks(DataFlow):
         elif isinstance(node.op, ast.Add):
             self._fold_string(node, visit)
 
+    def _fstring(self, node: ast.JoinedStr, visit: Visit) -> None:
+        """Scan ``f"wget -qO /tmp/{name} {url} && chmod +x /tmp/{name}"`` as the command it
+        builds. Each formatted value stands as ``{}``, which no host or path pattern takes for
+        part of a name, so a pattern spanning the pieces is seen whole and none is made up."""
+        pieces = [value for value in node.values if isinstance(value, ast.Constant)]
+        if len(pieces) < 2 or any(id(piece) in self.consumed for piece in pieces):
+            return
+        text = "".join(
+            part.value if isinstance(part, ast.Constant) and isinstance(part.value, str) else "{}"
+            for part in node.values
+        )
+        self.joined.update(id(piece) for piece in pieces)
+        self._scan_literal(text, node, visit)
+        for piece in pieces:
+            self._constant_payloads(piece, visit)
+
     def _constant(self, node: ast.Constant, visit: Visit) -> None:
         value = node.value
         if not isinstance(value, (str, bytes)):
             return
         # Docstrings document; URLs and paths in them are not things the code does.
-        if id(node) in self.docstrings or id(node) in self.consumed:
+        if id(node) in self.docstrings or id(node) in self.consumed or id(node) in self.joined:
             return
         text = value if isinstance(value, str) else value.decode("latin-1")
         self._scan_literal(text, node, visit, raw=value)
+        self._constant_payloads(node, visit)
+
+    def _constant_payloads(self, node: ast.Constant, visit: Visit) -> None:
+        """What a string constant may hide: a program, an encoded payload, escaped text."""
+        value = node.value
+        if not isinstance(value, (str, bytes)):
+            return
         if isinstance(value, str) and _looks_like_code(value):
             self._embedded_code(value, node)
         elif len(value) >= PEEL_MIN_LENGTH:

@@ -45,7 +45,7 @@ _CODE = 8  # a statement or expression (layout checks)
 _SCOPED = 16  # gives its children another scope or phase
 _FLAG_TYPES: tuple[tuple[int, tuple[type[ast.AST], ...]], ...] = (
     (_JUDGE, (ast.Call, ast.Constant, ast.BinOp, ast.Assign, ast.AugAssign, ast.AnnAssign)),
-    (_JUDGE, (ast.ClassDef, ast.Dict)),
+    (_JUDGE, (ast.ClassDef, ast.Dict, ast.JoinedStr)),
     (_NOTE, (ast.Import, ast.ImportFrom, ast.Assign, ast.AnnAssign, ast.AugAssign)),
     (_NOTE, (ast.NamedExpr, ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)),
     (_NOTE, (ast.Attribute,)),

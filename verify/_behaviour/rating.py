@@ -34,6 +34,10 @@ _ACTIONS = frozenset({"process-spawn", "network-access", "download-exec", "decod
 #: Actions that, taken while pip installs or at start-up, are a verdict on their own: code
 #: run or imported by a name computed then (on import they are also how plugins load).
 _INSTALL_ACTIONS = frozenset({"dynamic-exec", "dynamic-import"})
+#: Code hidden from a reader: minified, or held in an encoded literal.
+_HIDDEN_CODE = frozenset({"obfuscation", "high-entropy-string"})
+#: Rules whose finding is itself a way of hiding code from a reader, or of running unseen.
+_HIDING_RULES = frozenset({"decode-exec", "obfuscation", "pth-exec"})
 
 
 def rule_finding(
@@ -92,12 +96,16 @@ def rate(capability: Capability, *, has_baseline: bool, role: Role = Role.INSTAL
         severity = Severity.MEDIUM
     if role is Role.INERT:
         # Shipped but neither installed nor run by installing (an sdist's tests, docs, CI
-        # files): what it does runs only if someone runs it by hand. One step lower, and
-        # generic capabilities two; never below medium for what is malicious on its own.
-        steps = -1 if capability.specific else -2
-        lowered = raise_severity(severity, steps)
-        floor = Severity.MEDIUM if capability.specific else Severity.INFO
-        return max(lowered, floor, key=SEVERITY_ORDER.index)
+        # files): what it does runs only if someone runs it by hand, so it is worth a look,
+        # not a verdict. Generic capabilities go two steps lower. What is malicious on its own
+        # is medium (a test suite reads tokens from the environment and talks to servers, a
+        # CI file pipes an installer into a shell), unless it hides what it does or is a
+        # start-up hook: neither has any business in a test suite, and they stay one step lower.
+        if not capability.specific:
+            return raise_severity(severity, -2)
+        if _hides(capability):
+            return max(raise_severity(severity, -1), Severity.MEDIUM, key=SEVERITY_ORDER.index)
+        return min(severity, Severity.MEDIUM, key=SEVERITY_ORDER.index)
     early = capability.phase is not Phase.RUNTIME
     if early and capability.rule not in _PHASE_RULES:
         severity = raise_severity(severity)
@@ -108,6 +116,10 @@ def rate(capability: Capability, *, has_baseline: bool, role: Role = Role.INSTAL
         early = False
     if not has_baseline and not capability.specific:
         severity = raise_severity(severity, 0, cap=Severity.MEDIUM)
+    if capability.rule in _HIDDEN_CODE and capability.phase is Phase.INSTALL:
+        # Minified code or an encoded blob in what pip runs to build the package: build
+        # scripts are written to be read, and hiding what one does is a verdict on its own.
+        severity = max(severity, Severity.HIGH, key=SEVERITY_ORDER.index)
     if capability.rule in _ACTIONS and not capability.routine:
         if early:
             floor = Severity.CRITICAL if capability.concealed else Severity.HIGH
@@ -122,6 +134,12 @@ def rate(capability: Capability, *, has_baseline: bool, role: Role = Role.INSTAL
     ):
         severity = max(severity, Severity.HIGH, key=SEVERITY_ORDER.index)
     return severity
+
+
+def _hides(capability: Capability) -> bool:
+    """Whether a capability conceals itself (decoded code, invisible characters, a hidden
+    window) or runs unseen at every start-up (a .pth line)."""
+    return capability.rule in _HIDING_RULES or capability.concealed is not None
 
 
 def rate_problem(problem: Finding, role: Role) -> Finding:

@@ -13,7 +13,14 @@ from packaging.version import InvalidVersion, Version
 from verify.errors import UsageError
 from verify.settings import TargetEnvironment
 
-__all__ = ["file_version", "files_of", "releases", "select_installable", "supported_tags"]
+__all__ = [
+    "file_project",
+    "file_version",
+    "files_of",
+    "releases",
+    "select_installable",
+    "supported_tags",
+]
 
 _SDIST_SUFFIXES = (".tar.gz", ".zip", ".tar.bz2", ".tgz", ".tar")
 
@@ -69,6 +76,23 @@ def file_version(filename: str) -> Version | None:
         return Version(version) if dash else None
     except InvalidVersion:
         return None
+
+
+def file_project(filename: str) -> str | None:
+    """The project name a distribution filename carries, as spelled, or ``None``.
+
+    An sdist's name runs to the dash before the version (``requests-oauthlib-2.0.0.tar.gz``
+    is ``requests-oauthlib``): legacy sdists keep the dashes of their names.
+    """
+    if filename.endswith(".whl"):
+        try:
+            return str(parse_wheel_filename(filename)[0])
+        except InvalidWheelFilename:
+            return None
+    suffix = next((s for s in _SDIST_SUFFIXES if filename.endswith(s)), None)
+    if suffix is None or file_version(filename) is None:
+        return None
+    return filename[: -len(suffix)].rpartition("-")[0] or None
 
 
 def releases(filenames: Iterable[str]) -> dict[Version, list[str]]:
