@@ -1,31 +1,11 @@
-"""``pip-verify fix``: the nearest lock that passes, for a hashed requirements file or a
-``pylock.toml`` (written), or a ``uv.lock``, ``poetry.lock`` or ``Pipfile.lock`` (the commands
-that make the change printed: uv, Poetry and Pipenv own those files; see
-:mod:`verify._resolve.lock_commands` for which commands and why).
-
-For every package the policy denies, or that has a known vulnerability, the releases after the
-pinned one are tried smallest upgrade first (patch, then minor, then major, within ``allow``),
-each verified with ``check``'s engine together with what it depends on, until one passes the
-whole policy with no known vulnerability. The lock is then rewritten with that release and the
-sha256 of each of its files on the index (for a ``pylock.toml``, the entry's ``version`` and
-its wheels and sdist, in the file's own layout: :mod:`verify._resolve.pylock_write`), and the
-rewritten lock is read back and verified in full before it is written. A package with no
-passing release is left as it is, with the reason of each release that was tried.
-
-Guardrails: never a downgrade, never a pre-release, never another index than the lock's, never
-beyond ``allow``, never a release younger than the policy's ``release-age`` cooldown (even
-where the policy only warns about it), and the same policy (publisher, behaviour, everything
-else) judges every candidate.
-"""
+"""Running ``pip-verify fix`` (see :mod:`verify.fix` for what it does and why)."""
 
 from __future__ import annotations
 
 import dataclasses
 import difflib
-import enum
 import tempfile
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 from packaging.utils import NormalizedName, canonicalize_name
@@ -55,19 +35,12 @@ from verify.check import (
     run_check,
 )
 from verify.errors import UsageError
+from verify.fix.model import FixChange, FixOutcome, FixSettings, UpdateKind
 from verify.models import Decision, IndexFile, PackageResult, Report
 from verify.policy import Policy
 from verify.settings import InputSettings
 
-__all__ = [
-    "FixChange",
-    "FixOutcome",
-    "FixSettings",
-    "UpdateKind",
-    "fixed_lock_path",
-    "lock_diff",
-    "run_fix",
-]
+__all__ = ["fixed_lock_path", "lock_diff", "run_fix"]
 
 #: Rules whose firing makes a package need a fix even when the policy only warns.
 _VULNERABLE = ("vulnerability", "known-malicious")
@@ -76,67 +49,8 @@ _VULNERABLE = ("vulnerability", "known-malicious")
 _CANDIDATE_GUARDS = (*_VULNERABLE, "release-age")
 
 
-class UpdateKind(str, enum.Enum):
-    """The largest update ``fix`` may make."""
-
-    PATCH = "patch"
-    MINOR = "minor"
-    MAJOR = "major"
-
-
-@dataclass(frozen=True, slots=True)
-class FixSettings:
-    """What to fix and how far it may go."""
-
-    #: The check of the lock: one hashed requirements file as its input.
-    check: CheckSettings
-    allow: UpdateKind = UpdateKind.MINOR
-    #: Where to write the fixed lock (default: over the input); ``dry_run`` writes nothing.
-    output: Path | None = None
-    dry_run: bool = False
-
-
-@dataclass(frozen=True, slots=True)
-class FixChange:
-    """What ``fix`` did, or could not do, for one package."""
-
-    name: NormalizedName
-    old: Version
-    #: The release chosen; ``None`` when no release within the limits passes.
-    new: Version | None
-    #: Why the package needed a fix (its reasons, one line).
-    why: str
-    #: Each release tried and why it did not pass, oldest first.
-    tried: tuple[tuple[str, str], ...] = ()
-
-
-@dataclass(frozen=True, slots=True)
-class FixOutcome:
-    """The changes, the fixed lock's text, and the check of it."""
-
-    changes: tuple[FixChange, ...]
-    lock_text: str
-    #: The check of the fixed lock (of the input when nothing changed).
-    report: Report
-    #: Where the fixed lock was written; ``None`` with ``dry_run`` or when nothing changed.
-    written: Path | None = None
-    #: For a lock its tool owns (``uv.lock``, ``poetry.lock``, ``Pipfile.lock``): the commands
-    #: that make the changes, which ``fix`` prints instead of editing the file.
-    commands: tuple[str, ...] = ()
-    #: The lock's text as it was read, for :func:`lock_diff`.
-    original: str = ""
-
-    @property
-    def fixed(self) -> bool:
-        """Every package that needed a fix got one, and the fixed lock passes (for a lock
-        changed by its tool's commands: every change has its command)."""
-        if not all(c.new is not None for c in self.changes):
-            return False
-        return bool(self.commands) or self.report.decision in (Decision.ALLOW, Decision.WARN)
-
-
 def run_fix(settings: FixSettings, *, policy: Policy | None = None) -> FixOutcome:
-    """Find and write the nearest passing lock (see the module's description).
+    """Find and write the nearest passing lock (see :mod:`verify.fix`).
 
     Raises :class:`~verify.errors.UsageError` unless the input is one hashed requirements file
     or one lock file, and :class:`~verify.errors.InvalidInputError` when a ``pylock.toml``
