@@ -60,7 +60,7 @@ def run_show(args: argparse.Namespace) -> int:
     from rich.table import Table
 
     from verify.policy import load_policy
-    from verify.policy.describe import describe_policy, effective_rules
+    from verify.policy.describe import describe_fix, describe_policy, effective_rules
 
     policy = load_policy(args.policy)
     package = canonicalize_name(args.package) if args.package else None
@@ -78,4 +78,8 @@ def run_show(args: argparse.Namespace) -> int:
     console.print(table)
     if policy.packages and package is None:
         console.print("package overrides: " + ", ".join(o.match for o in policy.packages))
+    fix = describe_fix(policy, package=package)
+    shown = {key: str(value).lower() for key, value in fix.items() if key != "cooldown-from"}
+    shown["cooldown-days"] += f" (from {fix['cooldown-from']})"
+    console.print("fix: " + ", ".join(f"{key} = {value}" for key, value in shown.items()))
     return 0

@@ -3,7 +3,6 @@ package, and the outcome of a run."""
 
 from __future__ import annotations
 
-import enum
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -12,16 +11,9 @@ from packaging.version import Version
 
 from verify.check import CheckSettings
 from verify.models import Decision, Report
+from verify.policy import UpdateKind
 
 __all__ = ["FixChange", "FixOutcome", "FixSettings", "UpdateKind"]
-
-
-class UpdateKind(str, enum.Enum):
-    """The largest update ``fix`` may make."""
-
-    PATCH = "patch"
-    MINOR = "minor"
-    MAJOR = "major"
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,18 +10,27 @@ from verify.policy.load import (
     parse_duration,
     parse_policy,
 )
-from verify.policy.model import PackageOverride, Policy, RuleConfig, RuleSettings
+from verify.policy.model import (
+    FixPolicy,
+    PackageOverride,
+    Policy,
+    RuleConfig,
+    RuleSettings,
+    UpdateKind,
+)
 from verify.policy.rules import RULES, ParamSpec, RuleInfo
 
 __all__ = [
     "BUILTIN_POLICIES",
     "RULES",
+    "FixPolicy",
     "PackageOverride",
     "ParamSpec",
     "Policy",
     "RuleConfig",
     "RuleInfo",
     "RuleSettings",
+    "UpdateKind",
     "builtin_policy_text",
     "default_policy_text",
     "load_policy",

@@ -9,7 +9,14 @@ from verify._rules.behaviour import BEHAVIOUR_RULES
 from verify.policy.model import IgnoredVulnerability, Policy
 from verify.policy.rules import RULES
 
-__all__ = ["EffectiveRule", "describe_policy", "effective_rules", "format_duration"]
+__all__ = [
+    "EffectiveRule",
+    "cooldown_days",
+    "describe_fix",
+    "describe_policy",
+    "effective_rules",
+    "format_duration",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,6 +81,27 @@ def effective_rules(policy: Policy, *, package: str | None = None) -> list[Effec
     return rules
 
 
+def cooldown_days(seconds: int) -> int | float:
+    """A cooldown in days, whole when it is (``3``, ``0.5``)."""
+    days = seconds / 86400
+    return int(days) if days.is_integer() else round(days, 4)
+
+
+def describe_fix(policy: Policy, *, package: str | None = None) -> dict[str, object]:
+    """The ``[fix]`` guardrails as they apply (to ``package``), defaults filled in, with where
+    the cooldown comes from (``fix``: the table's ``cooldown-days``; ``release-age``: that
+    rule's ``min-age``)."""
+    guardrails = policy.fix_guardrails()
+    return {
+        "allow": guardrails.allow.value if guardrails.allow else None,
+        "cooldown-days": cooldown_days(policy.fix_cooldown(package=package)),
+        "cooldown-from": "fix" if policy.fix.cooldown_days is not None else "release-age",
+        "same-index": guardrails.same_index,
+        "same-publisher": guardrails.same_publisher,
+        "downgrade": guardrails.downgrade,
+    }
+
+
 def describe_policy(policy: Policy, *, package: str | None = None) -> dict[str, Any]:
     """The effective policy as JSON-ready data."""
     return {
@@ -103,4 +131,5 @@ def describe_policy(policy: Policy, *, package: str | None = None) -> dict[str, 
             }
             for override in policy.packages
         ],
+        "fix": describe_fix(policy, package=package),
     }

@@ -13,11 +13,13 @@ from verify._index.urls import normalize_index_url
 from verify.errors import PolicyError, UsageError
 from verify.models import Decision
 from verify.policy.model import (
+    FixPolicy,
     IgnoredVulnerability,
     IndexBinding,
     PackageOverride,
     Policy,
     RuleSettings,
+    UpdateKind,
 )
 from verify.policy.rules import RULES, ParamSpec
 
@@ -34,7 +36,8 @@ __all__ = [
 DEFAULT_POLICY_NAME = "default.toml"
 #: Policies shipped in the package, usable as ``extends = "<name>"``.
 BUILTIN_POLICIES = ("default", "strict")
-_TOP_KEYS = ("version", "description", "extends", "rules", "packages", "indexes")
+_TOP_KEYS = ("version", "description", "extends", "rules", "packages", "indexes", "fix")
+_FIX_KEYS = ("allow", "cooldown-days", "same-index", "same-publisher", "downgrade")
 _INDEX_KEYS = ("url", "packages")
 _RULE_KEYS = ("decision", "on-error")
 _PACKAGE_KEYS = ("match", "rules")
@@ -348,6 +351,44 @@ def _indexes(entries: object, text: str, where: Path | str) -> tuple[IndexBindin
     return tuple(bindings)
 
 
+def _fix_table(table: object, text: str, where: Path | str) -> FixPolicy:
+    """The ``[fix]`` table: ``pip-verify fix``'s guardrails (TOML has no null: a key that is
+    there has a value)."""
+    line = _line_of(text, "fix")
+    if not isinstance(table, dict):
+        raise PolicyError("'fix' must be a table ([fix])", path=where, line=line)
+    for key, value in table.items():
+        key_line = _line_of(text, "fix", key) or line
+        problem = _fix_problem(key, value)
+        if problem is not None:
+            raise PolicyError(problem, path=where, line=key_line)
+    allow = table.get("allow")
+    return FixPolicy(
+        allow=UpdateKind(allow) if allow is not None else None,
+        cooldown_days=table.get("cooldown-days"),
+        same_index=table.get("same-index"),
+        same_publisher=table.get("same-publisher"),
+        downgrade=table.get("downgrade"),
+    )
+
+
+def _fix_problem(key: str, value: object) -> str | None:
+    """What is wrong with ``key = value`` in ``[fix]``, in one line; ``None``: nothing."""
+    if key not in _FIX_KEYS:
+        return _unknown("key in [fix]:", key, _FIX_KEYS)
+    if key == "allow":
+        kinds = tuple(kind.value for kind in UpdateKind)
+        return None if value in kinds else f"fix.allow is {value!r}; allowed: {', '.join(kinds)}"
+    if key == "cooldown-days":
+        if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+            return None
+        return (
+            f"fix.cooldown-days is {value!r}; use a whole number of days, 0 or more "
+            "(0 turns the cooldown off)"
+        )
+    return None if isinstance(value, bool) else f"fix.{key} is {value!r}; use true or false"
+
+
 def _merge(base: Policy, child: Policy) -> Policy:
     rules = dict(base.rules)
     for rule_id, settings in child.rules.items():
@@ -368,6 +409,7 @@ def _merge(base: Policy, child: Policy) -> Policy:
         path=child.path,
         description=child.description or base.description,
         chain=base.chain + child.chain,
+        fix=child.fix.over(base.fix),
     )
 
 
@@ -425,6 +467,7 @@ def parse_policy(
         path=path,
         description=description,
         chain=own_chain[-1:],
+        fix=_fix_table(document.get("fix", {}), text, where),
     )
     extends = document.get("extends")
     if extends is None:
