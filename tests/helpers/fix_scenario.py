@@ -28,8 +28,9 @@ def add_foo_releases(index: PackageIndex, dists: DistFactory) -> None:
     index.add(dists.wheel("bar", "1.0"))
 
 
-def write_osv_database(directory: Path) -> Path:
-    """An offline OSV database in ``directory`` (created) with the advisory against foo."""
+def write_osv_database(directory: Path, *, introduced: str = "0", fixed: str = "1.1") -> Path:
+    """An offline OSV database in ``directory`` (created) with the advisory against foo
+    (releases from ``introduced`` up to, not including, ``fixed``)."""
     directory.mkdir(parents=True)
     (directory / "GHSA-foo.json").write_text(
         json.dumps(
@@ -41,7 +42,10 @@ def write_osv_database(directory: Path) -> Path:
                     {
                         "package": {"ecosystem": "PyPI", "name": "foo"},
                         "ranges": [
-                            {"type": "ECOSYSTEM", "events": [{"introduced": "0"}, {"fixed": "1.1"}]}
+                            {
+                                "type": "ECOSYSTEM",
+                                "events": [{"introduced": introduced}, {"fixed": fixed}],
+                            }
                         ],
                     }
                 ],

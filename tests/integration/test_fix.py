@@ -139,35 +139,6 @@ def test_fix_needs_a_hashed_lock(capsys: pytest.CaptureFixture[str], tmp_path: P
     assert "is not pinned with hashes" in out
 
 
-def test_fix_never_picks_a_release_younger_than_the_cooldown(
-    capsys: pytest.CaptureFixture[str],
-    dist_factory: DistFactory,
-    package_index: PackageIndex,
-    osv: Path,
-    tmp_path: Path,
-) -> None:
-    from datetime import datetime, timedelta, timezone
-
-    package_index.add(dist_factory.wheel("foo", "1.0", files=MODULE))
-    package_index.add(
-        dist_factory.wheel("foo", "1.2", files=MODULE),
-        upload_time=datetime.now(timezone.utc) - timedelta(hours=2),
-    )
-    package_index.add(dist_factory.wheel("foo", "1.3", files=MODULE))
-    requirements = tmp_path / "requirements.txt"
-    digest = package_index.files["foo-1.0-py3-none-any.whl"].sha256
-    requirements.write_text(f"foo==1.0 --hash=sha256:{digest}\n", encoding="utf-8")
-    code, out = run(
-        capsys,
-        "fix",
-        requirements,
-        *options(package_index, osv, tmp_path),
-    )
-    assert code == 0, out
-    assert "foo: 1.0 -> 1.3" in out
-    assert "1.2: foo 1.2: [release-age]" in out
-
-
 def test_for_uv_lock_fix_prints_uvs_command(
     capsys: pytest.CaptureFixture[str], index: PackageIndex, osv: Path, tmp_path: Path
 ) -> None:

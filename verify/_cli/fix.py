@@ -17,7 +17,7 @@ from verify._cli.check import (
 )
 
 if TYPE_CHECKING:
-    from verify.fix import FixOutcome
+    from verify.fix import FixOutcome, Guardrails
 
 __all__ = ["register"]
 
@@ -32,9 +32,11 @@ def register(commands: Any) -> None:
         "major, within --allow), verify each with its dependencies, and rewrite the lock with "
         "the first that passes (every file's sha256 from the index). The rewritten lock is "
         "verified in full before it is written. For uv.lock, poetry.lock and Pipfile.lock, "
-        "which their tools own, print the commands that make the change instead. Never a "
-        "downgrade or a pre-release. In GitHub Actions, what changes (a diff of the lock, or "
-        "the commands) is also appended to the job summary.",
+        "which their tools own, print the commands that make the change instead. The "
+        "guardrails (the policy's [fix] table, overridden by the options below): the largest "
+        "update, a cooldown, the index the package is pinned to, its publisher, and no "
+        "downgrade unless allowed; never a pre-release. In GitHub Actions, what changes (a "
+        "diff of the lock, or the commands) is also appended to the job summary.",
     )
     parser.add_argument(
         "lock",
@@ -43,11 +45,39 @@ def register(commands: Any) -> None:
         help="a hashed requirements file or pylock.toml (rewritten), or uv.lock, poetry.lock "
         "or Pipfile.lock (their tool's commands printed)",
     )
-    parser.add_argument(
+    guardrails = parser.add_argument_group(
+        "guardrails",
+        "Each overrides the policy's [fix] table for this run (see docs/policy.md).",
+    )
+    guardrails.add_argument(
         "--allow",
         choices=("patch", "minor", "major"),
-        default="minor",
-        help="the largest update allowed (default: minor)",
+        help="the largest update allowed (default: the policy's; minor in the embedded one)",
+    )
+    guardrails.add_argument(
+        "--cooldown-days",
+        type=_days,
+        metavar="N",
+        help="never a release younger than N days, 0 for none (default: the policy's; unset "
+        "there, the release-age rule's min-age)",
+    )
+    guardrails.add_argument(
+        "--same-index",
+        action=argparse.BooleanOptionalAction,
+        help="only releases from the index the package is pinned to (default: the policy's; "
+        "on in the embedded one)",
+    )
+    guardrails.add_argument(
+        "--same-publisher",
+        action=argparse.BooleanOptionalAction,
+        help="only releases from the pinned release's or the trust store's publisher "
+        "(default: the policy's; on in the embedded one)",
+    )
+    guardrails.add_argument(
+        "--allow-downgrade",
+        action=argparse.BooleanOptionalAction,
+        help="when no upgrade passes, the nearest downgrade that does (default: the policy's; "
+        "off in the embedded one)",
     )
     parser.add_argument(
         "--dry-run", action="store_true", help="say what would change; write nothing"
@@ -92,14 +122,23 @@ def run(args: argparse.Namespace) -> int:
     output = args.output
     if args.output_dir is not None:
         output = fixed_lock_path(args.output_dir, args.lock)
-    outcome = run_fix(
-        FixSettings(check=check, allow=UpdateKind(args.allow), output=output, dry_run=args.dry_run)
+    settings = FixSettings(
+        check=check,
+        allow=UpdateKind(args.allow) if args.allow else None,
+        cooldown_days=args.cooldown_days,
+        same_index=args.same_index,
+        same_publisher=args.same_publisher,
+        downgrade=args.allow_downgrade,
+        output=output,
+        dry_run=args.dry_run,
     )
+    outcome = run_fix(settings)
     summary = os.environ.get("GITHUB_STEP_SUMMARY")
     if os.environ.get("GITHUB_ACTIONS") == "true" and summary:
         from verify._cli.fix_summary import append_fix_summary
 
-        append_fix_summary(outcome, args.lock.as_posix(), args.allow, Path(summary))
+        allow = outcome.guardrails.allow.value
+        append_fix_summary(outcome, args.lock.as_posix(), allow, Path(summary))
     if args.format == "json":
         sys.stdout.write(json.dumps(_as_data(outcome), indent=2) + "\n")
     else:
@@ -109,14 +148,37 @@ def run(args: argparse.Namespace) -> int:
     return 0 if outcome.fixed else 1
 
 
+def _days(text: str) -> int:
+    """A whole number of days, 0 or more (``--cooldown-days``)."""
+    if not text.isdigit():
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of days (0 or more)")
+    return int(text)
+
+
 def _as_data(outcome: FixOutcome) -> dict[str, Any]:
+    from verify.policy.describe import cooldown_days
+
+    guardrails = outcome.guardrails
     return {
+        "settings": {
+            "allow": guardrails.allow.value,
+            "cooldown-days": guardrails.cooldown_days,
+            "same-index": guardrails.same_index,
+            "same-publisher": guardrails.same_publisher,
+            "downgrade": guardrails.downgrade,
+            "set-by": dict(guardrails.set_by),
+        },
         "changes": [
             {
                 "name": c.name,
                 "from": str(c.old),
                 "to": str(c.new) if c.new is not None else None,
+                "downgrade": c.downgrade,
                 "why": c.why,
+                "index": c.index,
+                "cooldown-days": cooldown_days(c.cooldown),
+                "publisher": c.publisher,
+                "blocked": c.blocked,
                 "tried": [{"version": v, "reason": r} for v, r in c.tried],
             }
             for c in outcome.changes
@@ -137,12 +199,20 @@ def _as_text(outcome: FixOutcome, lock: Path) -> str:
     lines = []
     for change in outcome.changes:
         if change.new is not None:
+            how = "downgrade; " if change.downgrade else ""
             lines.append(
-                f"{change.name}: {change.old} -> {change.new} (was: {one_line(change.why)})"
+                f"{change.name}: {change.old} -> {change.new} ({how}was: {one_line(change.why)})"
             )
+        elif change.blocked is not None:
+            lines.append(f"{change.name}: {change.old} kept: {one_line(change.blocked)}")
         else:
-            lines.append(f"{change.name}: {change.old} kept, no release within the limits passes")
+            limits = _limits(outcome.guardrails, change.cooldown)
+            lines.append(
+                f"{change.name}: {change.old} kept, no release within the limits passes ({limits})"
+            )
         lines += [f"  {version}: {one_line(reason)}" for version, reason in change.tried]
+        if change.publisher is not None:
+            lines.append(f"  publisher: {one_line(change.publisher)}")
     verdict = outcome.report.decision.value
     kind = lock_kind(lock)
     if outcome.commands and kind is not None:
@@ -158,3 +228,18 @@ def _as_text(outcome: FixOutcome, lock: Path) -> str:
     else:
         lines.append(f"pip-verify fix: nothing written; the fixed lock checks {verdict}")
     return "\n".join(lines) + "\n"
+
+
+def _limits(guardrails: Guardrails, cooldown: int) -> str:
+    """The guardrails a package's search kept, in a few words."""
+    from verify._verifier.rules.age import span
+
+    return ", ".join(
+        [
+            f"allow {guardrails.allow.value}",
+            f"cooldown {span(cooldown)}" if cooldown > 0 else "no cooldown",
+            "same index" if guardrails.same_index else "any index",
+            "same publisher" if guardrails.same_publisher else "any publisher",
+            "downgrades allowed" if guardrails.downgrade else "no downgrade",
+        ]
+    )

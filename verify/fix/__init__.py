@@ -12,21 +12,27 @@ its wheels and sdist, in the file's own layout: :mod:`verify._resolve.pylock_wri
 rewritten lock is read back and verified in full before it is written. A package with no
 passing release is left as it is, with the reason of each release that was tried.
 
-Guardrails: never a downgrade, never a pre-release, never another index than the lock's, never
-beyond ``allow``, never a release younger than the policy's ``release-age`` cooldown (even
-where the policy only warns about it), and the same policy (publisher, behaviour, everything
-else) judges every candidate.
+The guardrails are the policy's ``[fix]`` table (defaults in the embedded policy), each
+overridable in :class:`FixSettings` (as on the command line); :class:`Guardrails` is what a
+run kept (:mod:`verify.fix.guardrails`): never beyond ``allow``; never a release with a file
+younger than the cooldown (``cooldown-days``, else the ``release-age`` rule's ``min-age``),
+nor one whose age the index does not give; never another index than the one the package is
+pinned to (``same-index``); never a release whose verified publisher is not the trust store's
+or the pinned release's (``same-publisher``); never a downgrade unless ``downgrade`` allows one,
+and then only the nearest that passes when no upgrade does; never a pre-release. The same
+policy (behaviour, provenance, everything else) judges every candidate.
 """
 
 from __future__ import annotations
 
-from verify.fix.model import FixChange, FixOutcome, FixSettings, UpdateKind
+from verify.fix.model import FixChange, FixOutcome, FixSettings, Guardrails, UpdateKind
 from verify.fix.run import fixed_lock_path, lock_diff, run_fix
 
 __all__ = [
     "FixChange",
     "FixOutcome",
     "FixSettings",
+    "Guardrails",
     "UpdateKind",
     "fixed_lock_path",
     "lock_diff",

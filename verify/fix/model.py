@@ -3,7 +3,8 @@ package, and the outcome of a run."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from packaging.utils import NormalizedName
@@ -13,19 +14,50 @@ from verify.check import CheckSettings
 from verify.models import Decision, Report
 from verify.policy import UpdateKind
 
-__all__ = ["FixChange", "FixOutcome", "FixSettings", "UpdateKind"]
+__all__ = ["FixChange", "FixOutcome", "FixSettings", "Guardrails", "UpdateKind"]
 
 
 @dataclass(frozen=True, slots=True)
 class FixSettings:
-    """What to fix and how far it may go."""
+    """What to fix and how far it may go. A guardrail left ``None`` is the policy's (its
+    ``[fix]`` table, see :class:`~verify.policy.FixPolicy`); one set here overrides it, as
+    ``fix``'s command-line options do."""
 
-    #: The check of the lock: one hashed requirements file as its input.
+    #: The check of the lock: one lock file or hashed requirements file as its input.
     check: CheckSettings
-    allow: UpdateKind = UpdateKind.MINOR
+    #: The largest update.
+    allow: UpdateKind | None = None
+    #: Never a release younger than this many days (0: no cooldown).
+    cooldown_days: int | None = None
+    #: Only releases from the index the package is pinned to.
+    same_index: bool | None = None
+    #: Only releases from the pinned release's (or the trust store's) publisher.
+    same_publisher: bool | None = None
+    #: When no upgrade passes, the nearest downgrade that does.
+    downgrade: bool | None = None
     #: Where to write the fixed lock (default: over the input); ``dry_run`` writes nothing.
     output: Path | None = None
     dry_run: bool = False
+
+
+#: Where a guardrail's value came from: :class:`FixSettings` (the command line), the policy's
+#: ``[fix]`` table, or the default of a policy whose chain does not set it.
+SET_BY = ("command line", "policy", "default")
+
+
+@dataclass(frozen=True, slots=True)
+class Guardrails:
+    """The limits one run of ``fix`` kept, each from :class:`FixSettings` or the policy."""
+
+    allow: UpdateKind = UpdateKind.MINOR
+    #: Days; ``None``: each package's ``release-age`` ``min-age`` (see
+    #: :meth:`~verify.policy.Policy.fix_cooldown`).
+    cooldown_days: int | None = None
+    same_index: bool = True
+    same_publisher: bool = True
+    downgrade: bool = False
+    #: Each guardrail's key in ``[fix]`` -> one of :data:`SET_BY`.
+    set_by: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,8 +70,23 @@ class FixChange:
     new: Version | None
     #: Why the package needed a fix (its reasons, one line).
     why: str
-    #: Each release tried and why it did not pass, oldest first.
+    #: Each release tried and why it did not pass, in the order tried (upgrades from the
+    #: smallest, then, when allowed, downgrades from the nearest).
     tried: tuple[tuple[str, str], ...] = ()
+    #: Why no release could be tried at all (``new`` is ``None`` then).
+    blocked: str | None = None
+    #: The index the releases were taken from (credentials redacted).
+    index: str | None = None
+    #: The cooldown the package's releases were held to, in seconds.
+    cooldown: int = 0
+    #: The publisher the new release had to match (``same-publisher``), or why none was
+    #: compared; ``None`` when the guardrail is off.
+    publisher: str | None = None
+
+    @property
+    def downgrade(self) -> bool:
+        """Whether the release chosen is older than the pinned one."""
+        return self.new is not None and self.new < self.old
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,6 +104,8 @@ class FixOutcome:
     commands: tuple[str, ...] = ()
     #: The lock's text as it was read, for :func:`lock_diff`.
     original: str = ""
+    #: The limits the run kept.
+    guardrails: Guardrails = field(default_factory=Guardrails)
 
     @property
     def fixed(self) -> bool:

@@ -4,29 +4,22 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import functools
 import tempfile
 from collections.abc import Sequence
+from datetime import datetime, timezone
 from pathlib import Path
 
 from packaging.utils import NormalizedName, canonicalize_name
 from packaging.version import Version
 
 from verify._index.client import IndexClient
-from verify._index.urls import normalize_index_url, redact
 from verify._resolve.lock_commands import lock_commands
 from verify._resolve.lockfields import LockKind
-from verify._resolve.lockfiles import lock_kind
+from verify._resolve.lockfiles import lock_kind, read_lock
 from verify._resolve.pylock import read_pylock
-from verify._resolve.pylock_write import (
-    PylockEdit,
-    PylockEntry,
-    confirm_edits,
-    find_entry,
-    release_files,
-    rewrite,
-)
+from verify._resolve.pylock_write import PylockEdit, confirm_edits, find_entry, rewrite
 from verify._resolve.requirements import read_requirements
-from verify._resolve.select import file_version
 from verify.check import (
     CheckSettings,
     gather_candidates,
@@ -35,18 +28,15 @@ from verify.check import (
     run_check,
 )
 from verify.errors import UsageError
-from verify.fix.model import FixChange, FixOutcome, FixSettings, UpdateKind
-from verify.models import Decision, IndexFile, PackageResult, Report
-from verify.policy import Policy
+from verify.fix.guardrails import resolve_guardrails
+from verify.fix.model import FixOutcome, FixSettings
+from verify.fix.search import Search, needs_fix
+from verify.models import Decision, Report
+from verify.policy import Policy, load_policy
 from verify.settings import InputSettings
+from verify.trust_store import TrustStore
 
 __all__ = ["fixed_lock_path", "lock_diff", "run_fix"]
-
-#: Rules whose firing makes a package need a fix even when the policy only warns.
-_VULNERABLE = ("vulnerability", "known-malicious")
-#: A candidate release must not fire these either, whatever the policy decides: a fix never
-#: moves to a release younger than the cooldown.
-_CANDIDATE_GUARDS = (*_VULNERABLE, "release-age")
 
 
 def run_fix(settings: FixSettings, *, policy: Policy | None = None) -> FixOutcome:
@@ -57,25 +47,35 @@ def run_fix(settings: FixSettings, *, policy: Policy | None = None) -> FixOutcom
     entry cannot be rewritten faithfully (nothing is written then).
     """
     path, kind = _lock_input(settings.check)
+    policy = policy or load_policy(settings.check.verification.policy_path)
+    guardrails = resolve_guardrails(settings, policy)
     report = run_check(settings.check, policy=policy)
-    broken = [(p, p.version) for p in report.packages if _needs_fix(p) and p.version is not None]
+    broken = [(p, p.version) for p in report.packages if needs_fix(p) and p.version is not None]
     # A pylock.toml is rewritten byte for byte outside its changes: CRLF line ends included.
     text = path.read_bytes().decode("utf-8") if kind else path.read_text(encoding="utf-8")
     original = text
+    done = functools.partial(FixOutcome, original=original, guardrails=guardrails)
     if not broken:
-        return FixOutcome((), text, report, original=original)
+        return done((), text, report)
     gathered = gather_candidates(settings.check)
     indexes = index_settings(settings.check, gathered)
+    locked = _lock_indexes(path, kind)
+    # Loaded after the check of the lock, which may have recorded a first-seen publisher.
+    store_path = settings.check.verification.trust_store
+    store = TrustStore.load(store_path) if store_path is not None else None
     changes = []
     edits: list[PylockEdit] = []
     with network_session(settings.check.network) as session:
         client = IndexClient(session, indexes.urls)
+        search = Search(settings, guardrails, policy, client, store, datetime.now(timezone.utc))
         for package, version in broken:
             entry = None
+            lock_index = locked.get((package.name, version))
             if kind is LockKind.PYLOCK:
                 line = package.source.line if package.source is not None else None
                 entry = find_entry(text, path, package.name, version, line)
-            change, files = _fix_one(settings, client, package, version, policy, entry)
+                lock_index = entry.index
+            change, files = search.nearest(package, version, entry, lock_index)
             changes.append(change)
             if change.new is None:
                 continue
@@ -87,15 +87,15 @@ def run_fix(settings: FixSettings, *, policy: Policy | None = None) -> FixOutcom
     if edits:
         text = rewrite(text, path, edits)
     if not any(c.new is not None for c in changes):
-        return FixOutcome(tuple(changes), text, report, original=original)
+        return done(tuple(changes), text, report)
     if kind is not None and kind is not LockKind.PYLOCK:
-        # The tool owns the file: say how to make the change with it; the user runs it and
-        # checks the new lock.
+        # The tool owns the file: say how to make the change with it; the user runs it (or
+        # fix --apply does) and checks the new lock.
         moves = [(c.name, c.old, c.new) for c in changes if c.new is not None]
         commands = lock_commands(kind, text, path, moves)
-        return FixOutcome(tuple(changes), text, report, commands=commands, original=original)
+        return done(tuple(changes), text, report, commands=commands)
     final = _check_rewritten(settings, policy, path, text, edits)
-    outcome = FixOutcome(tuple(changes), text, final, original=original)
+    outcome = done(tuple(changes), text, final)
     if settings.dry_run or final.decision is Decision.DENY or final.incomplete:
         return outcome
     target = settings.output or path
@@ -184,95 +184,14 @@ def _lock_input(check: CheckSettings) -> tuple[Path, LockKind | None]:
     return files[0], None
 
 
-def _needs_fix(package: PackageResult, rules: tuple[str, ...] = _VULNERABLE) -> bool:
-    if package.decision is Decision.DENY:
-        return True
-    return any(
-        r.rule in rules and r.decision is not Decision.ALLOW and not r.unchecked
-        for r in package.reasons
-    )
-
-
-def _fix_one(
-    settings: FixSettings,
-    client: IndexClient,
-    package: PackageResult,
-    current: Version,
-    policy: Policy | None,
-    entry: PylockEntry | None = None,
-) -> tuple[FixChange, tuple[IndexFile, ...]]:
-    """The nearest release of ``package`` that passes, and its files on the index (for a
-    ``pylock.toml`` ``entry``: the files that replace the entry's, and only releases that
-    have files of each kind the entry has)."""
-    why = "; ".join(
-        f"[{r.rule}] {r.message}" for r in package.reasons if r.decision is not Decision.ALLOW
-    )
-    index_url = _index_of(client, entry)
-    page = client.page(index_url, package.name) if index_url else None
-    by_version: dict[Version, list[IndexFile]] = {}
-    for file in page.files if page is not None else ():
-        version = file_version(file.filename)
-        if version is not None and file.hashes.get("sha256") and not file.yanked:
-            by_version.setdefault(version, []).append(file)
-    tried: list[tuple[str, str]] = []
-    for version in _candidates(current, by_version, settings.allow):
-        files: tuple[IndexFile, ...] | str = tuple(by_version[version])
-        if entry is not None:
-            files = release_files(entry, by_version[version])
-        if isinstance(files, str):
-            tried.append((str(version), files))
-            continue
-        check = _with_inputs(settings.check, requirements=(f"{package.name}=={version}",))
-        report = run_check(check, policy=policy)
-        result = next((p for p in report.packages if p.name == package.name), None)
-        failing = [p for p in report.packages if _needs_fix(p, _CANDIDATE_GUARDS)]
-        if result is not None and not failing and not report.incomplete:
-            return FixChange(package.name, current, version, why, tuple(tried)), files
-        first = failing[0] if failing else result
-        reason = "verification did not complete"
-        if first is not None:
-            reason = next(
-                (
-                    f"{first.name} {first.version}: [{r.rule}] {r.message}"
-                    for r in first.reasons
-                    if r.decision is not Decision.ALLOW
-                ),
-                reason,
-            )
-        tried.append((str(version), reason))
-    return FixChange(package.name, current, None, why, tuple(tried)), ()
-
-
-def _index_of(client: IndexClient, entry: PylockEntry | None) -> str | None:
-    """The index whose releases are tried: the lock entry's own, which must be one this run
-    consults (never another index than the lock's), else the first configured one."""
-    if entry is None or entry.index is None:
-        return next(iter(client.index_urls), None)
-    index = normalize_index_url(entry.index)
-    if index not in client.index_urls:
-        raise UsageError(
-            f"{entry.name}'s entry in the lock names the index {redact(index)}, which this run "
-            "does not consult",
-            hint=f"pass --index-url {redact(index)} (or --extra-index-url)",
-        )
-    return index
-
-
-def _candidates(
-    current: Version, available: dict[Version, list[IndexFile]], allow: UpdateKind
-) -> list[Version]:
-    """Releases after ``current`` within ``allow``, smallest update first."""
-
-    def kind(version: Version) -> int:
-        if version.release[:1] != current.release[:1]:
-            return 2
-        if version.release[:2] != current.release[:2]:
-            return 1
-        return 0
-
-    limit = {UpdateKind.PATCH: 0, UpdateKind.MINOR: 1, UpdateKind.MAJOR: 2}[allow]
-    newer = [v for v in available if v > current and not v.is_prerelease and kind(v) <= limit]
-    return sorted(newer, key=lambda v: (kind(v), v))
+def _lock_indexes(
+    path: Path, kind: LockKind | None
+) -> dict[tuple[NormalizedName, Version | None], str | None]:
+    """The index a lock file names for each package (a requirements file names none)."""
+    if kind is None:
+        return {}
+    candidates = (package.candidate for package in read_lock(path))
+    return {(c.name, c.version): c.index_url for c in candidates}
 
 
 def _with_inputs(check: CheckSettings, **inputs: object) -> CheckSettings:
