@@ -34,8 +34,15 @@ __all__ = [
 
 def isolated_env() -> dict[str, str]:
     """os.environ minus every ``PIP_*`` variable (``PIP_VERIFY_*`` included), with pip
-    pointed at no configuration file."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PIP_")}
+    pointed at no configuration file, and without ``PYTHONDONTWRITEBYTECODE``: an installed
+    package's modules are compiled once (pip compiles them at install time), so a run from the
+    source tree must be allowed to cache its bytecode too, or every run compiles pip-verify
+    from source while pip, installed, does not."""
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith("PIP_") and k != "PYTHONDONTWRITEBYTECODE"
+    }
     env["PIP_CONFIG_FILE"] = os.devnull
     return env
 
