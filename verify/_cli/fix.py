@@ -82,6 +82,13 @@ def register(commands: Any) -> None:
     parser.add_argument(
         "--dry-run", action="store_true", help="say what would change; write nothing"
     )
+    parser.add_argument(
+        "--apply",
+        action="store_true",
+        help="for uv.lock, poetry.lock or Pipfile.lock: run the printed commands (the tool "
+        "must be on PATH) in the lock's directory, then check the new lock; put the files "
+        "back when it does not pass",
+    )
     output = parser.add_mutually_exclusive_group()
     output.add_argument(
         "-o",
@@ -119,6 +126,11 @@ def run(args: argparse.Namespace) -> int:
         else InputSettings(requirement_files=(args.lock,))
     )
     check = dataclasses.replace(settings_from_args(args), inputs=inputs)
+    tool = None
+    if args.apply:
+        from verify._cli.fix_apply import tool_for
+
+        tool = tool_for(args)
     output = args.output
     if args.output_dir is not None:
         output = fixed_lock_path(args.output_dir, args.lock)
@@ -139,12 +151,30 @@ def run(args: argparse.Namespace) -> int:
 
         allow = outcome.guardrails.allow.value
         append_fix_summary(outcome, args.lock.as_posix(), allow, Path(summary))
+    applied = None
+    if tool is not None and outcome.commands and outcome.fixed:
+        from verify._cli.fix_apply import apply_fix
+
+        applied = apply_fix(outcome, settings, args.lock, tool, os.environ)
     if args.format == "json":
-        sys.stdout.write(json.dumps(_as_data(outcome), indent=2) + "\n")
+        data = _as_data(outcome)
+        if tool is not None:
+            from verify._cli.fix_apply import applied_data
+
+            data["applied"] = applied_data(applied) if applied is not None else None
+        sys.stdout.write(json.dumps(data, indent=2) + "\n")
     else:
-        sys.stdout.write(_as_text(outcome, args.lock))
+        sys.stdout.write(_as_text(outcome, args.lock, applying=tool is not None))
+        if applied is not None:
+            from verify._cli.fix_apply import applied_text
+
+            sys.stdout.write(applied_text(applied, args.lock))
+        elif tool is not None and outcome.changes:
+            sys.stdout.write("pip-verify fix --apply: nothing run, not every package passes\n")
     if outcome.report.incomplete:
         return 3
+    if applied is not None:
+        return applied.exit_code
     return 0 if outcome.fixed else 1
 
 
@@ -189,7 +219,7 @@ def _as_data(outcome: FixOutcome) -> dict[str, Any]:
     }
 
 
-def _as_text(outcome: FixOutcome, lock: Path) -> str:
+def _as_text(outcome: FixOutcome, lock: Path, *, applying: bool = False) -> str:
     from verify._format.untrusted import one_line
     from verify._resolve.lock_commands import LOCK_TOOLS
     from verify._resolve.lockfiles import LockKind, lock_kind
@@ -222,7 +252,8 @@ def _as_text(outcome: FixOutcome, lock: Path) -> str:
             lines.append(
                 "(poetry add writes each pin into pyproject.toml; relax it once the lock checks)"
             )
-        lines.append(f"then check the new lock: pip-verify check {lock}")
+        if not applying:
+            lines.append(f"then check the new lock: pip-verify check {lock}")
     elif outcome.written is not None:
         lines.append(f"pip-verify fix: wrote {outcome.written}; the fixed lock checks {verdict}")
     else:

@@ -21,19 +21,25 @@ pinned to (``same-index``); never a release whose verified publisher is not the 
 or the pinned release's (``same-publisher``); never a downgrade unless ``downgrade`` allows one,
 and then only the nearest that passes when no upgrade does; never a pre-release. The same
 policy (behaviour, provenance, everything else) judges every candidate.
+
+For a lock its tool owns, ``fix --apply`` runs the commands (the command line does: the library
+runs no tool) and :func:`check_applied` holds the lock the tool wrote to what was verified.
 """
 
 from __future__ import annotations
 
+from verify.fix.applied import AppliedCheck, check_applied
 from verify.fix.model import FixChange, FixOutcome, FixSettings, Guardrails, UpdateKind
 from verify.fix.run import fixed_lock_path, lock_diff, run_fix
 
 __all__ = [
+    "AppliedCheck",
     "FixChange",
     "FixOutcome",
     "FixSettings",
     "Guardrails",
     "UpdateKind",
+    "check_applied",
     "fixed_lock_path",
     "lock_diff",
     "run_fix",
