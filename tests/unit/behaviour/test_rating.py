@@ -225,7 +225,7 @@ def test_data_that_cannot_run_names_things_without_a_verdict(tmp_path: Path) -> 
 def test_a_versioned_shared_library_is_a_library_not_a_program(tmp_path: Path) -> None:
     # auditwheel vendors libraries as demo.libs/libz-1a2b3c4d.so.1.3 beside the extension.
     elf = b"\x7fELF\x02\x01\x01" + b"\x00" * 200
-    files = {
+    files: dict[str, str | bytes] = {
         "demo/__init__.py": "",
         "demo/_speedups.cpython-311-x86_64-linux-gnu.so": elf,
         "demo.libs/libz-1a2b3c4d.so.1.3": elf,
