@@ -79,7 +79,8 @@ def file_version(filename: str) -> Version | None:
 
 
 def file_project(filename: str) -> str | None:
-    """The project name a distribution filename carries, as spelled, or ``None``.
+    """The project name a distribution filename carries (as spelled in an sdist's name,
+    normalized for a wheel's), or ``None``.
 
     An sdist's name runs to the dash before the version (``requests-oauthlib-2.0.0.tar.gz``
     is ``requests-oauthlib``): legacy sdists keep the dashes of their names.
