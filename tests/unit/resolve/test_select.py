@@ -9,6 +9,7 @@ from packaging.tags import Tag, sys_tags
 from packaging.version import Version
 
 from verify._resolve.select import (
+    file_project,
     file_version,
     files_of,
     releases,
@@ -225,3 +226,20 @@ def test_releases_then_files_of_is_file_version_for_every_name() -> None:
         "demo-1.0-py2.py3-none-any.whl",
     ]
     assert files_of(grouped, Version("9")) == []
+
+
+@pytest.mark.parametrize(
+    ("filename", "project"),
+    [
+        ("requests-oauthlib-2.0.0.tar.gz", "requests-oauthlib"),  # a legacy sdist keeps dashes
+        ("requests_oauthlib-2.0.0.tar.gz", "requests_oauthlib"),
+        ("text-unidecode-1.3.zip", "text-unidecode"),
+        ("Demo_Pkg-1.0-py3-none-any.whl", "demo-pkg"),  # a wheel's, normalized
+        ("demo-1.0-py3-none-any.tar.gz", None),  # "1.0-py3-none-any" is no version
+        ("demo-1.0.whl", None),  # not a wheel's name
+        ("demo.tar.gz", None),
+        ("demo-1.0.rpm", None),
+    ],
+)
+def test_file_project(filename: str, project: str | None) -> None:
+    assert file_project(filename) == project
