@@ -1,11 +1,12 @@
 """A verdict on one file, and where verdicts are kept: a directory, or Redis shared by
 several proxies.
 
-A verdict is keyed by the file's sha256 and the *verdict digest*: the pip-verify version, the
-policy, trust config and trust store files, the upstream and the settings that can change a
-decision. A policy change therefore re-judges every file, and proxies that agree on all of
-these share their verdicts. A verdict is used for ``max_age`` seconds after it was made; after
-that the file is verified again (an advisory published since, a release that has come of age).
+A verdict is keyed by the file's sha256 and the *verdict digest*: the pip-verify version and
+the behaviour analyser's (which also changes between releases), the policy, trust config and
+trust store files, the upstream and the settings that can change a decision. A policy change
+therefore re-judges every file, and proxies that agree on all of these share their verdicts. A
+verdict is used for ``max_age`` seconds after it was made; after that the file is verified
+again (an advisory published since, a release that has come of age).
 
 Only verdicts that rest on a complete verification are kept. A verification that could not
 finish (the upstream down, a worker that died) answers the request that asked for it and is
@@ -24,6 +25,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, Protocol
 
+from verify._behaviour.cache import ANALYSER_VERSION
 from verify._records import read_record, write_record
 from verify._upload.queue_digest import verification_files_digest
 from verify._version import __version__
@@ -141,7 +143,7 @@ def verdict_digest(
 
     Raises :class:`~verify.errors.PolicyError` if the policy file cannot be read.
     """
-    digest = hashlib.sha256(f"pip-verify/{__version__}\0proxy\0".encode())
+    digest = hashlib.sha256(f"pip-verify/{__version__}/{ANALYSER_VERSION}\0proxy\0".encode())
     digest.update(verification_files_digest(verification))
     fields = (
         ("upstream", upstream),
