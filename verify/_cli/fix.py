@@ -213,6 +213,18 @@ def _as_data(outcome: FixOutcome) -> dict[str, Any]:
             }
             for c in outcome.changes
         ],
+        "dependencies": [
+            {
+                "name": d.name,
+                "from": str(d.old) if d.old is not None else None,
+                "to": str(d.new),
+                "for": c.name,
+                "needed-by": d.needed_by,
+                "requirement": d.requirement,
+            }
+            for c in outcome.changes
+            for d in c.dependencies
+        ],
         "decision": outcome.report.decision.value,
         "written": str(outcome.written) if outcome.written else None,
         "commands": list(outcome.commands),
@@ -243,6 +255,7 @@ def _as_text(outcome: FixOutcome, lock: Path, *, applying: bool = False) -> str:
         lines += [f"  {version}: {one_line(reason)}" for version, reason in change.tried]
         if change.publisher is not None:
             lines.append(f"  publisher: {one_line(change.publisher)}")
+    lines += _dependencies_text(outcome)
     verdict = outcome.report.decision.value
     kind = lock_kind(lock)
     if outcome.commands and kind is not None:
@@ -259,6 +272,24 @@ def _as_text(outcome: FixOutcome, lock: Path, *, applying: bool = False) -> str:
     else:
         lines.append(f"pip-verify fix: nothing written; the fixed lock checks {verdict}")
     return "\n".join(lines) + "\n"
+
+
+def _dependencies_text(outcome: FixOutcome) -> list[str]:
+    """What the new releases add to the lock or move in it, apart from what fix was asked to
+    fix, each with what needs it."""
+    from verify._format.untrusted import one_line
+
+    lines = []
+    for change in outcome.changes:
+        for dep in change.dependencies:
+            what = f"added {dep.name} {dep.new}"
+            if dep.old is not None:
+                what = f"moved {dep.name} {dep.old} -> {dep.new}"
+            if dep.needed_by:
+                what += f", needed by {one_line(dep.needed_by)}"
+                what += f" (Requires-Dist: {one_line(dep.requirement)})"
+            lines.append(f"  {what}")
+    return ["dependencies the new releases need:", *lines] if lines else []
 
 
 def _limits(guardrails: Guardrails, cooldown: int) -> str:

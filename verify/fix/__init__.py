@@ -12,6 +12,15 @@ its wheels and sdist, in the file's own layout: :mod:`verify._resolve.pylock_wri
 rewritten lock is read back and verified in full before it is written. A package with no
 passing release is left as it is, with the reason of each release that was tried.
 
+For a hashed requirements file, each candidate is resolved with pip's resolver with the lock's
+other pins as constraints (:mod:`verify.fix.dependencies`): a package the release needs that
+the lock lacks is added (``name==version`` with every file's hash, where its name sorts when
+the file is sorted, else at the end), and a pin its ``Requires-Dist`` excludes is moved to
+the nearest release it admits; each is held to the same policy and guardrails as the release
+itself, and a release whose new dependencies do not pass is not taken. A ``pylock.toml`` gets
+no new entries yet: a release that needs one fails the check of the rewritten lock, and
+nothing is written.
+
 The guardrails are the policy's ``[fix]`` table (defaults in the embedded policy), each
 overridable in :class:`FixSettings` (as on the command line); :class:`Guardrails` is what a
 run kept (:mod:`verify.fix.guardrails`): never beyond ``allow``; never a release with a file
@@ -29,11 +38,19 @@ runs no tool) and :func:`check_applied` holds the lock the tool wrote to what wa
 from __future__ import annotations
 
 from verify.fix.applied import AppliedCheck, check_applied
-from verify.fix.model import FixChange, FixOutcome, FixSettings, Guardrails, UpdateKind
+from verify.fix.model import (
+    DependencyChange,
+    FixChange,
+    FixOutcome,
+    FixSettings,
+    Guardrails,
+    UpdateKind,
+)
 from verify.fix.run import fixed_lock_path, lock_diff, run_fix
 
 __all__ = [
     "AppliedCheck",
+    "DependencyChange",
     "FixChange",
     "FixOutcome",
     "FixSettings",

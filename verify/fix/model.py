@@ -14,7 +14,14 @@ from verify.check import CheckSettings
 from verify.models import Decision, Report
 from verify.policy import UpdateKind
 
-__all__ = ["FixChange", "FixOutcome", "FixSettings", "Guardrails", "UpdateKind"]
+__all__ = [
+    "DependencyChange",
+    "FixChange",
+    "FixOutcome",
+    "FixSettings",
+    "Guardrails",
+    "UpdateKind",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,6 +68,22 @@ class Guardrails:
 
 
 @dataclass(frozen=True, slots=True)
+class DependencyChange:
+    """A package the chosen release of another needs that the lock does not pin (``old`` is
+    ``None``: added) or pins at a release its requirement excludes (moved)."""
+
+    name: NormalizedName
+    old: Version | None
+    new: Version
+    #: The package of the new tree whose ``Requires-Dist`` names it (``foo 1.2``).
+    needed_by: str
+    #: That ``Requires-Dist`` entry (``baz>=1.0``); empty when no verified wheel says.
+    requirement: str
+    #: The sha256 of each of the release's files on the index, sorted, as the lock gets them.
+    hashes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class FixChange:
     """What ``fix`` did, or could not do, for one package."""
 
@@ -82,6 +105,9 @@ class FixChange:
     #: The publisher the new release had to match (``same-publisher``), or why none was
     #: compared; ``None`` when the guardrail is off.
     publisher: str | None = None
+    #: What the chosen release brings into the lock or moves in it (hashed requirements
+    #: files only; see :mod:`verify.fix.dependencies`).
+    dependencies: tuple[DependencyChange, ...] = ()
 
     @property
     def downgrade(self) -> bool:

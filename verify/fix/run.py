@@ -6,11 +6,10 @@ import dataclasses
 import difflib
 import functools
 import tempfile
-from collections.abc import Sequence
 from datetime import datetime, timezone
 from pathlib import Path
 
-from packaging.utils import NormalizedName, canonicalize_name
+from packaging.utils import NormalizedName
 from packaging.version import Version
 
 from verify._index.client import IndexClient
@@ -30,6 +29,7 @@ from verify.check import (
 from verify.errors import UsageError
 from verify.fix.guardrails import resolve_guardrails
 from verify.fix.model import FixOutcome, FixSettings
+from verify.fix.requirements_edit import Pin, apply_pins
 from verify.fix.search import Search, needs_fix
 from verify.models import Decision, Report
 from verify.policy import Policy, load_policy
@@ -65,9 +65,17 @@ def run_fix(settings: FixSettings, *, policy: Policy | None = None) -> FixOutcom
     store = TrustStore.load(store_path) if store_path is not None else None
     changes = []
     edits: list[PylockEdit] = []
+    pins: list[Pin] = []
     with network_session(settings.check.network) as session:
         client = IndexClient(session, indexes.urls)
         search = Search(settings, guardrails, policy, client, store, datetime.now(timezone.utc))
+        if kind is None:
+            # Only a requirements file gets the dependencies a new release needs (issue 17).
+            search = dataclasses.replace(
+                search,
+                pins={p.name: p.version for p in report.packages if p.version is not None},
+                unpinned=frozenset(package.name for package, _ in broken),
+            )
         for package, version in broken:
             entry = None
             lock_index = locked.get((package.name, version))
@@ -82,10 +90,13 @@ def run_fix(settings: FixSettings, *, policy: Policy | None = None) -> FixOutcom
             if entry is not None:
                 edits.append(PylockEdit(entry, change.new, files))
             elif kind is None:
-                hashes = sorted({f.hashes["sha256"] for f in files})
-                text = _repin(text, path, package.name, change.new, hashes)
+                pins += [Pin(d.name, d.new, d.hashes, add=True) for d in change.dependencies]
+                hashes = tuple(sorted({f.hashes["sha256"] for f in files}))
+                pins.append(Pin(package.name, change.new, hashes))
     if edits:
         text = rewrite(text, path, edits)
+    if pins:
+        text = apply_pins(text, path, pins)
     if not any(c.new is not None for c in changes):
         return done(tuple(changes), text, report)
     if kind is not None and kind is not LockKind.PYLOCK:
@@ -196,27 +207,3 @@ def _lock_indexes(
 
 def _with_inputs(check: CheckSettings, **inputs: object) -> CheckSettings:
     return dataclasses.replace(check, inputs=InputSettings(**inputs))  # type: ignore[arg-type]
-
-
-def _repin(
-    text: str, path: Path, name: NormalizedName, version: Version, hashes: Sequence[str]
-) -> str:
-    """``text`` with ``name``'s requirement pinned to ``version`` with ``hashes``; the rest of
-    the file (comments, order, other lines) as it was."""
-    lines = text.splitlines(keepends=True)
-    for line in read_requirements(path).lines:
-        requirement = line.requirement
-        if requirement is None or Path(line.location.path).resolve() != path.resolve():
-            continue
-        if canonicalize_name(requirement.name) != name or line.location.line is None:
-            continue
-        start = line.location.line - 1
-        end = start
-        while end < len(lines) and lines[end].rstrip("\r\n").endswith("\\"):
-            end += 1
-        extras = f"[{','.join(sorted(requirement.extras))}]" if requirement.extras else ""
-        marker = f" ; {requirement.marker}" if requirement.marker else ""
-        pinned = f"{requirement.name}{extras}=={version}{marker}"
-        body = " \\\n".join([pinned, *(f"    --hash=sha256:{h}" for h in hashes)]) + "\n"
-        return "".join([*lines[:start], body, *lines[end + 1 :]])
-    raise UsageError(f"cannot find {name}'s line in {path} to rewrite")

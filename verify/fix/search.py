@@ -11,9 +11,11 @@ cooldown of everything that check pulled in, and its publisher (``same-publisher
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
+import tempfile
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 
 from packaging.utils import NormalizedName
 from packaging.version import Version
@@ -22,7 +24,15 @@ from verify._index.client import IndexClient
 from verify._index.urls import redact
 from verify._resolve.pylock_write import PylockEntry, release_files
 from verify._resolve.select import file_version
-from verify.check import CheckSettings, run_check
+from verify.check import run_check
+from verify.errors import ResolutionError
+from verify.fix.dependencies import (
+    constraints_text,
+    dependency_moves,
+    excluded_pins,
+    nearest_allowed,
+    requirement_of,
+)
 from verify.fix.guardrails import (
     PublisherReference,
     candidate_order,
@@ -33,7 +43,7 @@ from verify.fix.guardrails import (
     publisher_problem,
     publisher_reference,
 )
-from verify.fix.model import FixChange, FixSettings, Guardrails
+from verify.fix.model import DependencyChange, FixChange, FixSettings, Guardrails
 from verify.models import Decision, IndexFile, PackageResult, Report
 from verify.policy import Policy
 from verify.settings import InputSettings
@@ -67,6 +77,12 @@ class Search:
     client: IndexClient
     store: TrustStore | None
     now: datetime
+    #: The lock's pins, held as constraints while a candidate is resolved so that its tree
+    #: changes as little as possible; ``None``: the candidate is resolved alone (a lock whose
+    #: dependencies fix does not rewrite).
+    pins: Mapping[NormalizedName, Version] | None = None
+    #: Pins left out of those constraints: packages this run fixes too.
+    unpinned: frozenset[NormalizedName] = frozenset()
 
     def nearest(
         self,
@@ -99,10 +115,16 @@ class Search:
         tried: list[tuple[str, str]] = []
         for version in candidate_order(current, releases, self.guardrails):
             index, listed = releases[version]
-            reason, files = self._judge(name, version, index, listed, entry, cooldown, reference)
+            reason, files, moved = self._judge(
+                name, version, index, listed, entry, cooldown, reference
+            )
             if reason is None:
                 chosen = dataclasses.replace(
-                    change, new=version, tried=tuple(tried), index=redact(index)
+                    change,
+                    new=version,
+                    tried=tuple(tried),
+                    index=redact(index),
+                    dependencies=moved,
                 )
                 return chosen, files
             tried.append((str(version), reason))
@@ -159,36 +181,114 @@ class Search:
         entry: PylockEntry | None,
         cooldown: int,
         reference: PublisherReference | None,
-    ) -> tuple[str | None, tuple[IndexFile, ...]]:
-        """Why ``name`` ``version`` does not pass, or ``None`` and the files it brings."""
+    ) -> tuple[str | None, tuple[IndexFile, ...], tuple[DependencyChange, ...]]:
+        """Why ``name`` ``version`` does not pass, or ``None``, the files it brings and what
+        it adds to or moves in the lock."""
         files: tuple[IndexFile, ...] | str = tuple(listed)
         if entry is not None:
             files = release_files(entry, listed)
         if isinstance(files, str):
-            return files, ()
+            return files, (), ()
         problem = cooldown_problem(files, cooldown, self.now, where=redact(index))
         if problem is not None:
-            return problem, ()
-        report = run_check(self._candidate_check(name, version), policy=self.policy)
+            return problem, (), ()
+        report = self._check_candidate(name, version, index)
+        if isinstance(report, str):
+            return report, (), ()
         result = next((p for p in report.packages if p.name == name), None)
         failing = [p for p in report.packages if needs_fix(p)]
         if result is None or failing or report.incomplete:
-            return _check_reason(report, failing or ([result] if result else [])), ()
+            return _check_reason(report, failing or ([result] if result else [])), (), ()
         key = "fix.same-index" if self.guardrails.same_index else "fix"
         problem = index_problem(result, listed, index, key=key) or self._too_young(report)
         if problem is None and reference is not None:
             problem = publisher_problem(reference, result)
-        return problem, (files if problem is None else ())
+        if problem is not None:
+            return problem, (), ()
+        moved = self._dependencies(report, name, index, key, self.pins) if self.pins else ()
+        if isinstance(moved, str):
+            return moved, (), ()
+        return None, files, moved
 
-    def _candidate_check(self, name: NormalizedName, version: Version) -> CheckSettings:
-        """The check of one candidate and what it depends on. It records no publisher in the
-        trust store: a release tried is not a release taken."""
+    def _dependencies(
+        self,
+        report: Report,
+        name: NormalizedName,
+        index: str,
+        key: str,
+        pins: Mapping[NormalizedName, Version],
+    ) -> tuple[DependencyChange, ...] | str:
+        """What the candidate's tree adds to the lock or moves in it, each with every file's
+        sha256 from the candidate's index (``same-index``: the one the lock gets it from); or
+        why one of them cannot be taken. The check already held each to the whole policy and
+        :meth:`_too_young` to the cooldown."""
+        changes = []
+        for package, version, old in dependency_moves(report, name, pins):
+            listed = self._releases(package.name, [index]).get(version, (index, []))[1]
+            served = f"[{key}] {redact(index)} does not serve {package.name} {version}"
+            problem = index_problem(package, listed, index, key=key) if listed else served
+            if problem is not None:
+                return problem
+            needed_by, requirement = requirement_of(report, package.name)
+            hashes = tuple(sorted({f.hashes["sha256"] for f in listed}))
+            changes.append(
+                DependencyChange(package.name, old, version, needed_by, requirement, hashes)
+            )
+        return tuple(changes)
+
+    def _check_candidate(self, name: NormalizedName, version: Version, index: str) -> Report | str:
+        """The check of one candidate and what it depends on, resolved with the lock's other
+        pins as constraints when :attr:`pins` holds them; or why pip cannot resolve it so.
+
+        When a pin conflicts with the candidate's tree, the tree resolved alone says which
+        pins its ``Requires-Dist`` entries exclude; each is held to the release of ``index``
+        nearest its pin that they admit, else let go, so the lock changes as little as it
+        can.
+        """
+        requirement = f"{name}=={version}"
+        if self.pins is None:
+            return self._run(requirement, None)
+        pins = dict(self.pins)
+        skip = self.unpinned | {name}
+        try:
+            return self._run(requirement, (pins, skip))
+        except ResolutionError:
+            pass  # some pin is excluded by the candidate's tree: find which below
+        try:
+            excluded = excluded_pins(self._run(requirement, None), pins)
+            for dependency, specifier in excluded.items():
+                releases = self._releases(dependency, [index])
+                nearest = nearest_allowed(pins[dependency], specifier, releases)
+                if nearest is not None:
+                    pins[dependency] = nearest
+            try:
+                return self._run(requirement, (pins, skip))
+            except ResolutionError:
+                return self._run(requirement, (pins, skip | set(excluded)))
+        except ResolutionError as exc:
+            return f"pip cannot resolve {requirement} with the lock's other pins: {exc}"
+
+    def _run(
+        self,
+        requirement: str,
+        constrained: tuple[Mapping[NormalizedName, Version], Collection[NormalizedName]] | None,
+    ) -> Report:
+        """The check of ``requirement``, with ``constrained``'s pins but those it skips as
+        constraints (``None``: no constraints). It records no publisher in the trust store: a
+        release tried is not a release taken."""
         check = self.settings.check
-        return dataclasses.replace(
-            check,
-            inputs=InputSettings(requirements=(f"{name}=={version}",)),
-            verification=dataclasses.replace(check.verification, record=False),
-        )
+        verification = dataclasses.replace(check.verification, record=False)
+        with tempfile.TemporaryDirectory(prefix="pip-verify-fix-") as scratch:
+            constraints: tuple[Path, ...] = ()
+            if constrained is not None:
+                constraints = (Path(scratch) / "constraints.txt",)
+                text = constraints_text(*constrained)
+                constraints[0].write_text(text, encoding="utf-8")
+            inputs = InputSettings(requirements=(requirement,), constraint_files=constraints)
+            return run_check(
+                dataclasses.replace(check, inputs=inputs, verification=verification),
+                policy=self.policy,
+            )
 
     def _too_young(self, report: Report) -> str | None:
         """The cooldown, for every release the candidate's check pulled in."""
