@@ -13,7 +13,7 @@ import pytest
 
 from tests.helpers import DistFactory, PackageIndex
 from tests.helpers.fix_scenario import add_foo_needing_baz, write_osv_database
-from tests.integration.test_fix import lock, options, run
+from tests.integration.test_fix import lock, options, pylock_text, run
 
 pytestmark = pytest.mark.integration
 
@@ -161,3 +161,21 @@ def test_a_release_pip_cannot_resolve_with_the_lock_is_not_taken(
     code, out = run(capsys, "fix", requirements, "--dry-run", *given)
     assert code == 1, out
     assert "  1.2: pip cannot resolve foo==1.2 with the lock's other pins: " in out
+
+
+def test_on_a_pylock_a_release_that_needs_a_new_entry_is_not_taken_yet(
+    capsys: pytest.CaptureFixture[str],
+    dist_factory: DistFactory,
+    package_index: PackageIndex,
+    osv: Path,
+    tmp_path: Path,
+) -> None:
+    """fix adds no pylock.toml entry yet: foo 1.2 is passed over, saying why, and nothing is
+    written."""
+    add_foo_needing_baz(package_index, dist_factory)
+    lock_file = tmp_path / "pylock.toml"
+    lock_file.write_text(pylock_text(package_index), encoding="utf-8")
+    code, out = run(capsys, "fix", lock_file, *options(package_index, osv, tmp_path))
+    assert code == 1, out
+    assert "  1.2: needs baz 1.0, which the lock lacks; fix does not yet add" in out
+    assert lock_file.read_text(encoding="utf-8") == pylock_text(package_index)

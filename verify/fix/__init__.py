@@ -18,8 +18,7 @@ the lock lacks is added (``name==version`` with every file's hash, where its nam
 the file is sorted, else at the end), and a pin its ``Requires-Dist`` excludes is moved to
 the nearest release it admits; each is held to the same policy and guardrails as the release
 itself, and a release whose new dependencies do not pass is not taken. A ``pylock.toml`` gets
-no new entries yet: a release that needs one fails the check of the rewritten lock, and
-nothing is written.
+no new or moved entries yet: there, a release that needs any is not taken, and says why.
 
 The guardrails are the policy's ``[fix]`` table (defaults in the embedded policy), each
 overridable in :class:`FixSettings` (as on the command line); :class:`Guardrails` is what a

@@ -69,12 +69,14 @@ def run_fix(settings: FixSettings, *, policy: Policy | None = None) -> FixOutcom
     with network_session(settings.check.network) as session:
         client = IndexClient(session, indexes.urls)
         search = Search(settings, guardrails, policy, client, store, datetime.now(timezone.utc))
-        if kind is None:
-            # Only a requirements file gets the dependencies a new release needs (issue 17).
+        if kind is None or kind is LockKind.PYLOCK:
+            # A requirements file gets the dependencies a new release needs (issue 17); a
+            # pylock.toml not yet, so a release that needs any is not taken there.
             search = dataclasses.replace(
                 search,
                 pins={p.name: p.version for p in report.packages if p.version is not None},
                 unpinned=frozenset(package.name for package, _ in broken),
+                adds=kind is None,
             )
         for package, version in broken:
             entry = None

@@ -83,6 +83,9 @@ class Search:
     pins: Mapping[NormalizedName, Version] | None = None
     #: Pins left out of those constraints: packages this run fixes too.
     unpinned: frozenset[NormalizedName] = frozenset()
+    #: Whether the lock can take what a candidate adds or moves (a hashed requirements file);
+    #: when not, a candidate that needs such a change is not taken.
+    adds: bool = True
 
     def nearest(
         self,
@@ -224,6 +227,12 @@ class Search:
         :meth:`_too_young` to the cooldown."""
         changes = []
         for package, version, old in dependency_moves(report, name, pins):
+            if not self.adds:
+                what = "lacks" if old is None else f"pins at {old}"
+                return (
+                    f"needs {package.name} {version}, which the lock {what}; fix does not yet "
+                    "add or move the dependencies of an entry of this kind of lock"
+                )
             listed = self._releases(package.name, [index]).get(version, (index, []))[1]
             served = f"[{key}] {redact(index)} does not serve {package.name} {version}"
             problem = index_problem(package, listed, index, key=key) if listed else served
