@@ -10,9 +10,12 @@ import json
 from pathlib import Path
 
 import pytest
+from pypi_attestations import Provenance
 
 from tests.helpers import DistFactory, PackageIndex
-from tests.helpers.fix_scenario import add_foo_needing_baz, write_osv_database
+from tests.helpers.dists import DistSpec
+from tests.helpers.fix_scenario import MODULE, add_foo_needing_baz, write_osv_database
+from tests.helpers.sigstore import GitHubIdentity, TestSigstore
 from tests.integration.test_fix import lock, options, pylock_text, run
 
 pytestmark = pytest.mark.integration
@@ -179,3 +182,41 @@ def test_on_a_pylock_a_release_that_needs_a_new_entry_is_not_taken_yet(
     assert code == 1, out
     assert "  1.2: needs baz 1.0, which the lock lacks; fix does not yet add" in out
     assert lock_file.read_text(encoding="utf-8") == pylock_text(package_index)
+
+
+def test_a_moved_dependency_keeps_its_pinned_releases_publisher(
+    capsys: pytest.CaptureFixture[str],
+    dist_factory: DistFactory,
+    package_index: PackageIndex,
+    osv: Path,
+    tmp_path: Path,
+) -> None:
+    """baz 0.9 (pinned) is published by acme/baz, the 1.0 foo 1.2 needs by evil/baz."""
+    sigstore = TestSigstore()
+    trust = tmp_path / "trust.json"
+    trust.write_text(sigstore.client_trust_config_json())
+    package_index.add(dist_factory.wheel("foo", "1.0", files=MODULE))
+    needs = DistSpec("foo", "1.2", files=MODULE, requires_dist=("baz>=1.0",))
+    package_index.add(dist_factory.wheel(needs))
+    for version, repository in (("0.9", "acme/baz"), ("1.0", "evil/baz")):
+        wheel = dist_factory.wheel("baz", version)
+        publisher = GitHubIdentity(repository=repository, workflow="release.yml")
+        attested: Provenance = sigstore.provenance(wheel, publisher=publisher)
+        package_index.add(wheel, provenance=attested.model_dump_json().encode())
+    foo = package_index.files["foo-1.0-py3-none-any.whl"].sha256
+    baz = package_index.files["baz-0.9-py3-none-any.whl"].sha256
+    requirements = tmp_path / "requirements.txt"
+    requirements.write_text(
+        f"baz==0.9 --hash=sha256:{baz}\nfoo==1.0 --hash=sha256:{foo}\n", encoding="utf-8"
+    )
+    given = (*options(package_index, osv, tmp_path), "--trust-config", trust)
+    code, out = run(capsys, "fix", requirements, "--dry-run", *given)
+    assert code == 1, out
+    assert (
+        "  1.2: [fix.same-publisher] baz-1.0-py3-none-any.whl was published by GitHub "
+        "evil/baz, workflow release.yml; wanted: GitHub acme/baz" in out
+    )
+
+    code, out = run(capsys, "fix", requirements, "--dry-run", "--no-same-publisher", *given)
+    assert code == 0, out
+    assert "  moved baz 0.9 -> 1.0, needed by foo 1.2 (Requires-Dist: baz>=1.0)\n" in out

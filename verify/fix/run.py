@@ -76,6 +76,7 @@ def run_fix(settings: FixSettings, *, policy: Policy | None = None) -> FixOutcom
                 search,
                 pins={p.name: p.version for p in report.packages if p.version is not None},
                 unpinned=frozenset(package.name for package, _ in broken),
+                locked={p.name: p for p in report.packages},
                 adds=kind is None,
             )
         for package, version in broken:

@@ -83,6 +83,9 @@ class Search:
     pins: Mapping[NormalizedName, Version] | None = None
     #: Pins left out of those constraints: packages this run fixes too.
     unpinned: frozenset[NormalizedName] = frozenset()
+    #: The check of each package of the lock, whose publisher a moved dependency keeps
+    #: (``same-publisher``).
+    locked: Mapping[NormalizedName, PackageResult] = dataclasses.field(default_factory=dict)
     #: Whether the lock can take what a candidate adds or moves (a hashed requirements file);
     #: when not, a candidate that needs such a change is not taken.
     adds: bool = True
@@ -236,6 +239,7 @@ class Search:
             listed = self._releases(package.name, [index]).get(version, (index, []))[1]
             served = f"[{key}] {redact(index)} does not serve {package.name} {version}"
             problem = index_problem(package, listed, index, key=key) if listed else served
+            problem = problem or self._dependency_publisher(package)
             if problem is not None:
                 return problem
             needed_by, requirement = requirement_of(report, package.name)
@@ -244,6 +248,22 @@ class Search:
                 DependencyChange(package.name, old, version, needed_by, requirement, hashes)
             )
         return tuple(changes)
+
+    def _dependency_publisher(self, package: PackageResult) -> str | None:
+        """``same-publisher`` for a dependency added or moved: the trust store's publisher for
+        it, else its pinned release's; nothing to compare for a package the lock lacks and
+        the store does not know, as for a pinned release without verified provenance."""
+        if not self.guardrails.same_publisher:
+            return None
+        trusted = self.store.get(package.name) if self.store is not None else None
+        pinned = self.locked.get(package.name)
+        if pinned is not None:
+            reference = publisher_reference(pinned, trusted)
+        elif trusted is not None:
+            reference = PublisherReference((trusted.identity,), note="trust store")
+        else:
+            return None
+        return publisher_problem(reference, package)
 
     def _check_candidate(self, name: NormalizedName, version: Version, index: str) -> Report | str:
         """The check of one candidate and what it depends on, resolved with the lock's other
