@@ -2,10 +2,11 @@
 
 The Action runs ``fix`` on each lock file its check denied when ``fix: suggest`` is set (see
 docs/action.md), and ``fix`` itself appends to ``$GITHUB_STEP_SUMMARY``, as ``check``
-appends its report: the packages it moves (from, to, and why each needed a fix), then the
-change as a unified diff of the lock when the fixed lock passes, or for a lock another tool
-owns the commands that make the change. When no lock within ``--allow`` passes, it says so,
-with the releases tried.
+appends its report: the packages it moves (from, to, and why each needed a fix), the
+dependencies their new releases add or move (and what needs each), then the change as a
+unified diff of the lock when the fixed lock passes, or for a lock another tool owns the
+commands that make the change. When no lock within ``--allow`` passes, it says so, with the
+releases tried.
 
 Names, versions, reasons and the lock's lines come from the lock, the index and the packages,
 so they are untrusted: table cells are inert markdown and the diff and commands sit in fenced
@@ -36,6 +37,27 @@ def _row(change: FixChange) -> str:
         f"| {inert_text(change.name)} | {inert_text(str(change.old))} | {new} "
         f"| {inert_text(change.why)} |"
     )
+
+
+def _dependencies(changes: tuple[FixChange, ...]) -> list[str]:
+    """What the new releases add to the lock or move in it, apart from the packages fixed."""
+    rows = [
+        f"| {inert_text(dep.name)} | {inert_text(str(dep.old)) if dep.old else 'added'} "
+        f"| {inert_text(str(dep.new))} | {inert_text(dep.needed_by)} "
+        f"| {inert_text(dep.requirement)} |"
+        for change in changes
+        for dep in change.dependencies
+    ]
+    if not rows:
+        return []
+    return [
+        "What the new releases need:",
+        "",
+        "| dependency | from | to | needed by | Requires-Dist |",
+        "| --- | --- | --- | --- | --- |",
+        *rows,
+        "",
+    ]
 
 
 def _tried(changes: tuple[FixChange, ...]) -> list[str]:
@@ -71,6 +93,7 @@ def render_fix_markdown(outcome: FixOutcome, lock: str, allow: str) -> str:
     lines += ["", "| package | from | to | why |", "| --- | --- | --- | --- |"]
     lines += [_row(change) for change in outcome.changes]
     lines.append("")
+    lines += _dependencies(outcome.changes)
     lines += _tried(outcome.changes)
     if not outcome.fixed:
         return _section(lines)
