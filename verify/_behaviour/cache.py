@@ -21,7 +21,7 @@ from verify.models import Finding, Severity
 __all__ = ["ANALYSER_VERSION", "DiffCache"]
 
 #: Bumped whenever the analysis changes what it finds, so old results are not reused.
-ANALYSER_VERSION = "6"
+ANALYSER_VERSION = "7"
 
 
 def _finding(finding: Finding) -> dict[str, Any]:

@@ -116,14 +116,21 @@ def needs_analysis(path: str, data: bytes) -> bool:
 
 
 def profile_file(
-    path: str, data: bytes, *, install_time: bool | None = None, loads_at_install: bool = False
+    path: str,
+    data: bytes,
+    *,
+    install_time: bool | None = None,
+    loads_at_install: bool = False,
+    called_on_import: frozenset[str] = frozenset(),
 ) -> FileProfile:
     """What the file at ``path`` (inside a distribution) is and can do.
 
     ``install_time`` says the whole file runs while pip builds or installs the package;
     ``None`` infers it, true only for a top-level ``setup.py``. ``loads_at_install`` says the
     build imports the module (an in-tree backend, a module ``setup.py`` imports): what runs as
-    it loads runs at install time, its functions only when called. Never raises: source that
+    it loads runs at install time, its functions only when called. ``called_on_import`` names
+    functions of the module that its package's ``__init__`` calls as it is imported (see
+    :mod:`verify._behaviour.import_calls`): they run as it loads. Never raises: source that
     cannot be parsed is scanned as text and reported as ``unparsable-source``.
     """
     kind = _kind(path, data)
@@ -154,6 +161,7 @@ def profile_file(
     if not (install_time or loads_at_install or needs_analysis(path, data)):
         return profile
     collector = Collector(path, Source(text), inert_text=_is_inert_text(kind, path))
+    collector.called_on_import = called_on_import
     if loads_at_install:
         collector.load_phase = Phase.INSTALL
     if kind == "python":

@@ -76,6 +76,8 @@ class Collector:
         self.inert_text = inert_text
         #: How many decoded layers deep this text was found (0: the file itself).
         self.depth = depth
+        #: Functions of this module that its package's ``__init__`` calls as it is imported.
+        self.called_on_import: frozenset[str] = frozenset()
         #: When module-level code runs: on import, or at install time for a module the
         #: build itself imports.
         self.load_phase = Phase.IMPORT

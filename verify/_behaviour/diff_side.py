@@ -6,6 +6,7 @@ from collections.abc import Iterable
 
 from verify._behaviour.capabilities import is_setup_script, profile_file
 from verify._behaviour.census import RecordEntry, digest_as_recorded
+from verify._behaviour.import_calls import import_calls
 from verify._behaviour.profile import Capability, FileProfile
 from verify._behaviour.rating import rule_finding
 from verify._behaviour.roles import Reach, Role
@@ -29,6 +30,8 @@ class Side:
         self.errors: list[Finding] = []
         #: What each file does when the distribution is installed (``None``: all installed).
         self.reach: Reach | None = None
+        #: Functions each module's package ``__init__`` calls on import, read on first use.
+        self._calls: dict[str, frozenset[str]] | None = None
 
     def profile(self, path: str, *, keep: bool = False) -> FileProfile | None:
         if path in self.profiles:
@@ -46,9 +49,15 @@ class Side:
             data,
             # setup.py runs whole; other build-time modules are imported by the build.
             loads_at_install=role is Role.INSTALL and not is_setup_script(path),
+            called_on_import=self._import_calls().get(path, frozenset()),
         )
         self.profiles[path] = profile
         return profile
+
+    def _import_calls(self) -> dict[str, frozenset[str]]:
+        if self._calls is None:
+            self._calls = import_calls((m.path for m in self.archive.files()), self.archive.read)
+        return self._calls
 
     def role(self, path: str) -> Role:
         return self.reach.role(path) if self.reach is not None else Role.INSTALLED

@@ -109,7 +109,8 @@ def _arguments(args: ast.arguments) -> Iterator[ast.arg]:
         yield args.kwarg
 
 
-def _is_main_guard(test: ast.expr) -> bool:
+def is_main_guard(test: ast.expr) -> bool:
+    """Whether ``test`` is ``__name__ == "__main__"`` (either way round)."""
     if not (isinstance(test, ast.Compare) and len(test.ops) == 1):
         return False
     if not isinstance(test.ops[0], ast.Eq):
@@ -120,10 +121,11 @@ def _is_main_guard(test: ast.expr) -> bool:
     return names == {"__name__"} and values == {"__main__"}
 
 
-def _called_on_load(tree: ast.Module) -> frozenset[str]:
+def _called_on_load(tree: ast.Module, imported: frozenset[str] = frozenset()) -> frozenset[str]:
     """Module-level functions that run when the module is loaded: called from module-level
-    code (not under a ``__main__`` guard), directly or through each other. A payload in
-    ``def main(): ...`` followed by ``main()`` runs at import as surely as one written inline.
+    code (not under a ``__main__`` guard), or by the package's ``__init__`` as it is imported
+    (``imported``), directly or through each other. A payload in ``def main(): ...`` followed
+    by ``main()`` runs at import as surely as one written inline.
     """
     defined = {
         node.name: node
@@ -136,10 +138,10 @@ def _called_on_load(tree: ast.Module) -> frozenset[str]:
         node
         for node in tree.body
         if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
-        and not (isinstance(node, ast.If) and _is_main_guard(node.test))
+        and not (isinstance(node, ast.If) and is_main_guard(node.test))
     ]
     called: set[str] = set()
-    pending = _called_names(roots, defined)
+    pending = _called_names(roots, defined) | (imported & defined.keys())
     while pending:
         name = pending.pop()
         if name in called:
@@ -200,7 +202,9 @@ class ModuleWalk:
         self.docstrings: set[int] = set()
         self.thread_classes: set[str] = set()
         #: Module-level functions that module-level code calls: their bodies run on load.
-        self.run_on_load = _called_on_load(tree) if forced is None else frozenset()
+        self.run_on_load = (
+            _called_on_load(tree, collector.called_on_import) if forced is None else frozenset()
+        )
 
     def _walk(self) -> None:
         """Visit every node once, parents before children, sorting out what judging needs.
@@ -267,7 +271,7 @@ class ModuleWalk:
             head = [*node.decorator_list, *node.bases, *node.keywords]
             children = [Visit(child, node, deferred, scope) for child in head]
             return children + [Visit(child, node, deferred, self.scopes) for child in node.body]
-        if isinstance(node, ast.If) and _is_main_guard(node.test):
+        if isinstance(node, ast.If) and is_main_guard(node.test):
             children = [Visit(node.test, node, deferred, scope)]
             children += [Visit(child, node, True, scope) for child in node.body]
             return children + [Visit(child, node, deferred, scope) for child in node.orelse]
