@@ -40,10 +40,10 @@ from pathlib import Path
 from typing import Any
 
 from packaging.utils import NormalizedName, canonicalize_name
-from packaging.version import InvalidVersion, Version
+from packaging.version import Version
 
 from verify._documents import parse_json, parse_toml
-from verify._resolve.lockfields import LockKind
+from verify._resolve.lockfields import LockKind, is_entry_of
 from verify.errors import InvalidInputError, UsageError
 
 __all__ = [
@@ -227,7 +227,7 @@ def _entries(packages: object, name: NormalizedName, version: Version) -> list[d
     return [
         package
         for package in (packages if isinstance(packages, list) else ())
-        if isinstance(package, dict) and _is(package, name, version)
+        if isinstance(package, dict) and is_entry_of(package, name, version)
     ]
 
 
@@ -243,16 +243,6 @@ def _pipenv_category(document: Mapping[str, Any], name: NormalizedName) -> Comma
 
 def _list(value: object) -> list[object]:
     return value if isinstance(value, list) else []
-
-
-def _is(package: Mapping[str, Any], name: NormalizedName, version: Version) -> bool:
-    try:
-        return (
-            canonicalize_name(str(package.get("name"))) == name
-            and Version(str(package.get("version"))) == version
-        )
-    except InvalidVersion:
-        return False
 
 
 def _safe(group: str, path: Path, what: str = "group") -> str:

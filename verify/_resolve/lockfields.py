@@ -27,6 +27,7 @@ from verify.models import SourceLocation
 __all__ = [
     "LockKind",
     "fail",
+    "is_entry_of",
     "is_url",
     "key_line",
     "lock_index_url",
@@ -252,3 +253,15 @@ def _iso_for_python(text: str) -> str:
     (``Z`` as ``+00:00``, a fraction of exactly six digits: uv writes ``.1Z``)."""
     text = re.sub(r"[Zz]$", "+00:00", text)
     return _FRACTION_RE.sub(lambda found: "." + found.group(1)[:6].ljust(6, "0"), text)
+
+
+def is_entry_of(entry: Mapping[str, Any], name: NormalizedName, version: Version) -> bool:
+    """Whether a lock's package entry (a table with ``name`` and ``version``) pins ``name`` at
+    ``version``; an entry whose version does not parse pins nothing."""
+    try:
+        return (
+            canonicalize_name(str(entry.get("name"))) == name
+            and Version(str(entry.get("version"))) == version
+        )
+    except InvalidVersion:
+        return False

@@ -35,13 +35,13 @@ from packaging.utils import (
     InvalidSdistFilename,
     InvalidWheelFilename,
     NormalizedName,
-    canonicalize_name,
     parse_sdist_filename,
     parse_wheel_filename,
 )
-from packaging.version import InvalidVersion, Version
+from packaging.version import Version
 
 from verify._documents import parse_toml
+from verify._resolve.lockfields import is_entry_of
 from verify._resolve.pylock import LockedPackage
 from verify._resolve.toml_text import TomlItem, indent, scan, split_lines, toml_value
 from verify.errors import InvalidInputError
@@ -242,7 +242,7 @@ def _locate(
     found = [
         position
         for position, package in enumerate(document.data["packages"])
-        if _is(package, name, version)
+        if is_entry_of(package, name, version)
     ]
     if len(found) > 1 and line is not None:
         found = [p for p in found if document.entries[p][0].start + 1 == line]
@@ -254,16 +254,6 @@ def _locate(
             hint=_HINT,
         )
     return found[0]
-
-
-def _is(package: Mapping[str, Any], name: NormalizedName, version: Version) -> bool:
-    try:
-        return (
-            canonicalize_name(str(package.get("name"))) == name
-            and Version(str(package.get("version"))) == version
-        )
-    except InvalidVersion:
-        return False
 
 
 def _layout(document: _Document, position: int, path: Path) -> _Layout:
