@@ -11,8 +11,9 @@ from pathlib import Path
 
 from verify._dist.archive import open_archive
 from verify.errors import ArchiveError
+from verify.models import PackageResult
 
-__all__ = ["project_urls", "wheel_core_metadata"]
+__all__ = ["project_urls", "requires_dist", "wheel_core_metadata"]
 
 
 def wheel_core_metadata(path: Path) -> bytes | None:
@@ -21,6 +22,20 @@ def wheel_core_metadata(path: Path) -> bytes | None:
     return _only_member(
         path, lambda name: name.count("/") == 1 and name.endswith(".dist-info/METADATA")
     )
+
+
+def requires_dist(package: PackageResult) -> list[str]:
+    """The ``Requires-Dist`` entries of the first of ``package``'s wheels kept in the cache
+    (the bytes that were verified), as written; empty when it has none or it cannot be read."""
+    wheel = next(
+        (f.cache_path for f in package.files if f.cache_path and f.filename.endswith(".whl")),
+        None,
+    )
+    metadata = wheel_core_metadata(wheel) if wheel is not None else None
+    if metadata is None:
+        return []
+    message = email.parser.BytesHeaderParser(policy=email.policy.compat32).parsebytes(metadata)
+    return [str(text).strip() for text in message.get_all("Requires-Dist") or ()]
 
 
 def project_urls(path: Path) -> tuple[str, ...] | None:

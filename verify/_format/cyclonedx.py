@@ -20,8 +20,6 @@ depends on the requested packages.
 
 from __future__ import annotations
 
-import email.parser
-import email.policy
 from collections.abc import Iterable
 
 from cyclonedx.model import (
@@ -40,7 +38,7 @@ from packaging.markers import InvalidMarker
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import NormalizedName, canonicalize_name
 
-from verify._dist.core_metadata import wheel_core_metadata
+from verify._dist.core_metadata import requires_dist
 from verify._version import __version__
 from verify.models import FileResult, PackageResult, Report
 
@@ -127,16 +125,8 @@ def _publisher(package: PackageResult) -> str | None:
 
 def _requires(package: PackageResult) -> list[NormalizedName]:
     """The names the package's verified wheel requires in this environment (no extras)."""
-    wheel = next(
-        (f.cache_path for f in package.files if f.cache_path and f.filename.endswith(".whl")),
-        None,
-    )
-    metadata = wheel_core_metadata(wheel) if wheel is not None else None
-    if metadata is None:
-        return []
-    message = email.parser.BytesHeaderParser(policy=email.policy.compat32).parsebytes(metadata)
     names: list[NormalizedName] = []
-    for text in message.get_all("Requires-Dist") or ():
+    for text in requires_dist(package):
         try:
             requirement = Requirement(text)
             if requirement.marker is not None and not requirement.marker.evaluate({"extra": ""}):

@@ -9,10 +9,7 @@ names the package whose ``Requires-Dist`` asks for it, for the report.
 
 from __future__ import annotations
 
-import email.parser
-import email.policy
 from collections.abc import Collection, Mapping
-from pathlib import Path
 
 from packaging.markers import InvalidMarker
 from packaging.requirements import InvalidRequirement, Requirement
@@ -20,7 +17,7 @@ from packaging.specifiers import SpecifierSet
 from packaging.utils import NormalizedName, canonicalize_name
 from packaging.version import Version
 
-from verify._dist.core_metadata import wheel_core_metadata
+from verify._dist.core_metadata import requires_dist
 from verify.models import PackageResult, Report
 
 __all__ = [
@@ -107,24 +104,12 @@ def _requirements(package: PackageResult) -> list[tuple[str, Requirement]]:
     """The ``Requires-Dist`` entries of the package's verified wheel (none without one), as
     written and parsed; an entry that does not parse is left out."""
     requirements = []
-    for text in _requires_dist(package):
+    for text in requires_dist(package):
         try:
             requirements.append((text, Requirement(text)))
         except InvalidRequirement:
             continue
     return requirements
-
-
-def _requires_dist(package: PackageResult) -> list[str]:
-    wheel: Path | None = next(
-        (f.cache_path for f in package.files if f.cache_path and f.filename.endswith(".whl")),
-        None,
-    )
-    metadata = wheel_core_metadata(wheel) if wheel is not None else None
-    if metadata is None:
-        return []
-    message = email.parser.BytesHeaderParser(policy=email.policy.compat32).parsebytes(metadata)
-    return [str(text).strip() for text in message.get_all("Requires-Dist") or ()]
 
 
 def _marker_holds(requirement: Requirement) -> bool:
