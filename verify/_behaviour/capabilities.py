@@ -65,7 +65,7 @@ from verify._behaviour.pth import analyse_pth
 from verify._behaviour.pyanalysis import analyse_python, scan_python_text, text_phases
 from verify._behaviour.textscan import analyse_text, scan_encoded_runs, scan_invisible, scan_layout
 
-__all__ = ["is_setup_script", "needs_analysis", "profile_file"]
+__all__ = ["is_setup_script", "names_inert_text", "needs_analysis", "profile_file"]
 
 
 #: Text files larger than this are analysed in windows of ``_WINDOW`` bytes, overlapping by
@@ -326,9 +326,12 @@ def is_setup_script(path: str) -> bool:
 
 
 def _is_inert_text(kind: str, path: str) -> bool:
-    """Documentation, or data in a format that cannot run (JSON, XML, CSV)."""
-    if kind != "text":
-        return False
+    return kind == "text" and names_inert_text(path)
+
+
+def names_inert_text(path: str) -> bool:
+    """Whether ``path``'s name is documentation's, or data's in a format that cannot run
+    (JSON, XML, CSV)."""
     name = path.rsplit("/", 1)[-1].lower()
     return (
         name.endswith(patterns.DOC_EXTENSIONS)

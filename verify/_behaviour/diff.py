@@ -29,7 +29,7 @@ from packaging.utils import canonicalize_name
 from verify._behaviour.census import check_record, diff_files, read_record
 from verify._behaviour.census_findings import census_findings
 from verify._behaviour.diff_side import Side
-from verify._behaviour.links import rate_link
+from verify._behaviour.links import rate_links
 from verify._behaviour.metadata_diff import MetadataDiff, diff_metadata
 from verify._behaviour.rating import capability_finding, rate, rate_problem, rule_finding
 from verify._behaviour.reach import reach_archive
@@ -125,8 +125,7 @@ def _diff(
     findings: list[Finding] = []
     context: list[Finding] = []
     old_problems = {(f.rule, f.path) for f in old_archive.findings} if old_archive else set()
-    for problem in new_archive.findings:
-        problem = rate_link(problem, new_archive)
+    for problem in rate_links(new_archive.findings, new_archive):
         (context if (problem.rule, problem.path) in old_problems else findings).append(problem)
 
     new_record, record_findings = read_record(new_archive)

@@ -70,6 +70,7 @@ def test_a_readme_pointing_at_the_docs_is_medium(tmp_path: Path) -> None:
         ("setup.py", "docs/index.rst", {}),  # stands where pip runs code
         ("demo/util.py", "../docs/index.rst", {}),  # stands where code is imported
         ("NEWS.txt", "docs/index.rst", {"NEWS.txt/x.py": b""}),  # members stored under it
+        ("NEWS.txt", "docs/index.rst", {"NEWS.txt": b"news\n"}),  # also a file of its own
     ],
 )
 def test_links_that_leave_are_written_through_or_stand_for_code_stay_high(
