@@ -176,7 +176,7 @@ def _diff(
         # Something new looks serious: read the files both sides share to learn whether the
         # package already did the same elsewhere (then it is context, not news).
         shared = Side(new_archive, new_record)
-        shared.reach = new_side.reach
+        shared.reach, shared.calls = new_side.reach, new_side.calls
         for path in files.unchanged:
             shared.profile(path)
         known |= {(c.rule, c.key) for c in shared.capabilities()}

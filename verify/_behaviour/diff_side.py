@@ -30,8 +30,9 @@ class Side:
         self.errors: list[Finding] = []
         #: What each file does when the distribution is installed (``None``: all installed).
         self.reach: Reach | None = None
-        #: Functions each module's package ``__init__`` calls on import, read on first use.
-        self._calls: dict[str, frozenset[str]] | None = None
+        #: Functions each module's package ``__init__`` calls on import (read on first use;
+        #: another side of the same archive may hand over its own).
+        self.calls: dict[str, frozenset[str]] | None = None
 
     def profile(self, path: str, *, keep: bool = False) -> FileProfile | None:
         if path in self.profiles:
@@ -55,9 +56,9 @@ class Side:
         return profile
 
     def _import_calls(self) -> dict[str, frozenset[str]]:
-        if self._calls is None:
-            self._calls = import_calls((m.path for m in self.archive.files()), self.archive.read)
-        return self._calls
+        if self.calls is None:
+            self.calls = import_calls((m.path for m in self.archive.files()), self.archive.read)
+        return self.calls
 
     def role(self, path: str) -> Role:
         return self.reach.role(path) if self.reach is not None else Role.INSTALLED
