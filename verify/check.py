@@ -29,6 +29,7 @@ from verify._index.session import HttpSession
 from verify._index.urls import normalize_index_url
 from verify._provenance.checker import ProvenanceChecker
 from verify._provenance.identity import ExpectedIdentity, parse_expectation
+from verify._provenance.remembered import RememberedProvenance, trust_identity
 from verify._provenance.trust_root import load_trust_root
 from verify._resolve.changes import changed_lock_files, compare_candidates, read_at_ref
 from verify._resolve.local import is_distribution_path, local_candidate
@@ -407,6 +408,9 @@ def verify_gathered(
         else None
     )
     cache_dir = network.cache_dir or default_cache_dir()
+    remembered = RememberedProvenance(
+        cache_dir / "provenance", trust_identity(verification.trust_config)
+    )
     with network_session(network) as session:
         vulnerabilities = vulnerability_service(verification, session, database, cache_dir)
         # Reaching the API (or finding it unreachable) overlaps pip's resolution, when pip
@@ -428,7 +432,9 @@ def verify_gathered(
                 baselines=gathered.baselines,
             ),
             progress=progress,
-            provenance=ProvenanceChecker(session, offline=network.offline, trust=trust),
+            provenance=ProvenanceChecker(
+                session, offline=network.offline, trust=trust, remembered=remembered
+            ),
             expectations=expectations,
             trust_store=store,
             record=verification.record,

@@ -632,3 +632,56 @@ def test_provenance_rules_follow_the_policy(
     assert fired == ([] if decision == "allow" else [decision])
     assert package["decision"] == decision
     assert code == (1 if decision == "deny" else 0)
+
+
+def test_a_recheck_reuses_verified_provenance_and_sees_new_documents(
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    sigstore: TestSigstore,
+    trust_config: Path,
+    dist_factory: DistFactory,
+    package_index: PackageIndex,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The second check of the same file and documents takes the outcome the first verified
+    (no signature is checked: the verifier is made to fail the test if it runs); documents
+    that change are verified afresh, and what they say is what the report says."""
+    from verify._provenance.checker import ProvenanceChecker
+
+    wheel = dist_factory.wheel("demo", "1.0")
+    package_index.add(
+        wheel, provenance=provenance_bytes(sigstore.provenance(wheel, publisher=PUBLISHER))
+    )
+    argv = ("demo==1.0", "--index-url", package_index.url, "--trust-config", str(trust_config))
+    code, first = check(capsys, tmp_path, *argv)
+    assert code == 0
+    assert only_package(first)["provenance"]["status"] == "verified"
+    assert list((tmp_path / "cache" / "provenance").glob("*/*.json"))
+
+    verified = ProvenanceChecker._verify
+
+    def must_not_verify(*args: Any, **kwargs: Any) -> Any:
+        raise AssertionError("provenance verified again")
+
+    monkeypatch.setattr(ProvenanceChecker, "_verify", must_not_verify)
+    code, second = check(capsys, tmp_path, *argv)
+    assert code == 0
+    assert only_package(second)["provenance"] == only_package(first)["provenance"]
+    assert only_package(second)["files"] == only_package(first)["files"]
+
+    # Another publisher's provenance for the same file: new bytes, so verified again, and
+    # the report names the new publisher, not the remembered one.
+    monkeypatch.setattr(ProvenanceChecker, "_verify", verified)
+    other = GitLabIdentity(repository="acme/tools/demo")
+    package_index.add(
+        wheel, provenance=provenance_bytes(sigstore.provenance(wheel, publisher=other))
+    )
+    code, third = check(capsys, tmp_path, *argv)
+    assert only_package(third)["provenance"]["status"] == "verified"
+    assert only_package(third)["provenance"]["publisher"]["kind"] == "GitLab"
+
+    # Provenance that no longer verifies is never answered from memory.
+    package_index.add(wheel, provenance=b'{"version": 1, "attestation_bundles": []}')
+    code, fourth = check(capsys, tmp_path, *argv)
+    assert only_package(fourth)["provenance"]["status"] == "invalid"
+    assert code == 1

@@ -11,13 +11,14 @@ from typing import Any
 from verify._index.session import HttpSession
 from verify._provenance.evidence import (
     ClaimedBundle,
-    Evidence,
+    Documents,
     EvidenceError,
     fetch_evidence,
     integrity_url,
     local_evidence,
 )
 from verify._provenance.identity import PublisherIdentity, PublisherKind
+from verify._provenance.remembered import RememberedProvenance
 from verify._provenance.trust_root import TrustRoot, load_trust_root
 from verify.errors import IncompleteError, UsageError
 from verify.models import IndexFile, ProvenanceStatus
@@ -72,8 +73,11 @@ class ProvenanceChecker:
         offline: bool = False,
         trust_config: Path | None = None,
         trust: TrustRoot | None = None,
+        remembered: RememberedProvenance | None = None,
     ) -> None:
         self.session = session
+        #: Outcomes verified by earlier checks, reused for the same documents and file.
+        self.remembered = remembered
         self.offline = offline
         self.trust_config = trust_config
         self._trust = trust
@@ -99,7 +103,7 @@ class ProvenanceChecker:
         filename: str,
         entry: IndexFile | None,
         local_path: Path | None,
-    ) -> tuple[Evidence | None, str | None]:
+    ) -> tuple[Documents | None, str | None]:
         """The evidence for a file, or ``None`` with the reason there is none to check."""
         if local_path is not None:
             found = local_evidence(local_path)
@@ -133,7 +137,7 @@ class ProvenanceChecker:
     ) -> FileProvenance:
         """Verify every attestation of the file against its bytes' digest."""
         try:
-            evidence, absent_reason = self.find(
+            documents, absent_reason = self.find(
                 name=name, version=version, filename=filename, entry=entry, local_path=local_path
             )
         except _Unchecked as exc:
@@ -144,8 +148,30 @@ class ProvenanceChecker:
             )
         except EvidenceError as exc:
             return FileProvenance(ProvenanceStatus.INVALID, reason=str(exc))
-        if evidence is None:
+        if documents is None:
             return FileProvenance(ProvenanceStatus.ABSENT, reason=absent_reason)
+        remembered = self.remembered
+        if remembered is not None:
+            known = remembered.recall(filename, sha256, documents)
+            if known is not None:
+                return FileProvenance(
+                    ProvenanceStatus.VERIFIED, identity=known, source=documents.where
+                )
+        outcome = self._verify(documents, filename, sha256)
+        if (
+            remembered is not None
+            and outcome.status is ProvenanceStatus.VERIFIED
+            and outcome.identity is not None
+        ):
+            remembered.remember(filename, sha256, documents, outcome.identity)
+        return outcome
+
+    def _verify(self, documents: Documents, filename: str, sha256: str) -> FileProvenance:
+        """Parse the documents and verify every attestation against the file's digest."""
+        try:
+            evidence = documents.parse()
+        except EvidenceError as exc:
+            return FileProvenance(ProvenanceStatus.INVALID, reason=str(exc))
         try:
             verifier = self.trust.verifier
         except UsageError as exc:

@@ -7,6 +7,7 @@ not know makes that bundle unverifiable instead of failing the whole document.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -25,6 +26,7 @@ if TYPE_CHECKING:
 __all__ = [
     "INTEGRITY_ACCEPT",
     "ClaimedBundle",
+    "Documents",
     "Evidence",
     "EvidenceError",
     "fetch_evidence",
@@ -57,6 +59,48 @@ class Evidence:
 
     bundles: tuple[ClaimedBundle, ...]
     source: str
+
+
+@dataclass(frozen=True, slots=True)
+class Documents:
+    """The provenance documents found for a file, as read and not yet parsed.
+
+    Kept as bytes so that their digest can name a verification already done (see
+    :mod:`verify._provenance.remembered`) before anything is parsed: parsing imports
+    pypi-attestations, most of a second of a re-check that verifies nothing new.
+    """
+
+    #: ``(where, bytes)`` of each document: one provenance object, or attestation files.
+    documents: tuple[tuple[str, bytes], ...]
+    #: Whether each document is a single attestation (twine's ``.publish.attestation``)
+    #: rather than a PEP 740 provenance object.
+    single: bool
+    #: Where the evidence came from, as reported; the only document's place by default.
+    source: str = ""
+
+    @property
+    def where(self) -> str:
+        """Where the evidence came from: :attr:`source`, else the first document's place."""
+        return self.source or self.documents[0][0]
+
+    def digest(self) -> str:
+        """A sha256 over every document and its kind: equal only for the same evidence."""
+        hasher = hashlib.sha256(b"attestations" if self.single else b"provenance")
+        for where, raw in self.documents:
+            # Lengths first, so that no two different lists of documents hash the same.
+            hasher.update(len(where.encode()).to_bytes(8, "big") + where.encode())
+            hasher.update(len(raw).to_bytes(8, "big") + raw)
+        return hasher.hexdigest()
+
+    def parse(self) -> Evidence:
+        """The documents parsed; :class:`EvidenceError` when one is malformed."""
+        if not self.single:
+            ((where, raw),) = self.documents
+            return parse_provenance(raw, source=where)
+        bundles: list[ClaimedBundle] = []
+        for where, raw in self.documents:
+            bundles.extend(parse_attestation(raw, source=where).bundles)
+        return Evidence(tuple(bundles), self.where)
 
 
 def _attestation(raw: object, where: str) -> Attestation:
@@ -122,21 +166,22 @@ def parse_attestation(raw: bytes, *, source: str) -> Evidence:
     return Evidence((ClaimedBundle({}, (_attestation(document, source),)),), source)
 
 
-def local_evidence(path: Path) -> Evidence | None:
+def local_evidence(path: Path) -> Documents | None:
     """Provenance beside a local file: ``<file>.provenance``, else ``<file>.*.attestation``."""
     provenance = path.with_name(path.name + ".provenance")
     try:
         if provenance.is_file():
-            return parse_provenance(_read_capped(provenance), source=str(provenance))
+            return Documents(((str(provenance), _read_capped(provenance)),), single=False)
         attestations = sorted(path.parent.glob(_glob_escape(path.name) + ".*.attestation"))
         if not attestations:
             return None
-        bundles: list[ClaimedBundle] = []
-        for file in attestations:
-            bundles.extend(parse_attestation(_read_capped(file), source=str(file)).bundles)
+        return Documents(
+            tuple((str(file), _read_capped(file)) for file in attestations),
+            single=True,
+            source=str(path.parent),
+        )
     except OSError as exc:
         raise EvidenceError(f"cannot read provenance beside {path}: {exc.strerror}") from exc
-    return Evidence(tuple(bundles), str(path.parent))
 
 
 def _glob_escape(name: str) -> str:
@@ -158,15 +203,14 @@ def integrity_url(index_url: str, name: str, version: str, filename: str) -> str
     return urlunsplit((parts.scheme, parts.netloc, path, "", ""))
 
 
-def fetch_evidence(session: HttpSession, url: str) -> Evidence | None:
+def fetch_evidence(session: HttpSession, url: str) -> Documents | None:
     """The provenance at ``url``; ``None`` when the index says there is none (404).
 
-    Raises :class:`~verify.errors.NetworkError` when it cannot be read and
-    :class:`EvidenceError` when it is malformed.
+    Raises :class:`~verify.errors.NetworkError` when it cannot be read.
     """
     response = session.get_page(url, accept=INTEGRITY_ACCEPT, max_bytes=MAX_PROVENANCE_BYTES)
     if response.status in (404, 410):
         return None
     if response.status != 200:
         raise NetworkError(f"{redact(url)} answered HTTP {response.status}")
-    return parse_provenance(response.body, source=redact(url))
+    return Documents(((redact(url), response.body),), single=False)

@@ -43,6 +43,7 @@ from verify._fetch.store import ContentStore
 from verify._index.client import IndexClient
 from verify._index.session import HttpSession
 from verify._provenance.checker import ProvenanceChecker
+from verify._provenance.remembered import RememberedProvenance, trust_identity
 from verify._provenance.trust_root import load_trust_root
 from verify._proxy import DEFAULT_FILE_BUDGET, DEFAULT_PAGE_BUDGET, DEFAULT_VERDICT_MAX_AGE
 from verify._proxy.listings import ListedFile, Listings, listed_files
@@ -210,7 +211,14 @@ class VerifiedIndex:
         # Checked before the session opens: a usage error leaves nothing to close.
         database = vulnerability_database(verification)
         self.session: HttpSession = network_session(network)
-        self.provenance = ProvenanceChecker(self.session, offline=network.offline, trust=trust)
+        self.provenance = ProvenanceChecker(
+            self.session,
+            offline=network.offline,
+            trust=trust,
+            remembered=RememberedProvenance(
+                cache_dir / "provenance", trust_identity(verification.trust_config)
+            ),
+        )
         self.vulnerabilities = vulnerability_service(
             verification, self.session, database, cache_dir
         )
