@@ -118,7 +118,6 @@ def run(args: argparse.Namespace) -> int:
     """Run ``check`` and print its report."""
     from rich.console import Console
 
-    from verify._cli.progress import DownloadProgress
     from verify.check import run_check
 
     settings = settings_from_args(args)
@@ -126,7 +125,12 @@ def run(args: argparse.Namespace) -> int:
     stderr = Console(stderr=True)
     show_progress = stderr.is_terminal and not args.quiet
     with contextlib.ExitStack() as stack:
-        progress = stack.enter_context(DownloadProgress(stderr)) if show_progress else None
+        progress = None
+        if show_progress:
+            # Imported only for a terminal: rich's progress display is most of its import.
+            from verify._cli.progress import DownloadProgress
+
+            progress = stack.enter_context(DownloadProgress(stderr))
         report = run_check(settings, progress=progress)
     emit_report(report, args, stdout=sys.stdout)
     if attestation is not None:

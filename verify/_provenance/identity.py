@@ -10,9 +10,13 @@ from __future__ import annotations
 import enum
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-from cryptography import x509
+if TYPE_CHECKING:
+    # Only verified certificates are read, after sigstore (which imports cryptography) ran;
+    # a check with no provenance to verify never needs it.
+    from cryptography import x509
 
 __all__ = [
     "ExpectedIdentity",
@@ -95,6 +99,8 @@ def _decode_utf8(value: bytes) -> str:
 
 def certificate_claims(certificate: x509.Certificate) -> dict[str, str]:
     """The Fulcio claim extensions of ``certificate``, by dotted OID."""
+    from cryptography import x509
+
     claims: dict[str, str] = {}
     for extension in certificate.extensions:
         oid = extension.oid.dotted_string
@@ -104,6 +110,8 @@ def certificate_claims(certificate: x509.Certificate) -> dict[str, str]:
 
 
 def _subject(certificate: x509.Certificate) -> str | None:
+    from cryptography import x509
+
     try:
         san = certificate.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
     except x509.ExtensionNotFound:

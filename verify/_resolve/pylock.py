@@ -12,24 +12,18 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlsplit
 
-from packaging.pylock import (
-    Package,
-    PackageArchive,
-    PackageSdist,
-    PackageWheel,
-    Pylock,
-    PylockUnsupportedVersionError,
-    PylockValidationError,
-)
 from packaging.utils import NormalizedName
 
 from verify._documents import parse_toml
 from verify._provenance.identity import ExpectedIdentity
 from verify.errors import InvalidInputError
 from verify.models import Candidate, LockedFile, SourceLocation
+
+if TYPE_CHECKING:
+    from packaging.pylock import Package, PackageArchive, PackageSdist, PackageWheel
 
 __all__ = ["LockedPackage", "is_pylock_path", "read_lock_text", "read_pylock"]
 
@@ -70,6 +64,10 @@ def read_pylock(path: Path) -> tuple[LockedPackage, ...]:
     :raises InvalidInputError: the file cannot be read, is not valid TOML, or is not a valid
         PEP 751 lock file (the error names the line of the offending package when it can).
     """
+    # Imported here: most checks read no pylock.toml, and packaging.pylock is a fifth of the
+    # lock readers' import time.
+    from packaging.pylock import Pylock, PylockUnsupportedVersionError, PylockValidationError
+
     text = read_lock_text(path)
     data = parse_toml(text, path, hint="fix the lock file's syntax")
     headers = _package_header_lines(text)
@@ -237,6 +235,8 @@ def _locked_file(
 
 def _filename(entry: PackageWheel | PackageSdist | PackageArchive) -> str | None:
     """The file's ``name`` key, else the last segment of its path, else of its URL."""
+    from packaging.pylock import PackageArchive
+
     name = None if isinstance(entry, PackageArchive) else entry.name
     if name:
         return name
