@@ -9,6 +9,7 @@ with exit 3 and nothing allowed, while the other packages are verified in full.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import hashlib
 import json
 import multiprocessing
@@ -172,3 +173,56 @@ def test_a_worker_process_that_dies_fails_closed(
     assert stopped, "no diff reported its worker's death"
     for reason in stopped:
         assert (reason["decision"], reason["unchecked"]) == ("deny", True)
+
+
+def test_a_recheck_takes_kept_diffs_without_reading_their_baselines(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, package_index: PackageIndex
+) -> None:
+    """A diff already made against the baseline the index lists (by its sha256) is reused
+    without fetching, reading or re-hashing that baseline; a baseline the index lists with
+    another digest is fetched and verified again, and here fails to verify."""
+    requirements = _publish(package_index, tmp_path)
+
+    def check() -> tuple[int, dict[str, Any]]:
+        return check_json(
+            capsys,
+            tmp_path,
+            "-r",
+            str(requirements),
+            "-i",
+            package_index.url,
+            "--retries",
+            "0",
+            policy=without_provenance_requirement(),
+        )
+
+    def tinyweb(report: dict[str, Any]) -> dict[str, Any]:
+        found: dict[str, Any] = next(p for p in report["packages"] if p["name"] == "tinyweb")
+        return found
+
+    code, first = check()
+    assert code == 0
+    baseline = "tinyweb-1.0-py3-none-any.whl"
+    assert tinyweb(first)["behaviour"][0]["baseline"] == baseline
+    # The baseline is gone from the store and its bytes on the index no longer match: a
+    # re-check that read it would say so.
+    removed = list((tmp_path / "cache" / "files").rglob(baseline))
+    assert removed
+    for stored in removed:
+        stored.unlink()
+    package_index.tamper(baseline, b"PK\x05\x06" + b"\0" * 18)
+    package_index.requests_log.clear()
+    code, second = check()
+    assert code == 0, second["errors"]
+    assert [path for _, path, _ in package_index.requests_log if baseline in path] == []
+    assert tinyweb(second)["behaviour"] == tinyweb(first)["behaviour"]
+    assert [p["reasons"] for p in second["packages"]] == [p["reasons"] for p in first["packages"]]
+
+    # The index now lists another digest for the baseline: the kept diff is not for it, so
+    # the baseline is fetched, and its bytes match neither digest.
+    entry = package_index.files[baseline]
+    package_index.files[baseline] = dataclasses.replace(entry, sha256="0" * 64)
+    code, third = check()
+    assert any(baseline in path for _, path, _ in package_index.requests_log)
+    (reason,) = [r for r in tinyweb(third)["reasons"] if r["rule"] == "behaviour"]
+    assert f"the baseline {baseline} could not be fetched" in reason["message"]

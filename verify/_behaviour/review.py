@@ -100,6 +100,21 @@ def _choice(item: ReviewItem) -> BaselineChoice:
     )
 
 
+def _known(
+    item: ReviewItem, choice: BaselineChoice, cache: DiffCache | None
+) -> BehaviourDiff | None:
+    """The diff already made for ``item`` against the baseline ``choice`` names, if the index
+    lists the baseline's sha256 (or there is no baseline) and the cache holds that diff."""
+    if cache is None or not item.sha256:
+        return None
+    if choice.entry is None:
+        return cache.get(item.sha256, None, f"none: {choice.reason}")
+    listed = choice.entry.hashes.get("sha256")
+    if listed is None:
+        return None  # the digest the diff was made with is known only once fetched
+    return cache.get(item.sha256, listed.lower(), choice.reason)
+
+
 def _newest_entries(
     pages: Sequence[ProjectPage], filename: str, explicit: Version | None
 ) -> list[IndexFile]:
@@ -174,14 +189,24 @@ def review(
     if not items:
         return []
     choices = [_choice(item) for item in items]
-    wanted = {c.entry.filename: c.entry for c in choices if c.entry is not None}
+    # A diff already made with the baseline the index lists is taken before the baseline is
+    # fetched: it was made from bytes verified against that very digest, and the baseline is
+    # read for nothing else. A re-check thus never reads (and re-hashes) baselines.
+    known = [_known(item, choice, cache) for item, choice in zip(items, choices, strict=True)]
+    wanted = {
+        c.entry.filename: c.entry
+        for c, diff in zip(choices, known, strict=True)
+        if c.entry is not None and diff is None
+    }
     fetched: Mapping[str, tuple[Path | None, str | None, str | None]] = {}
     if wanted:
         results = fetcher.fetch_all([baseline_request(entry) for entry in wanted.values()])
         fetched = {r.request.filename: (r.path, r.error, r.sha256) for r in results}
 
-    def run(pair: tuple[ReviewItem, BaselineChoice]) -> ReviewOutcome:
-        item, choice = pair
+    def run(pair: tuple[ReviewItem, BaselineChoice, BehaviourDiff | None]) -> ReviewOutcome:
+        item, choice, diff = pair
+        if diff is not None:
+            return ReviewOutcome(item, diff=diff)
         old: DistFile | None = None
         old_sha256: str | None = None
         baseline_error: str | None = None
@@ -199,7 +224,7 @@ def review(
         # A diff made without the baseline it should have had is not kept: next time the
         # baseline may be there.
         usable = cache is not None and bool(item.sha256) and baseline_error is None
-        if usable and cache is not None:
+        if usable and cache is not None and choice.entry is not None:
             cached = cache.get(item.sha256, old_sha256, reason)
             if cached is not None:
                 return ReviewOutcome(item, diff=cached)
@@ -214,7 +239,7 @@ def review(
             cache.put(item.sha256, old_sha256, reason, diff)
         return ReviewOutcome(item, diff=diff, baseline_error=baseline_error)
 
-    pairs = list(zip(items, choices, strict=True))
+    pairs = list(zip(items, choices, known, strict=True))
     if len(pairs) == 1:
         return [run(pairs[0])]  # no thread to start for one diff
     with ThreadPoolExecutor(max_workers=max(1, min(jobs, len(pairs)))) as pool:
