@@ -4,8 +4,10 @@ The index this machine reaches serves its project pages with no ``Cache-Control`
 validators, so every warm check downloads them again; the public index sends both. This
 server stands in for such an index on ``127.0.0.1``: it serves the distribution files of one
 directory with PEP 691 JSON pages (``sha256`` and size for every file), an ``ETag`` on every
-page (answering ``If-None-Match`` with 304) and ``Cache-Control: max-age``. Standard library
-only, like the rest of the harness.
+page (answering ``If-None-Match`` with 304) and ``Cache-Control: max-age``. Like the public
+index, its pages speak PEP 740 (API version 1.3): every file lists its ``provenance``, here
+``null`` since these files have none, so clients know there is nothing to ask the Integrity API
+for. Standard library only, like the rest of the harness.
 
 It also answers OSV API queries (``POST /v1/query``) with "no known vulnerabilities": the OSV
 API is not reachable from the benchmark machine, and a warm check against an unreachable one
@@ -62,11 +64,12 @@ class _Index:
                     "url": f"../../files/{path.name}",
                     "hashes": {"sha256": digest},
                     "size": path.stat().st_size,
+                    "provenance": None,
                 }
             )
         self.pages: dict[str, bytes] = {
             project: json.dumps(
-                {"meta": {"api-version": "1.1"}, "name": project, "files": entries}
+                {"meta": {"api-version": "1.3"}, "name": project, "files": entries}
             ).encode()
             for project, entries in files.items()
         }
