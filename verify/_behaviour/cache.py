@@ -18,13 +18,14 @@ from verify._behaviour.result import BehaviourDiff
 from verify._records import read_record, write_record
 from verify.models import Finding, Severity
 
-__all__ = ["ANALYSER_VERSION", "DiffCache"]
+__all__ = ["ANALYSER_VERSION", "DiffCache", "finding_data", "load_finding"]
 
 #: Bumped whenever the analysis changes what it finds, so old results are not reused.
 ANALYSER_VERSION = "7"
 
 
-def _finding(finding: Finding) -> dict[str, Any]:
+def finding_data(finding: Finding) -> dict[str, Any]:
+    """``finding`` as JSON-ready data."""
     return {
         "rule": finding.rule,
         "severity": finding.severity.value,
@@ -36,7 +37,8 @@ def _finding(finding: Finding) -> dict[str, Any]:
     }
 
 
-def _load_finding(data: dict[str, Any]) -> Finding:
+def load_finding(data: dict[str, Any]) -> Finding:
+    """The finding :func:`finding_data` wrote."""
     return Finding(
         str(data["rule"]),
         Severity(data["severity"]),
@@ -62,10 +64,10 @@ def dump(diff: BehaviourDiff) -> dict[str, Any]:
         },
         "metadata": {
             "changes": [[c.field, c.old, c.new] for c in diff.metadata.changes],
-            "findings": [_finding(f) for f in diff.metadata.findings],
+            "findings": [finding_data(f) for f in diff.metadata.findings],
         },
-        "findings": [_finding(f) for f in diff.findings],
-        "context": [_finding(f) for f in diff.context],
+        "findings": [finding_data(f) for f in diff.findings],
+        "context": [finding_data(f) for f in diff.context],
         "analysed_files": diff.analysed_files,
         "analysed_bytes": diff.analysed_bytes,
         "skipped_files": diff.skipped_files,
@@ -89,10 +91,10 @@ def load(data: dict[str, Any]) -> BehaviourDiff:
         ),
         metadata=MetadataDiff(
             tuple(MetadataChange(str(f), o, n) for f, o, n in metadata["changes"]),
-            tuple(_load_finding(f) for f in metadata["findings"]),
+            tuple(load_finding(f) for f in metadata["findings"]),
         ),
-        findings=tuple(_load_finding(f) for f in data["findings"]),
-        context=tuple(_load_finding(f) for f in data["context"]),
+        findings=tuple(load_finding(f) for f in data["findings"]),
+        context=tuple(load_finding(f) for f in data["context"]),
         analysed_files=int(data["analysed_files"]),
         analysed_bytes=int(data["analysed_bytes"]),
         skipped_files=int(data["skipped_files"]),

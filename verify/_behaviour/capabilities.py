@@ -65,7 +65,7 @@ from verify._behaviour.pth import analyse_pth
 from verify._behaviour.pyanalysis import analyse_python, scan_python_text, text_phases
 from verify._behaviour.textscan import analyse_text, scan_encoded_runs, scan_invisible, scan_layout
 
-__all__ = ["is_setup_script", "names_inert_text", "needs_analysis", "profile_file"]
+__all__ = ["file_kind", "is_setup_script", "names_inert_text", "needs_analysis", "profile_file"]
 
 
 #: Text files larger than this are analysed in windows of ``_WINDOW`` bytes, overlapping by
@@ -133,7 +133,7 @@ def profile_file(
     :mod:`verify._behaviour.import_calls`): they run as it loads. Never raises: source that
     cannot be parsed is scanned as text and reported as ``unparsable-source``.
     """
-    kind = _kind(path, data)
+    kind = file_kind(path, data)
     entropy = _entropy(data)
     if kind in ("native", "data"):
         return FileProfile(path=path, size=len(data), kind=kind, entropy=entropy, max_line=0)
@@ -261,7 +261,9 @@ def _windows(data: bytes) -> Iterator[tuple[int, int, int]]:
 # --- File shape --------------------------------------------------------------------------------
 
 
-def _kind(path: str, data: bytes) -> str:
+def file_kind(path: str, data: bytes) -> str:
+    """What the file is: ``python``, ``shell``, ``text``, ``native``, ``data``, ...; the analysis
+    parses all but ``native`` and ``data``."""
     name = path.rsplit("/", 1)[-1].lower()
     extension = name[name.rfind(".") :] if "." in name else ""
     if extension == ".class":

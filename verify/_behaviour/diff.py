@@ -31,6 +31,7 @@ from verify._behaviour.census_findings import census_findings
 from verify._behaviour.diff_side import Side
 from verify._behaviour.links import rate_links
 from verify._behaviour.metadata_diff import MetadataDiff, diff_metadata
+from verify._behaviour.profile_cache import ProfileCache
 from verify._behaviour.rating import capability_finding, rate, rate_problem, rule_finding
 from verify._behaviour.reach import reach_archive
 from verify._behaviour.result import BehaviourDiff, DistFile
@@ -92,13 +93,15 @@ def diff_distributions(
     popular: PopularNames | None = None,
     limits: ArchiveLimits = DEFAULT_LIMITS,
     strict_baseline: bool = False,
+    profiles: ProfileCache | None = None,
 ) -> BehaviourDiff:
     """Compare ``new`` with its baseline ``old`` (``None``: analyse ``new`` alone).
 
     Raises :class:`~verify.errors.ArchiveError` when ``new`` cannot be read at all; a
     baseline that cannot be read is reported in ``baseline_reason`` and ``new`` is then
     analysed alone, unless ``strict_baseline`` (a baseline the user named) makes that an
-    error too.
+    error too. With ``profiles``, a file analysed before (in any release) is not analysed
+    again.
     """
     with contextlib.ExitStack() as stack:
         new_archive = stack.enter_context(open_archive(new.path, limits=limits))
@@ -111,7 +114,9 @@ def diff_distributions(
                 if strict_baseline:
                     raise
                 reason = f"none: the baseline {old.filename} cannot be read ({exc})"
-        return _diff(new, old if old_archive else None, new_archive, old_archive, reason, popular)
+        return _diff(
+            new, old if old_archive else None, new_archive, old_archive, reason, popular, profiles
+        )
 
 
 def _diff(
@@ -121,6 +126,7 @@ def _diff(
     old_archive: Archive | None,
     reason: str,
     popular: PopularNames | None,
+    profiles: ProfileCache | None,
 ) -> BehaviourDiff:
     findings: list[Finding] = []
     context: list[Finding] = []
@@ -144,9 +150,9 @@ def _diff(
     findings.extend(meta_problems)
     findings.extend(metadata.findings)
 
-    new_side = Side(new_archive, new_record)
+    new_side = Side(new_archive, new_record, profiles)
     new_side.reach = reach_archive(new_archive, new_meta)
-    old_side = Side(old_archive, old_record) if old_archive else None
+    old_side = Side(old_archive, old_record, profiles) if old_archive else None
     if old_side is not None and old_archive is not None:
         old_side.reach = reach_archive(old_archive, old_meta)
     for path in (*files.added, *files.changed):
@@ -175,7 +181,7 @@ def _diff(
     ):
         # Something new looks serious: read the files both sides share to learn whether the
         # package already did the same elsewhere (then it is context, not news).
-        shared = Side(new_archive, new_record)
+        shared = Side(new_archive, new_record, profiles)
         shared.reach, shared.calls = new_side.reach, new_side.calls
         for path in files.unchanged:
             shared.profile(path)

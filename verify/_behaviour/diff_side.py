@@ -8,6 +8,7 @@ from verify._behaviour.capabilities import is_setup_script, profile_file
 from verify._behaviour.census import RecordEntry, digest_as_recorded
 from verify._behaviour.import_calls import import_calls
 from verify._behaviour.profile import Capability, FileProfile
+from verify._behaviour.profile_cache import ProfileCache
 from verify._behaviour.rating import rule_finding
 from verify._behaviour.roles import Reach, Role
 from verify._dist.archive import Archive
@@ -20,9 +21,16 @@ __all__ = ["Side"]
 class Side:
     """One archive and the profiles of the files read from it."""
 
-    def __init__(self, archive: Archive, record: dict[str, RecordEntry]) -> None:
+    def __init__(
+        self,
+        archive: Archive,
+        record: dict[str, RecordEntry],
+        profiles: ProfileCache | None = None,
+    ) -> None:
         self.archive = archive
         self.record = record
+        #: Profiles of files analysed before, in any release; ``None``: analyse every file.
+        self.kept = profiles
         self.profiles: dict[str, FileProfile] = {}
         #: The RECORD-style digest of each file read, for the RECORD check (the bytes themselves
         #: are not kept: a wheel of many large files would hold them all at once).
@@ -45,13 +53,24 @@ class Side:
         if keep:
             self.read_digests[path] = digest_as_recorded(self.record.get(path), data)
         role = self.role(path)
+        # setup.py runs whole; other build-time modules are imported by the build.
+        loads_at_install = role is Role.INSTALL and not is_setup_script(path)
+        called_on_import = self._import_calls().get(path, frozenset())
+        key: str | None = None
+        kept = self.kept
+        if kept is not None and kept.worth_keeping(path, data):
+            key = kept.key(
+                path, data, loads_at_install=loads_at_install, called_on_import=called_on_import
+            )
+            found = kept.get(key)
+            if found is not None:
+                self.profiles[path] = found
+                return found
         profile = profile_file(
-            path,
-            data,
-            # setup.py runs whole; other build-time modules are imported by the build.
-            loads_at_install=role is Role.INSTALL and not is_setup_script(path),
-            called_on_import=self._import_calls().get(path, frozenset()),
+            path, data, loads_at_install=loads_at_install, called_on_import=called_on_import
         )
+        if kept is not None and key is not None:
+            kept.put(key, profile)
         self.profiles[path] = profile
         return profile
 

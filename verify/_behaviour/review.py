@@ -20,6 +20,7 @@ from packaging.version import Version
 
 from verify._behaviour.baseline import BaselineChoice, choose_baseline
 from verify._behaviour.cache import DiffCache
+from verify._behaviour.profile_cache import ProfileCache
 from verify._behaviour.result import BehaviourDiff, DistFile
 from verify._checks.typosquat import PopularNames
 from verify._fetch.fetch import Fetcher, FetchRequest
@@ -158,14 +159,19 @@ def baseline_request(entry: IndexFile) -> FetchRequest:
     return FetchRequest(entry.filename, url=entry.url, expected=expected, size=entry.size)
 
 
-def diff_here(new: DistFile, old: DistFile | None, reason: str) -> BehaviourDiff:
+def diff_here(
+    new: DistFile, old: DistFile | None, reason: str, profiles: ProfileCache | None = None
+) -> BehaviourDiff:
     """:func:`diff_distributions` in this process, against the shipped popular names (their
-    index costs a third of a second: it is loaded, once, only when a diff runs)."""
+    index costs a third of a second: it is loaded, once, only when a diff runs), reusing the
+    ``profiles`` of files analysed before."""
     # The analysers load here, on the first diff a check makes: one whose every diff is
     # cached never imports them.
     from verify._behaviour.diff import diff_distributions
 
-    return diff_distributions(new, old, baseline_reason=reason, popular=PopularNames.load())
+    return diff_distributions(
+        new, old, baseline_reason=reason, popular=PopularNames.load(), profiles=profiles
+    )
 
 
 #: Runs one diff: :func:`diff_here`, or the same in a worker process

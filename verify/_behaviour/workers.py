@@ -22,6 +22,7 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from types import TracebackType
 
+from verify._behaviour.profile_cache import ProfileCache
 from verify._behaviour.result import BehaviourDiff, DistFile
 from verify._behaviour.review import diff_here
 from verify._checks.typosquat import PopularNames
@@ -45,14 +46,16 @@ def _warm_up() -> None:
     PopularNames.load()
 
 
-def _diff(new: DistFile, old: DistFile | None, reason: str) -> BehaviourDiff | str:
+def _diff(
+    new: DistFile, old: DistFile | None, reason: str, profiles: ProfileCache | None
+) -> BehaviourDiff | str:
     """Runs in a worker: the diff, or an unreadable archive's one-line error.
 
     The error travels as text: an exception crosses the process boundary as its ``args``
     alone, which would lose what the error says beyond its message.
     """
     try:
-        return diff_here(new, old, reason)
+        return diff_here(new, old, reason, profiles)
     except ArchiveError as exc:
         return exc.one_line()
 
@@ -60,8 +63,10 @@ def _diff(new: DistFile, old: DistFile | None, reason: str) -> BehaviourDiff | s
 class AnalysisPool:
     """Worker processes for the behaviour diff, sized to the usable cores."""
 
-    def __init__(self, workers: int) -> None:
+    def __init__(self, workers: int, profiles: ProfileCache | None = None) -> None:
         self.workers = max(1, workers)
+        #: Where the workers keep and find the profiles of files they analysed.
+        self.profiles = profiles
         self._lock = threading.Lock()
         self._executor: ProcessPoolExecutor | None = None
 
@@ -112,7 +117,9 @@ class AnalysisPool:
         """
         executor = self._start()
         try:
-            future: Future[BehaviourDiff | str] = executor.submit(_diff, new, old, reason)
+            future: Future[BehaviourDiff | str] = executor.submit(
+                _diff, new, old, reason, self.profiles
+            )
             result = future.result()
         except BrokenProcessPool:
             self._discard(executor)

@@ -12,6 +12,7 @@ and the report says whether verification completed.
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 from collections.abc import Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -22,6 +23,7 @@ from packaging.utils import NormalizedName
 from packaging.version import Version
 
 from verify._behaviour.cache import DiffCache
+from verify._behaviour.profile_cache import ProfileCache
 from verify._behaviour.review import Analyse, ReviewItem, ReviewOutcome, diff_here, review
 from verify._behaviour.workers import AnalysisPool, usable_cores
 from verify._fetch.fetch import Fetcher, FetchResult, ProgressSink
@@ -226,11 +228,12 @@ class Verifier:
 
     def _analysis(self, candidates: Sequence[Candidate], stack: contextlib.ExitStack) -> Analyse:
         """How the behaviour diff runs: in worker processes when two or more can run side by
-        side, else in this process."""
+        side, else in this process; either way reusing the profiles of files analysed before."""
+        profiles = ProfileCache(self.store.root.parent / "behaviour" / "files")
         workers = min(usable_cores(), len(candidates))
         if not self.options.behaviour or workers < 2:
-            return diff_here
-        return stack.enter_context(AnalysisPool(workers)).diff
+            return functools.partial(diff_here, profiles=profiles)
+        return stack.enter_context(AnalysisPool(workers, profiles)).diff
 
     def _check_provenance(
         self, plan: Plan, planned: PlannedFile, result: FetchResult

