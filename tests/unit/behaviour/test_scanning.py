@@ -477,3 +477,14 @@ def test_without_re2_the_prefilter_gives_the_same_answers(without_re2: ModuleTyp
 def test_without_re2_the_anchors_are_the_same(without_re2: ModuleType) -> None:
     for text in generated(12, anchor_fragments(), 1000):
         assert without_re2.anchors_in(text) == old_anchors(text), text
+
+
+@pytest.mark.parametrize("size", [8 * 1024, 20_000, 64 * 1024, 300_000])
+def test_entropy_of_mixed_data_is_bit_for_bit_the_same(size: int) -> None:
+    # Text first and binary after, and the reverse: whichever way the first 4 kB choose to
+    # count, the result is the reference's.
+    rng = seeded(size + 1)
+    text = bytes(rng.choice(b"abc def\n") for _ in range(size // 2))
+    binary = bytes(rng.randrange(256) for _ in range(size - size // 2))
+    for data in (text + binary, binary + text):
+        assert scanning.entropy(data) == reference.entropy(data)
