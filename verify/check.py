@@ -408,9 +408,7 @@ def verify_gathered(
         else None
     )
     cache_dir = network.cache_dir or default_cache_dir()
-    remembered = RememberedProvenance(
-        cache_dir / "provenance", trust_identity(verification.trust_config)
-    )
+    remembered = RememberedProvenance(cache_dir / "provenance", trust_identity(trust))
     with network_session(network) as session:
         vulnerabilities = vulnerability_service(verification, session, database, cache_dir)
         # Reaching the API (or finding it unreachable) overlaps pip's resolution, when pip

@@ -48,11 +48,10 @@ def _publish(index: PackageIndex, tmp_path: Path) -> Path:
     return requirements
 
 
-def _check(
-    capsys: pytest.CaptureFixture[str], tmp_path: Path, index: PackageIndex, *extra: str
-) -> tuple[int, dict[str, dict[str, object]], dict[str, object]]:
-    requirements = _publish(index, tmp_path)
-    code, report = check_json(
+def _check_lock(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, index: PackageIndex, requirements: Path
+) -> tuple[int, dict[str, Any]]:
+    return check_json(
         capsys,
         tmp_path,
         "-r",
@@ -61,9 +60,14 @@ def _check(
         index.url,
         "--retries",
         "0",
-        *extra,
         policy=without_provenance_requirement(),
     )
+
+
+def _check(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, index: PackageIndex
+) -> tuple[int, dict[str, dict[str, object]], dict[str, object]]:
+    code, report = _check_lock(capsys, tmp_path, index, _publish(index, tmp_path))
     packages = {str(p["name"]): p for p in report["packages"]}
     return code, packages, report
 
@@ -184,17 +188,7 @@ def test_a_recheck_takes_kept_diffs_without_reading_their_baselines(
     requirements = _publish(package_index, tmp_path)
 
     def check() -> tuple[int, dict[str, Any]]:
-        return check_json(
-            capsys,
-            tmp_path,
-            "-r",
-            str(requirements),
-            "-i",
-            package_index.url,
-            "--retries",
-            "0",
-            policy=without_provenance_requirement(),
-        )
+        return _check_lock(capsys, tmp_path, package_index, requirements)
 
     def tinyweb(report: dict[str, Any]) -> dict[str, Any]:
         found: dict[str, Any] = next(p for p in report["packages"] if p["name"] == "tinyweb")

@@ -25,28 +25,24 @@ from typing import Any, Final
 
 from verify._provenance.evidence import Documents
 from verify._provenance.identity import PublisherIdentity, PublisherKind
+from verify._provenance.trust_root import TrustRoot
 from verify._records import read_record, write_record
 
-__all__ = ["VERDICT_MAX_AGE", "RememberedProvenance", "trust_identity"]
+__all__ = ["PRODUCTION", "VERDICT_MAX_AGE", "RememberedProvenance", "trust_identity"]
 
 #: How long a verified outcome is reused before the signatures are checked again.
 VERDICT_MAX_AGE: Final = timedelta(hours=24)
+#: The identity of Sigstore's production trust root (see :attr:`TrustRoot.identity`).
+PRODUCTION: Final = "production"
 #: Bumped whenever what a record holds changes, so old records are not read.
 _FORMAT = "1"
 
 
-def trust_identity(trust_config: Path | None) -> str:
-    """What names the trust root in the key: the digest of a private trust config's bytes,
-    else Sigstore's production instance (online or offline: the shipped root can only reject
-    what a refreshed one accepts, never the reverse)."""
-    if trust_config is None:
-        return "production"
-    try:
-        return "config:" + hashlib.sha256(trust_config.read_bytes()).hexdigest()
-    except OSError:
-        # Unreadable now: loading it fails with its own error; nothing is remembered under
-        # a name that no later check can produce.
-        return "config-unreadable:" + str(trust_config)
+def trust_identity(trust: TrustRoot | None) -> str:
+    """What names the trust root in the key: a private root's own identity (the digest of
+    its config's bytes), else Sigstore's production instance, whose root is loaded only if
+    something needs verifying."""
+    return trust.identity if trust is not None else PRODUCTION
 
 
 class RememberedProvenance:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -32,6 +33,10 @@ class TrustRoot:
     source: str
     #: Set when a fresher root was wanted and could not be had.
     warning: str | None = None
+    #: What names this root where verified outcomes are remembered: ``production`` (online
+    #: or offline alike: the shipped root can only reject what a refreshed one accepts), or
+    #: the digest of the trust config's bytes as read.
+    identity: str = "production"
 
 
 def _from_file(path: Path) -> TrustRoot:
@@ -61,7 +66,8 @@ def _from_file(path: Path) -> TrustRoot:
                 f"(mediaType {media_type!r})",
                 hint=_HINT,
             )
-        return TrustRoot(Verifier(trusted_root=trusted_root), source=str(path))
+        identity = "config:" + hashlib.sha256(raw.encode("utf-8")).hexdigest()
+        return TrustRoot(Verifier(trusted_root=trusted_root), source=str(path), identity=identity)
     except UsageError:
         raise
     except Exception as exc:  # sigstore raises its own and protobuf errors for bad roots

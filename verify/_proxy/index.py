@@ -215,9 +215,7 @@ class VerifiedIndex:
             self.session,
             offline=network.offline,
             trust=trust,
-            remembered=RememberedProvenance(
-                cache_dir / "provenance", trust_identity(verification.trust_config)
-            ),
+            remembered=RememberedProvenance(cache_dir / "provenance", trust_identity(trust)),
         )
         self.vulnerabilities = vulnerability_service(
             verification, self.session, database, cache_dir

@@ -8,9 +8,16 @@ from pathlib import Path
 
 import pytest
 
+from tests.helpers.sigstore import TestSigstore
 from verify._provenance.evidence import Documents
 from verify._provenance.identity import PublisherIdentity, PublisherKind
-from verify._provenance.remembered import VERDICT_MAX_AGE, RememberedProvenance, trust_identity
+from verify._provenance.remembered import (
+    PRODUCTION,
+    VERDICT_MAX_AGE,
+    RememberedProvenance,
+    trust_identity,
+)
+from verify._provenance.trust_root import load_trust_root
 
 NOW = datetime(2026, 12, 6, 12, 0, tzinfo=timezone.utc)
 IDENTITY = PublisherIdentity(
@@ -92,15 +99,17 @@ def test_identity_fields_must_be_strings(tmp_path: Path) -> None:
     assert memory(tmp_path).recall(*FILE, DOCUMENTS) is None
 
 
-def test_the_trust_identity_is_the_config_bytes(tmp_path: Path) -> None:
+def test_a_private_trust_root_is_named_by_its_bytes(tmp_path: Path) -> None:
+    sigstore = TestSigstore()
     config = tmp_path / "trust.json"
-    config.write_text("{}")
-    first = trust_identity(config)
-    config.write_text('{"mediaType": "x"}')
+    config.write_text(sigstore.client_trust_config_json())
+    first = trust_identity(load_trust_root(trust_config=config))
+    config.write_text(sigstore.trusted_root_json())
+    second = trust_identity(load_trust_root(trust_config=config))
     assert first.startswith("config:")
-    assert trust_identity(config) != first
-    assert trust_identity(None) == "production"
-    assert trust_identity(tmp_path / "missing.json").startswith("config-unreadable:")
+    assert second.startswith("config:")
+    assert first != second
+    assert trust_identity(None) == PRODUCTION
 
 
 def test_attestation_files_digest_by_every_document() -> None:
