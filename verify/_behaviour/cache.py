@@ -13,8 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from verify._behaviour.census import FileDiff
-from verify._behaviour.metadata_diff import MetadataChange, MetadataDiff
-from verify._behaviour.result import BehaviourDiff
+from verify._behaviour.result import BehaviourDiff, MetadataChange, MetadataDiff
 from verify._records import read_record, write_record
 from verify.models import Finding, Severity
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import string
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from typing import Final, TypeAlias
 from urllib.parse import urlsplit
 
@@ -21,6 +20,7 @@ from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
 from verify._behaviour.entry_points import entry_point_risk
+from verify._behaviour.result import MetadataChange, MetadataDiff
 from verify._checks.typosquat import PopularNames, typosquat_suspicion
 from verify._dist.metadata import DistMetadata, excerpt
 from verify._rules.behaviour import BEHAVIOUR_RULES
@@ -35,28 +35,6 @@ _LABEL_NOISE: Final = str.maketrans("", "", string.punctuation + string.whitespa
 
 # A keyed item in a diff: what decides whether it changed, and how the change shows it.
 _Item: TypeAlias = tuple[object, str]
-
-
-@dataclass(frozen=True, slots=True)
-class MetadataChange:
-    """One difference between two releases' metadata (an item added, removed or changed)."""
-
-    #: ``requires-dist``, ``provides-extra``, ``entry-points``, ``people``, ``project-urls``,
-    #: ``requires-python``, ``build-backend``, ``backend-path``, ``license``, ``name`` or
-    #: ``version``.
-    field: str
-    #: The baseline's value (``None``: the item is new).
-    old: str | None
-    #: The new release's value (``None``: the item was removed).
-    new: str | None
-
-
-@dataclass(frozen=True, slots=True)
-class MetadataDiff:
-    """Every metadata change between two releases, and the findings the risky ones raise."""
-
-    changes: tuple[MetadataChange, ...]
-    findings: tuple[Finding, ...]
 
 
 def diff_metadata(

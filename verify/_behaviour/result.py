@@ -13,10 +13,31 @@ from datetime import datetime
 from pathlib import Path
 
 from verify._behaviour.census import FileDiff
-from verify._behaviour.metadata_diff import MetadataDiff
 from verify.models import Finding
 
-__all__ = ["BehaviourDiff", "DistFile"]
+__all__ = ["BehaviourDiff", "DistFile", "MetadataChange", "MetadataDiff"]
+
+
+@dataclass(frozen=True, slots=True)
+class MetadataChange:
+    """One difference between two releases' metadata (an item added, removed or changed)."""
+
+    #: ``requires-dist``, ``provides-extra``, ``entry-points``, ``people``, ``project-urls``,
+    #: ``requires-python``, ``build-backend``, ``backend-path``, ``license``, ``name`` or
+    #: ``version``.
+    field: str
+    #: The baseline's value (``None``: the item is new).
+    old: str | None
+    #: The new release's value (``None``: the item was removed).
+    new: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class MetadataDiff:
+    """Every metadata change between two releases, and the findings the risky ones raise."""
+
+    changes: tuple[MetadataChange, ...]
+    findings: tuple[Finding, ...]
 
 
 @dataclass(frozen=True, slots=True)
