@@ -69,6 +69,8 @@ def test_loading_builds_only_the_ranks() -> None:
 
 def test_popular_name_set_is_the_shipped_names(popular: PopularNames) -> None:
     lines = typosquat._packaged_lines()
+    # Shipped normalized: popular_name_set takes the lines as they are.
+    assert [line for line in lines if canonicalize_name(line) != line] == []
     assert popular_name_set() == frozenset(canonicalize_name(line) for line in lines)
     assert popular_name_set() == frozenset(popular)
 
