@@ -12,10 +12,17 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import DistFactory, PackageIndex, assert_no_traceback
-from tests.helpers.fix_scenario import MODULE, add_foo_releases, write_osv_database
-from tests.helpers.policies import without_provenance_requirement
-from verify._cli import main
+from tests.helpers import DistFactory, PackageIndex
+from tests.helpers.fix_scenario import (
+    MODULE,
+    add_foo_releases,
+    lock,
+    options,
+    pylock_text,
+    run,
+    tool_lock,
+    write_osv_database,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -29,39 +36,6 @@ def index(dist_factory: DistFactory, package_index: PackageIndex) -> PackageInde
 @pytest.fixture
 def osv(tmp_path: Path) -> Path:
     return write_osv_database(tmp_path / "osv")
-
-
-def lock(index: PackageIndex, path: Path) -> Path:
-    bar = index.files["bar-1.0-py3-none-any.whl"].sha256
-    foo = index.files["foo-1.0-py3-none-any.whl"].sha256
-    lines = [
-        f"# pinned by hand\nbar==1.0 --hash=sha256:{bar}",
-        f"foo==1.0 \\\n    --hash=sha256:{foo}",
-    ]
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    return path
-
-
-def options(index: PackageIndex, osv: Path, tmp_path: Path) -> tuple[str | Path, ...]:
-    """The loopback index, the test policy, the offline OSV database and a private cache."""
-    return (
-        "--index-url",
-        index.url,
-        "--policy",
-        without_provenance_requirement(),
-        "--vulnerability-db",
-        osv,
-        "--cache-dir",
-        tmp_path / "cache",
-        "--no-record",
-    )
-
-
-def run(capsys: pytest.CaptureFixture[str], *argv: str | Path) -> tuple[int, str]:
-    code = main([str(a) for a in argv])
-    captured = capsys.readouterr()
-    assert_no_traceback(captured.out + captured.err)
-    return code, captured.out + captured.err
 
 
 @pytest.mark.parametrize("allow", ["minor", "major"])
@@ -174,46 +148,6 @@ def test_for_uv_lock_fix_prints_uvs_command(
     assert "foo: 1.0 -> 1.2" in out
     assert "  uv lock --upgrade-package foo==1.2\n" in out
     assert uv_lock.read_text() == before  # uv owns the file
-
-
-def wheel_table(index: PackageIndex, filename: str) -> str:
-    """A wheel as uv's pylock.toml writes it: one inline table."""
-    entry = index.files[filename]
-    return (
-        f'{{ url = "{index.file_url(filename)}", upload-time = 2024-01-01T00:00:00Z, '
-        f'size = {entry.size}, hashes = {{ sha256 = "{entry.sha256}" }} }}'
-    )
-
-
-def pylock_text(index: PackageIndex, foo: str = "1.0") -> str:
-    """A pylock.toml in uv's layout, with comments, another package and tool tables that a
-    fix must keep as they are."""
-    return "\n".join(
-        [
-            "# written by hand for the test",
-            'lock-version = "1.0"',
-            'created-by = "tests"',
-            "",
-            "[[packages]]",
-            'name = "bar"',
-            'version = "1.0"',
-            f'index = "{index.url}"',
-            f"wheels = [{wheel_table(index, 'bar-1.0-py3-none-any.whl')}]",
-            "",
-            "[[packages]]",
-            'name = "foo"',
-            f'version = "{foo}"  # pinned by hand',
-            f'index = "{index.url}"',
-            f"wheels = [{wheel_table(index, f'foo-{foo}-py3-none-any.whl')}]",
-            "",
-            "[packages.tool.example]",
-            "reviewed = true  # kept",
-            "",
-            "[tool.example]",
-            'note = "kept"',
-            "",
-        ]
-    )
 
 
 @pytest.mark.parametrize("allow", ["minor", "major"])
@@ -336,39 +270,6 @@ def test_fix_uses_only_the_index_a_pylock_entry_names(
     assert code == 2, out
     assert "names the index https://other.example/simple/" in out
     assert lock_file.read_text(encoding="utf-8") == text
-
-
-def tool_lock(index: PackageIndex, tmp_path: Path, name: str, group: str) -> Path:
-    entry = index.files["foo-1.0-py3-none-any.whl"]
-    path = tmp_path / name
-    if name == "poetry.lock":
-        path.write_text(
-            "\n".join(
-                [
-                    "[[package]]",
-                    'name = "foo"',
-                    'version = "1.0"',
-                    'description = ""',
-                    "optional = false",
-                    'python-versions = "*"',
-                    f'groups = ["{group}"]',
-                    f'files = [{{file = "{entry.filename}", hash = "sha256:{entry.sha256}"}}]',
-                    "",
-                    "[metadata]",
-                    'lock-version = "2.1"',
-                    'python-versions = ">=3.10"',
-                    f'content-hash = "{"0" * 64}"',
-                    "",
-                ]
-            ),
-            encoding="utf-8",
-        )
-    else:
-        meta = {"hash": {"sha256": "0" * 64}, "pipfile-spec": 6, "requires": {}, "sources": []}
-        foo = {"hashes": [f"sha256:{entry.sha256}"], "version": "==1.0"}
-        sections: dict[str, object] = {"default": {}, "develop": {}, group: {"foo": foo}}
-        path.write_text(json.dumps({"_meta": meta, **sections}, indent=4), encoding="utf-8")
-    return path
 
 
 @pytest.mark.parametrize(

@@ -21,9 +21,8 @@ from packaging.version import Version
 
 from tests.helpers import DistFactory, PackageIndex
 from tests.helpers.cli import check_json
-from tests.helpers.fix_scenario import add_foo_releases, write_osv_database
+from tests.helpers.fix_scenario import add_foo_releases, options, run, tool_lock, write_osv_database
 from tests.helpers.policies import without_provenance_requirement
-from tests.integration.test_fix import options, run, tool_lock
 from verify._resolve.lockfiles import read_lock
 from verify.check import CheckSettings
 from verify.fix import FixChange, FixOutcome, FixSettings, check_applied

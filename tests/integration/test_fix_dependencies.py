@@ -14,9 +14,16 @@ from pypi_attestations import Provenance
 
 from tests.helpers import DistFactory, PackageIndex
 from tests.helpers.dists import DistSpec
-from tests.helpers.fix_scenario import MODULE, add_foo_needing_baz, write_osv_database
+from tests.helpers.fix_scenario import (
+    MODULE,
+    add_foo_needing_baz,
+    lock,
+    options,
+    pylock_text,
+    run,
+    write_osv_database,
+)
 from tests.helpers.sigstore import GitHubIdentity, TestSigstore
-from tests.integration.test_fix import lock, options, pylock_text, run
 
 pytestmark = pytest.mark.integration
 

@@ -15,9 +15,8 @@ import pytest
 from pypi_attestations import Provenance
 
 from tests.helpers import DistFactory, PackageIndex
-from tests.helpers.fix_scenario import MODULE, add_foo_releases, write_osv_database
+from tests.helpers.fix_scenario import MODULE, add_foo_releases, run, write_osv_database
 from tests.helpers.sigstore import GitHubIdentity, TestSigstore
-from tests.integration.test_fix import run
 from verify._cli import main
 
 pytestmark = pytest.mark.integration

@@ -9,8 +9,15 @@ from pathlib import Path
 import pytest
 
 from tests.helpers import DistFactory, PackageIndex
-from tests.helpers.fix_scenario import ADVISORY, add_foo_releases, write_osv_database
-from tests.integration.test_fix import lock, options, pylock_text, run
+from tests.helpers.fix_scenario import (
+    ADVISORY,
+    add_foo_releases,
+    lock,
+    options,
+    pylock_text,
+    run,
+    write_osv_database,
+)
 
 pytestmark = pytest.mark.integration
 
