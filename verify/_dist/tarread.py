@@ -4,7 +4,9 @@ A tar stream cannot be read at random, so it is read once, now: each safe regula
 are kept in memory when small, otherwise in a private temporary directory whose files are
 named by a counter. The decompressed stream is counted as tarfile reads it, so a bomb, a
 header of gigabytes or a stream that never ends stops at the limits, and the end-of-archive
-marker is checked so that a truncated stream is not taken for a complete one.
+marker is checked so that a truncated stream is not taken for a complete one: a stream cut
+inside a header or a member's data is refused, one that stops cleanly after a member without
+the marker (as tarfile and pip read it: complete) is read and flagged ``archive-unterminated``.
 """
 
 from __future__ import annotations
@@ -306,6 +308,18 @@ class _TarPass:
         end = tar.offset
         tap.drain(end + _TAIL_SLACK)
         block = tap.recent(end, tarfile.BLOCKSIZE)
+        if not block and end > 0:
+            # The stream (its compression checked to the end) stops right after the last
+            # member's data: tarfile, and so pip, reads such an archive as complete and
+            # installs what it holds, so it is analysed, and the missing marker is a finding
+            # of its own that the default policy denies, as the refusal did.
+            self.listing.flag(
+                None,
+                "archive-unterminated",
+                f"the tar stream stops after its last member, at byte {end}, without the "
+                "end-of-archive marker; installers read it as complete",
+            )
+            return
         if len(block) < tarfile.BLOCKSIZE:
             raise ArchiveError(
                 "truncated archive: the tar stream ends without an end-of-archive marker",

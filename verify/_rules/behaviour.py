@@ -52,6 +52,12 @@ BEHAVIOUR_RULES: dict[str, BehaviourRule] = {
             _M,
         ),
         BehaviourRule(
+            "archive-unterminated",
+            "A tar stream stops after a member without the end-of-archive marker: installers "
+            "read it as complete, though it may have been cut short.",
+            _H,
+        ),
+        BehaviourRule(
             "archive-duplicate-entry",
             "The same path appears twice in a zip: installers and scanners may read different "
             "copies.",

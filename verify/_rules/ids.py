@@ -52,6 +52,7 @@ class RuleId(str, enum.Enum):
     ARCHIVE_BOMB = "archive-bomb"
     ARCHIVE_DISGUISED = "archive-disguised"
     ARCHIVE_DUPLICATE_ENTRY = "archive-duplicate-entry"
+    ARCHIVE_UNTERMINATED = "archive-unterminated"
     RECORD_MISMATCH = "record-mismatch"
     HIDDEN_DIRECTORY = "hidden-directory"
     SIZE_OUTLIER = "size-outlier"
@@ -150,6 +151,7 @@ def family(rule: RuleId) -> RuleFamily:
             | RuleId.ARCHIVE_BOMB
             | RuleId.ARCHIVE_DISGUISED
             | RuleId.ARCHIVE_DUPLICATE_ENTRY
+            | RuleId.ARCHIVE_UNTERMINATED
             | RuleId.RECORD_MISMATCH
             | RuleId.HIDDEN_DIRECTORY
             | RuleId.SIZE_OUTLIER

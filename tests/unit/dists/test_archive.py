@@ -7,8 +7,10 @@ was written anywhere in it and that the temporary directory was removed.
 
 from __future__ import annotations
 
+import bz2
 import gzip
 import io
+import lzma
 import stat
 import struct
 import tarfile
@@ -663,15 +665,57 @@ def test_truncated_archive(sandbox: Sandbox, suffix: str) -> None:
     sandbox.assert_clean()
 
 
-@pytest.mark.parametrize("cut", [1024, 1024 + 100])
-def test_tar_cut_at_or_inside_a_header_is_truncated(sandbox: Sandbox, cut: int) -> None:
-    # tarfile itself stops quietly at a missing or partial header.
+@pytest.mark.parametrize("cut", [1024 + 100, 1024 + 511, 1024 + 512 + 100])
+def test_tar_cut_inside_a_header_or_member_is_truncated(sandbox: Sandbox, cut: int) -> None:
+    # tarfile itself stops quietly at a partial header.
     path = build_tar(
         sandbox.dist / "pkg-1.0.tar", [tar_file(f"pkg-1.0/{i}.py", b"x" * 512) for i in range(3)]
     )
     path.write_bytes(path.read_bytes()[:cut])
     with pytest.raises(ArchiveError, match="truncated"):
         open_archive(path)
+    sandbox.assert_clean()
+
+
+@pytest.mark.parametrize("suffix", [".tar.gz", ".tar.bz2", ".tar.xz", ".tar"])
+def test_a_tar_stopping_after_a_member_without_its_marker_is_read_and_flagged(
+    sandbox: Sandbox, suffix: str
+) -> None:
+    # What tarfile, and so pip, reads as a complete archive and installs: the members are
+    # analysed like any others, and the missing marker is a high finding the default policy
+    # denies (the archive was refused, exit 2, before; it is still never allowed).
+    members = [("pkg-1.0/setup.py", b"import os\n" * 60), ("pkg-1.0/pkg/__init__.py", b"x = 1\n")]
+    stream = _raw_tar(members)
+    compress = {
+        ".tar.gz": gzip.compress,
+        ".tar.bz2": bz2.compress,
+        ".tar.xz": lzma.compress,
+        ".tar": bytes,
+    }[suffix]
+    path = sandbox.dist / f"pkg-1.0{suffix}"
+    path.write_bytes(compress(stream))
+    with open_archive(path) as archive:
+        assert {m.path: archive.read(m.path) for m in archive.files()} == {
+            "setup.py": members[0][1],
+            "pkg/__init__.py": members[1][1],
+        }
+        finding = only_finding(archive, "archive-unterminated")
+        assert finding.severity is Severity.HIGH
+        assert finding.path is None
+        assert f"at byte {len(stream)}" in finding.message
+        assert not archive.truncated
+    sandbox.assert_clean()
+
+
+def test_an_unterminated_tar_whose_compressed_stream_is_cut_is_refused(sandbox: Sandbox) -> None:
+    # The marker is missing and the gzip trailer (CRC, length) too: a cut download, not an
+    # archive pip would read.
+    stream = _raw_tar([("pkg-1.0/setup.py", b"import os\n" * 60)])
+    path = sandbox.dist / "pkg-1.0.tar.gz"
+    path.write_bytes(gzip.compress(stream)[:-8])
+    with pytest.raises(ArchiveError, match="truncated"):
+        open_archive(path)
+    sandbox.assert_clean()
 
 
 def test_tar_with_garbage_instead_of_a_header_is_corrupt(sandbox: Sandbox) -> None:
