@@ -20,7 +20,7 @@ from verify.models import Finding, Severity
 __all__ = ["ANALYSER_VERSION", "DiffCache", "finding_data", "load_finding"]
 
 #: Bumped whenever the analysis changes what it finds, so old results are not reused.
-ANALYSER_VERSION = "7"
+ANALYSER_VERSION = "8"
 
 
 def finding_data(finding: Finding) -> dict[str, Any]:

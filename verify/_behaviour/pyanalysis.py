@@ -205,6 +205,7 @@ class PythonAnalysis(ExecutionChecks):
         for check in (
             self._code_sinks,
             self._process,
+            self._stdin_feed,
             self._network,
             self._socket_address,
             self._credential_call,
@@ -256,6 +257,16 @@ class PythonAnalysis(ExecutionChecks):
                 "download-exec",
                 "download+write+run",
                 f"downloads data, writes it to a file and runs that file ({name})",
+                line,
+                phase,
+            )
+        if self.stdin_programs and self.stdin_feeds and not self.c.has("download-exec"):
+            line, phase, fetched = min(self.stdin_feeds)
+            self.c.add(
+                "download-exec",
+                "download+stdin",
+                f"writes data downloaded with {fetched} to the standard input of an interpreter "
+                "that reads its program from there",
                 line,
                 phase,
             )

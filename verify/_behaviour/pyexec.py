@@ -28,6 +28,9 @@ from verify._rules.behaviour import BEHAVIOUR_RULES
 from verify._rules.severity import raise_severity
 
 _SHELL_CHAIN = re.compile(r"[;&|`\n]|\$\(")
+#: Interpreter options after which a program, command or module follows: the interpreter then
+#: runs that, not its standard input.
+_TAKES_PROGRAM = frozenset({"c", "m", "command", "file", "encodedcommand", "e", "enc", "ec"})
 #: Characters of a command line read for signs of hiding or fetching.
 _COMMAND_MAX = 64 * 1024
 
@@ -77,6 +80,10 @@ class ExecutionChecks(CallChecks):
         self.spawns: list[tuple[int, Phase]] = []
         #: What each process call runs: a file the module wrote after a download is a dropper.
         self.launched: list[tuple[int, Phase, str, str]] = []
+        #: Interpreters started to read their program from standard input, and downloaded
+        #: data written to a process's standard input: together, downloaded code run.
+        self.stdin_programs: list[tuple[int, Phase]] = []
+        self.stdin_feeds: list[tuple[int, Phase, str]] = []
 
     def _code_sinks(self, site: CallSite) -> None:
         """Code, a command or a module name built from decoded or downloaded data; imports by
@@ -211,6 +218,9 @@ class ExecutionChecks(CallChecks):
         if hidden is not None and hidden.text:
             self._decoded_command(hidden.text, "+".join(hidden.layers), node, site)
         self.spawns.append((node.lineno, site.phase))
+        if self._reads_program_from_stdin(argument):
+            self.stdin_programs.append((node.lineno, site.phase))
+            self._note_stdin_feed(call_keyword(node, "input"), site)
         if argument is not None:
             run = (
                 argument.elts[0]
@@ -225,6 +235,42 @@ class ExecutionChecks(CallChecks):
             self.shell_links.append((node.lineno, site.phase, "socket+spawn"))
         if name == "pty.spawn" and program in patterns.SHELLS:
             self.shell_links.append((node.lineno, site.phase, "socket+pty.spawn"))
+
+    def _reads_program_from_stdin(self, argument: ast.expr | None) -> bool:
+        """``[sys.executable, "-"]``, ``["bash"]``, ``["python3", "-u"]``: an interpreter
+        given no script, command or module, which runs what arrives on its standard input."""
+        if not (isinstance(argument, (ast.List, ast.Tuple)) and argument.elts):
+            return False
+        first, *rest = argument.elts
+        program = _program(argument) or ""
+        interpreter = (
+            self.qualname(first) == "sys.executable"
+            or program.startswith(("python", "pwsh", "powershell", "node"))
+            or program in patterns.SHELLS
+        )
+        return interpreter and all(
+            isinstance(word, ast.Constant)
+            and isinstance(word.value, str)
+            and word.value.startswith("-")
+            and word.value.lower().lstrip("-") not in _TAKES_PROGRAM
+            for word in rest
+        )
+
+    def _stdin_feed(self, site: CallSite) -> None:
+        """``proc.stdin.write(data)``, ``proc.communicate(data)``: what a process is given."""
+        func = site.node.func
+        if site.attribute == "write" and isinstance(func, ast.Attribute):
+            if isinstance(func.value, ast.Attribute) and func.value.attr == "stdin":
+                self._note_stdin_feed(call_argument(site.node, 0), site)
+        elif site.attribute == "communicate":
+            self._note_stdin_feed(call_argument(site.node, 0, "input"), site)
+
+    def _note_stdin_feed(self, data: ast.expr | None, site: CallSite) -> None:
+        if data is None:
+            return
+        _, fetched = self._origin(data, site.visit.scope)
+        if fetched is not None:
+            self.stdin_feeds.append((site.node.lineno, site.phase, fetched))
 
     def _concealing_flags(self, node: ast.Call, *, tool: bool) -> str | None:
         """How a process call's keyword arguments hide the process: a hidden window, a

@@ -1,9 +1,11 @@
 """Data flow within a Python module: what feeds an expression, and what it reads as.
 
 Simple and bounded: an expression's origin (a decoder, a network call) is looked for in it and
-in the assignments of the names it uses, in the same scope or else at module level, within
+in the assignments of the names it uses, in the same scope or else at module level, and from a
+function's parameter to what the module's own calls of that function pass it, within
 :data:`~verify._behaviour.pywalk.TAINT_BUDGET` steps. That follows ``code = b64decode(s);
-exec(code)`` and the lambdas obfuscators define, not data passed between functions or files.
+exec(code)``, the lambdas obfuscators define and ``def run(c): subprocess.run(c, shell=True)``
+called as ``run(requests.get(url).text)``, not data passed between files.
 """
 
 from __future__ import annotations
@@ -26,6 +28,9 @@ _DECRYPT_METHODS = frozenset({"decrypt", "decrypt_and_verify", "decrypt_at_time"
 class DataFlow(ModuleIndex):
     """The data-flow questions the checks ask of a module's expressions."""
 
+    #: The module's calls of plain names, by name; gathered when first asked for.
+    _local_calls: dict[str, list[tuple[ast.Call, int]]] | None = None
+
     # -- Data flow ------------------------------------------------------------------------------
 
     def _origin(self, node: ast.expr, scope: int) -> tuple[str | None, str | None]:
@@ -41,6 +46,7 @@ class DataFlow(ModuleIndex):
             current, where = queue.popleft()
             if isinstance(current, ast.Name):
                 queue.extend(self._definitions(current.id, where, seen))
+                queue.extend(self._passed_to(current.id, where, seen))
                 continue
             if isinstance(current, (ast.Lambda, ast.FunctionDef, ast.AsyncFunctionDef)):
                 continue
@@ -57,6 +63,47 @@ class DataFlow(ModuleIndex):
                 )
             queue.extend((child, where) for child in ast.iter_child_nodes(current))
         return decoded, fetched
+
+    def _passed_to(
+        self, name: str, scope: int, seen: set[tuple[int, str]]
+    ) -> Iterator[tuple[ast.AST, int]]:
+        """What the module's own calls of a function pass as its parameter ``name``.
+
+        Only a value passed as it is (a name, an attribute, a subscript or a call's result):
+        a command line or list built around the value (``run(["git", "clone", url])``) is a
+        program the caller chose, given downloaded data as an argument, not downloaded code.
+        """
+        function = self.functions.get(scope)
+        if (
+            function is None
+            or name not in self.parameters.get(scope, ())
+            or (scope, name) in self.assigned
+            or (scope, f"({name}") in seen
+        ):
+            return
+        seen.add((scope, f"({name}"))
+        positional = [arg.arg for arg in (*function.args.posonlyargs, *function.args.args)]
+        index = positional.index(name) if name in positional else None
+        for call, where in self._calls_of(function.name):
+            if index is not None and index < len(call.args):
+                value: ast.expr | None = call.args[index]
+                if any(isinstance(arg, ast.Starred) for arg in call.args[: index + 1]):
+                    value = None
+            else:
+                value = next((kw.value for kw in call.keywords if kw.arg == name), None)
+            if isinstance(value, (ast.Name, ast.Attribute, ast.Subscript, ast.Call)):
+                yield value, where
+
+    def _calls_of(self, name: str) -> list[tuple[ast.Call, int]]:
+        """The calls ``name(...)`` in the module, with the scope each is in."""
+        if self._local_calls is None:
+            calls: dict[str, list[tuple[ast.Call, int]]] = {}
+            for visit in self.visits:
+                node = visit.node
+                if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
+                    calls.setdefault(node.func.id, []).append((node, visit.scope))
+            self._local_calls = calls
+        return self._local_calls.get(name, [])
 
     def _definitions_of(self, name: str, scope: int) -> list[ast.expr]:
         """The expressions assigned to ``name`` in ``scope``, else at module level."""

@@ -195,6 +195,9 @@ class ModuleWalk:
         self.named: list[Visit] = []
         self.laid_out: list[Visit] = []
         self.parameters: dict[int, set[str]] = {}
+        #: The function (not method, not lambda) whose body each scope is, for following its
+        #: parameters back to the module's own calls of it.
+        self.functions: dict[int, ast.FunctionDef | ast.AsyncFunctionDef] = {}
         self.aliases: dict[str, str] = {}
         self.imported: set[str] = set()
         self.star_modules: list[str] = []
@@ -251,6 +254,8 @@ class ModuleWalk:
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
             self.scopes += 1
             self.parameters[self.scopes] = {arg.arg for arg in _arguments(node.args)}
+            if not isinstance(node, ast.Lambda) and not isinstance(visit.parent, ast.ClassDef):
+                self.functions[self.scopes] = node
             # A function the module itself calls as it loads runs when it loads.
             body_deferred = not (
                 scope == 0 and not deferred and getattr(node, "name", None) in self.run_on_load
