@@ -58,6 +58,8 @@ TRIGGER_TOKENS: tuple[bytes, ...] = (
     b"aiohttp",
     b"import requests",
     b"from requests",
+    b", requests",  # import json, requests
+    b",requests",
     b"ftplib",
     b"smtplib",
     b"telnetlib",

@@ -14,7 +14,7 @@ import re
 from typing import NamedTuple
 
 from verify._behaviour import patterns
-from verify._behaviour.collector import Collector
+from verify._behaviour.collector import SNIPPET_MAX, Collector
 from verify._behaviour.profile import Phase
 from verify._behaviour.pyindex import call_argument
 from verify._behaviour.pynodes import NodeChecks
@@ -116,6 +116,28 @@ class CallChecks(NodeChecks):
         self.sockets = self.sockets or network == "socket"
         if site.name.endswith("urlretrieve"):
             self.retrieves.append((site.node.lineno, site.phase))
+        self._hidden_address(site)
+
+    def _hidden_address(self, site: CallSite) -> None:
+        """``requests.get(b64decode("aHR0cHM6..."))``: an address nobody reading the code or
+        searching it for hosts can see. Code that hides where it connects hides what it
+        sends or fetches there."""
+        address = call_argument(site.node, 0, "url")
+        if address is None or isinstance(address, ast.Constant):
+            return
+        decoded, _ = self._origin(address, site.visit.scope)
+        if decoded is None:
+            return
+        unfolded = self._fold(address, site.visit.scope)
+        shown = " ".join(unfolded.text.split()) if unfolded and unfolded.text else None
+        self._add(
+            "obfuscation",
+            "hidden-address",
+            f"connects to an address hidden by {decoded} ({site.name})",
+            site.node,
+            site.visit,
+            snippet=f"[decoded {decoded}] {shown}"[:SNIPPET_MAX] if shown else None,
+        )
 
     def _socket_address(self, site: CallSite) -> None:
         """Hosts in ``connect(("203.0.113.9", 4444))`` and friends."""

@@ -201,6 +201,8 @@ def test_ordinary_modules_are_not_parsed(monkeypatch: pytest.MonkeyPatch) -> Non
         "import urllib.request",
         "import http.client",
         "import requests",
+        "import json, requests\nrequests.get(u)",
+        "import json,requests as r\nr.get(u)",
         "import httpx",
         "import aiohttp",
         "env = dict(os.environ)",

