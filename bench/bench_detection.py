@@ -6,8 +6,10 @@ Four sets, each judged the way the product judges it:
 
 * ``malicious``: the files of the malicious corpus (a tar with ``MANIFEST.json``), each
   screened as a first upload (``run_screen`` offline, no baseline, default policy). Caught =
-  the verdict is deny. An archive pip-verify refuses to read at all (``ArchiveError``) is
-  counted apart ("refused unreadable"), never as caught.
+  the verdict is deny by a rule about what the content does: a deny only for the file's form
+  (``FORM_RULES``: a file name no index takes, a tar without its end marker) is counted apart,
+  as is an archive pip-verify refuses to read at all (``ArchiveError``, "refused
+  unreadable"); neither is caught.
 * ``sdist`` and ``wheel``: the newest sdist and the newest wheel (the one this machine would
   install, else any) of the most downloaded projects, screened the same way: what the upload
   gate sees for a first upload. Flagged = deny, or any high or critical finding.
@@ -640,24 +642,41 @@ def speed_row(label: str, run: SetRun) -> str:
     )
 
 
+#: Findings about a file's form (its name, its archive's end), not about what its code does.
+FORM_RULES = frozenset({"filename-invalid", "archive-unterminated"})
+
+
+def denied_for_form_only(verdict: Verdict) -> bool:
+    """Denied, but by no rule other than the file's form: not caught by its content."""
+    return verdict.decision == "deny" and set(verdict.deny_rules) <= FORM_RULES
+
+
+def counted(verdict: Verdict, kind: str) -> bool:
+    """Caught (malicious: by its content) or flagged (benign: by anything)."""
+    return verdict.flagged and not (kind == "malicious" and denied_for_form_only(verdict))
+
+
 def detection_rows(runs: dict[str, SetRun]) -> list[str]:
     rows = [
-        "| set | files | pip-verify deny | flagged (deny or high/critical) | rate "
+        "| set | files | pip-verify deny | of which for the file's form only "
+        "| flagged (deny or high/critical) | rate "
         "| refused unreadable | refused, other invalid input | errors |",
-        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for kind in SETS:
         verdicts = runs[kind].verdicts
         n = len(verdicts)
         deny = sum(1 for v in verdicts if v.decision == "deny")
+        form_only = sum(1 for v in verdicts if denied_for_form_only(v))
         flagged = sum(1 for v in verdicts if v.flagged)
         unreadable = sum(1 for v in verdicts if v.decision == "unreadable")
         refused = sum(1 for v in verdicts if v.decision == "refused")
         errors = sum(1 for v in verdicts if v.decision == "error")
-        rate = ("recall (content) " if kind == "malicious" else "FP ") + pct(flagged, n)
+        caught = sum(1 for v in verdicts if counted(v, kind))
+        rate = ("recall (content) " if kind == "malicious" else "FP ") + pct(caught, n)
         rows.append(
-            f"| {LABELS[kind]} | {n} | {deny} | {flagged} | {rate} | {unreadable} | {refused} "
-            f"| {errors} |"
+            f"| {LABELS[kind]} | {n} | {deny} | {form_only} | {flagged} | {rate} | {unreadable} "
+            f"| {refused} | {errors} |"
         )
     return rows
 
@@ -705,7 +724,7 @@ def guarddog_rows(
         suspicious = sum(1 for r in results if r.suspicious)
         timeouts = sum(1 for r in results if r.timeout)
         errors = sum(1 for r in results if r.error)
-        ours = sum(1 for s in samples if by_sha[kind][s.sha256].flagged)
+        ours = sum(1 for s in samples if counted(by_sha[kind][s.sha256], kind))
         gd_rate = scanned / wall if wall > 0 and scanned else None
         rerun = pool_rerun.get(kind, runs[kind])
         pv_rate = len(rerun.verdicts) / rerun.wall if rerun.wall > 0 else None
@@ -742,7 +761,7 @@ def triage(runs: dict[str, SetRun], show: int) -> list[str]:
         lines.append(f"- ... and {len(flagged) - show} more (see the JSON)")
     lines += ["", "### Malicious files missed", ""]
     verdicts = runs["malicious"].verdicts
-    missed = [v for v in verdicts if not v.flagged and v.decision not in REFUSED]
+    missed = [v for v in verdicts if not counted(v, "malicious") and v.decision not in REFUSED]
     lines.append(
         f"{len(missed)} analysed and not denied"
         + (f" (the first {show} by name)" if len(missed) > show else "")
@@ -819,9 +838,10 @@ def render(info: dict[str, Any], out: Outcome) -> str:
         "",
         *detection_rows(runs),
         "",
-        "Malicious: caught = deny on the content; files pip-verify refuses before any analysis "
-        "(an archive it cannot read, ArchiveError; another invalid input such as a file name "
-        "that is no distribution's; both exit 2 in the CLI) are counted apart, not as caught. "
+        "Malicious: caught = deny on the content: a deny by the file's form alone "
+        f"({', '.join(sorted(FORM_RULES))}) is counted apart, not as caught, as are files "
+        "pip-verify refuses before any analysis (an archive it cannot read, ArchiveError; "
+        "another invalid input; both exit 2 in the CLI). "
         "Benign: flagged = deny, any high or critical finding, or such a refusal.",
         "",
         "### Speed (pip-verify, the same calls as the verdicts)",

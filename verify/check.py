@@ -22,6 +22,7 @@ from packaging.utils import NormalizedName, canonicalize_name
 from packaging.version import Version
 
 from verify._dist.archive import open_archive
+from verify._dist.metadata import read_metadata
 from verify._fetch.fetch import ProgressSink
 from verify._fetch.store import ContentStore
 from verify._index.config import IndexSettings, pip_index_settings
@@ -40,7 +41,7 @@ from verify._rules.ids import RuleId
 from verify._verifier import CheckOptions, Verifier
 from verify._vulnerabilities import AnswerCache, RememberedSource, VulnerabilitySource
 from verify._vulnerabilities.remembered import osv_base_url
-from verify.errors import ResolutionError, UsageError
+from verify.errors import ArchiveError, ResolutionError, UsageError
 from verify.models import (
     Candidate,
     ChangeKind,
@@ -154,12 +155,26 @@ def readable_candidate(path: Path) -> Candidate:
 
     Raises :class:`~verify.errors.InvalidInputError` (exit 2) when it is not a distribution
     that can be read: a file named by the user that is not an archive is bad input, as for
-    ``screen`` and ``diff``, and never a package to allow.
+    ``screen`` and ``diff``, and never a package to allow. An sdist whose file name is no valid
+    one is named by its metadata, as pip names it when installing it from a path.
     """
-    candidate = local_candidate(path)
+    candidate = local_candidate(path, named_by=_metadata_name)
     with open_archive(path):
         pass
     return candidate
+
+
+def _metadata_name(path: Path) -> tuple[str, str] | None:
+    """The name and version an sdist's own metadata gives, as pip names one installed from a
+    path; ``None`` when it cannot be read or gives none."""
+    try:
+        with open_archive(path) as archive:
+            metadata, _ = read_metadata([m.path for m in archive.files()], archive.read)
+    except ArchiveError:
+        return None
+    if metadata is None or metadata.name is None or metadata.version is None:
+        return None
+    return metadata.name, metadata.version
 
 
 def _file_index_options(files: Sequence[RequirementsFile]) -> tuple[str | None, tuple[str, ...]]:

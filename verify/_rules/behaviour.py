@@ -114,6 +114,12 @@ BEHAVIOUR_RULES: dict[str, BehaviourRule] = {
         BehaviourRule("build-backend-change", "The build backend changed or moved in-tree.", _M),
         BehaviourRule("license-change", "The license changed.", _L),
         BehaviourRule(
+            "filename-invalid",
+            "The file's name is no valid wheel or sdist name: indexes refuse it, but pip "
+            "installs such an sdist from a path or URL, named by its metadata.",
+            _H,
+        ),
+        BehaviourRule(
             "metadata-malformed",
             "Core metadata is missing or cannot be parsed, or names another project or version.",
             _H,

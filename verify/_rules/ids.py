@@ -53,6 +53,7 @@ class RuleId(str, enum.Enum):
     ARCHIVE_DISGUISED = "archive-disguised"
     ARCHIVE_DUPLICATE_ENTRY = "archive-duplicate-entry"
     ARCHIVE_UNTERMINATED = "archive-unterminated"
+    FILENAME_INVALID = "filename-invalid"
     RECORD_MISMATCH = "record-mismatch"
     HIDDEN_DIRECTORY = "hidden-directory"
     SIZE_OUTLIER = "size-outlier"
@@ -152,6 +153,7 @@ def family(rule: RuleId) -> RuleFamily:
             | RuleId.ARCHIVE_DISGUISED
             | RuleId.ARCHIVE_DUPLICATE_ENTRY
             | RuleId.ARCHIVE_UNTERMINATED
+            | RuleId.FILENAME_INVALID
             | RuleId.RECORD_MISMATCH
             | RuleId.HIDDEN_DIRECTORY
             | RuleId.SIZE_OUTLIER
