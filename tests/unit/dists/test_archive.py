@@ -17,7 +17,7 @@ import tarfile
 import tempfile
 import zipfile
 import zlib
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -686,12 +686,13 @@ def test_a_tar_stopping_after_a_member_without_its_marker_is_read_and_flagged(
     # denies (the archive was refused, exit 2, before; it is still never allowed).
     members = [("pkg-1.0/setup.py", b"import os\n" * 60), ("pkg-1.0/pkg/__init__.py", b"x = 1\n")]
     stream = _raw_tar(members)
-    compress = {
+    compressors: dict[str, Callable[[bytes], bytes]] = {
         ".tar.gz": gzip.compress,
         ".tar.bz2": bz2.compress,
         ".tar.xz": lzma.compress,
         ".tar": bytes,
-    }[suffix]
+    }
+    compress = compressors[suffix]
     path = sandbox.dist / f"pkg-1.0{suffix}"
     path.write_bytes(compress(stream))
     with open_archive(path) as archive:
