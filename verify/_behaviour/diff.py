@@ -37,7 +37,6 @@ from verify._behaviour.reach import reach_archive
 from verify._behaviour.result import BehaviourDiff, DistFile
 from verify._checks.typosquat import PopularNames
 from verify._dist.archive import DEFAULT_LIMITS, Archive, ArchiveLimits, open_archive
-from verify._dist.listing import escaped
 from verify._dist.metadata import DistMetadata, read_metadata
 from verify._resolve.select import file_project, file_version
 from verify._rules.severity import severity_at_least
@@ -124,9 +123,8 @@ def diff_distributions(
     if named and _expected_name_version(new.filename)[0] is None:
         invalid = rule_finding(
             "filename-invalid",
-            f"{escaped(new.filename)} is no valid distribution file name: indexes refuse it "
-            "and installers skip it on an index, but pip installs it from a path or a URL, "
-            "named by its metadata",
+            "no valid distribution file name: indexes refuse it and installers skip it on an "
+            "index, but pip installs it from a path or a URL, named by its metadata",
             None,
         )
         diff = dataclasses.replace(diff, findings=(invalid, *diff.findings))
