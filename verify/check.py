@@ -22,7 +22,6 @@ from packaging.utils import NormalizedName, canonicalize_name
 from packaging.version import Version
 
 from verify._dist.archive import open_archive
-from verify._dist.metadata import read_metadata
 from verify._fetch.fetch import ProgressSink
 from verify._fetch.store import ContentStore
 from verify._index.config import IndexSettings, pip_index_settings
@@ -167,9 +166,13 @@ def readable_candidate(path: Path) -> Candidate:
 def _metadata_name(path: Path) -> tuple[str, str] | None:
     """The name and version an sdist's own metadata gives, as pip names one installed from a
     path; ``None`` when it cannot be read or gives none."""
+    # Only a misnamed sdist needs its metadata here: the metadata reader (and
+    # packaging.metadata) stays out of every other check's start-up.
+    from verify._dist.metadata import archive_metadata
+
     try:
         with open_archive(path) as archive:
-            metadata, _ = read_metadata([m.path for m in archive.files()], archive.read)
+            metadata, _ = archive_metadata(archive)
     except ArchiveError:
         return None
     if metadata is None or metadata.name is None or metadata.version is None:

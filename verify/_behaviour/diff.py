@@ -37,7 +37,7 @@ from verify._behaviour.reach import reach_archive
 from verify._behaviour.result import BehaviourDiff, DistFile
 from verify._checks.typosquat import PopularNames
 from verify._dist.archive import DEFAULT_LIMITS, Archive, ArchiveLimits, open_archive
-from verify._dist.metadata import DistMetadata, read_metadata
+from verify._dist.metadata import DistMetadata, archive_metadata
 from verify._resolve.select import file_project, file_version
 from verify._rules.severity import severity_at_least
 from verify.errors import ArchiveError
@@ -67,10 +67,6 @@ def _host_known(host: str, known: set[str]) -> bool:
     bare = host.removeprefix("www.")
     # A subdomain of a known host (docs.project.example under project.example) is known.
     return bare in known or any(bare.endswith("." + k) for k in known)
-
-
-def _read_metadata(archive: Archive) -> tuple[DistMetadata | None, tuple[Finding, ...]]:
-    return read_metadata([m.path for m in archive.files()], archive.read)
 
 
 def _is_pure(filename: str) -> bool:
@@ -117,18 +113,16 @@ def diff_distributions(
                 if strict_baseline:
                     raise
                 reason = f"none: the baseline {old.filename} cannot be read ({exc})"
-        diff = _diff(
-            new, old if old_archive else None, new_archive, old_archive, reason, popular, profiles
+        return _diff(
+            new,
+            old if old_archive else None,
+            new_archive,
+            old_archive,
+            reason,
+            popular,
+            profiles,
+            named=named,
         )
-    if named and _expected_name_version(new.filename)[0] is None:
-        invalid = rule_finding(
-            "filename-invalid",
-            "no valid distribution file name: indexes refuse it and installers skip it on an "
-            "index, but pip installs it from a path or a URL, named by its metadata",
-            None,
-        )
-        diff = dataclasses.replace(diff, findings=(invalid, *diff.findings))
-    return diff
 
 
 def _diff(
@@ -139,6 +133,8 @@ def _diff(
     reason: str,
     popular: PopularNames | None,
     profiles: ProfileCache | None,
+    *,
+    named: bool,
 ) -> BehaviourDiff:
     findings: list[Finding] = []
     context: list[Finding] = []
@@ -150,9 +146,18 @@ def _diff(
     old_record = read_record(old_archive)[0] if old_archive else {}
     files = diff_files(old_archive, new_archive, old_record=old_record, new_record=new_record)
 
-    new_meta, meta_problems = _read_metadata(new_archive)
-    old_meta = _read_metadata(old_archive)[0] if old_archive else None
+    new_meta, meta_problems = archive_metadata(new_archive)
+    old_meta = archive_metadata(old_archive)[0] if old_archive else None
     name, version = _expected_name_version(new.filename)
+    if named and name is None:
+        findings.append(
+            rule_finding(
+                "filename-invalid",
+                "no valid distribution file name: indexes refuse it and installers skip it on "
+                "an index, but pip installs it from a path or a URL, named by its metadata",
+                None,
+            )
+        )
     if new_meta is not None:
         metadata = diff_metadata(
             old_meta, new_meta, popular=popular, expected_name=name, expected_version=version

@@ -24,6 +24,7 @@ from typing import Any, Final
 
 from packaging.metadata import RawMetadata, parse_email
 
+from verify._dist.archive import Archive
 from verify._rules.behaviour import BEHAVIOUR_RULES
 from verify.errors import ArchiveError
 from verify.models import Finding
@@ -133,6 +134,11 @@ def read_metadata(
     )
     metadata = reader.wheel(dist_infos) if dist_infos else reader.sdist()
     return metadata, tuple(reader.findings)
+
+
+def archive_metadata(archive: Archive) -> tuple[DistMetadata | None, tuple[Finding, ...]]:
+    """:func:`read_metadata` of an opened archive's readable files."""
+    return read_metadata([member.path for member in archive.files()], archive.read)
 
 
 def _top_dir(path: str, suffix: str) -> bool:

@@ -18,7 +18,7 @@ import pytest
 from verify._behaviour.buildtime import MAX_FOLLOWED_FILES
 from verify._behaviour.reach import Reach, Role, is_test_path, reach, reach_archive
 from verify._dist.archive import open_archive
-from verify._dist.metadata import read_metadata
+from verify._dist.metadata import archive_metadata, read_metadata
 
 INSTALL, INSTALLED, INERT = Role.INSTALL, Role.INSTALLED, Role.INERT
 PKG_INFO = b"Metadata-Version: 2.1\nName: demo\nVersion: 1.0\n"
@@ -783,7 +783,7 @@ def test_reach_archive_reads_a_real_sdist(tmp_path: Path) -> None:
             info.size = len(data)
             tar.addfile(info, io.BytesIO(data))
     with open_archive(path) as archive:
-        metadata, _ = read_metadata([m.path for m in archive.files()], archive.read)
+        metadata, _ = archive_metadata(archive)
         result = reach_archive(archive, metadata)
     assert dict(result.roles) == {
         "PKG-INFO": INERT,

@@ -160,3 +160,16 @@ def test_defaults_are_the_library_defaults() -> None:
         defaults.DEFAULT_JOBS,
     )
     assert defaults.DEFAULT_TRUST_STORE == DEFAULT_TRUST_STORE
+
+
+def test_the_check_library_loads_no_metadata_reader_until_one_is_needed() -> None:
+    # A warm check takes every diff from the cache and reads no core metadata: the metadata
+    # reader (and packaging.metadata under it) loads only with the differ, or for a misnamed
+    # sdist named by its metadata.
+    code = (
+        "import sys, json, verify.check, verify._cli.check; "
+        "print(json.dumps([m for m in ('verify._dist.metadata', 'packaging.metadata') "
+        "if m in sys.modules]))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert json.loads(done.stdout) == []
