@@ -87,7 +87,12 @@ def local_candidate(
         else:
             name, version = parse_sdist_filename(filename)
     except (InvalidWheelFilename, InvalidSdistFilename) as exc:
-        error = InvalidInputError(f"not a valid distribution filename: {exc}", path=path)
+        error = InvalidInputError(
+            f"not a valid distribution filename: {exc}",
+            path=path,
+            hint="wheels are named NAME-VERSION-TAGS.whl and sdists NAME-VERSION.tar.gz; an "
+            "sdist named otherwise is read only when its PKG-INFO gives a valid Name and Version",
+        )
         named = None if named_by is None or filename.endswith(".whl") else named_by(path)
         if named is None or not valid_project_name(named[0]):
             raise error from exc

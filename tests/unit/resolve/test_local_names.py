@@ -58,3 +58,5 @@ def test_without_a_naming_function_an_invalid_name_is_refused(tmp_path: Path) ->
     with pytest.raises(InvalidInputError, match="not a valid distribution filename") as caught:
         local_candidate(path)
     assert caught.value.exit_code == 2
+    assert caught.value.hint is not None
+    assert "NAME-VERSION.tar.gz" in caught.value.hint
