@@ -122,6 +122,7 @@ def profile_file(
     install_time: bool | None = None,
     loads_at_install: bool = False,
     called_on_import: frozenset[str] = frozenset(),
+    measure_entropy: bool = True,
 ) -> FileProfile:
     """What the file at ``path`` (inside a distribution) is and can do.
 
@@ -130,11 +131,14 @@ def profile_file(
     build imports the module (an in-tree backend, a module ``setup.py`` imports): what runs as
     it loads runs at install time, its functions only when called. ``called_on_import`` names
     functions of the module that its package's ``__init__`` calls as it is imported (see
-    :mod:`verify._behaviour.import_calls`): they run as it loads. Never raises: source that
-    cannot be parsed is scanned as text and reported as ``unparsable-source``.
+    :mod:`verify._behaviour.import_calls`): they run as it loads. ``measure_entropy=False``
+    leaves :attr:`FileProfile.entropy` unmeasured (``None``): it is only compared between two
+    versions of a file, and counting every byte value of every file was a sixth of a first
+    upload's analysis. Never raises: source that cannot be parsed is scanned as text and
+    reported as ``unparsable-source``.
     """
     kind = file_kind(path, data)
-    entropy = _entropy(data)
+    entropy = _entropy(data) if measure_entropy else None
     if kind in ("native", "data"):
         return FileProfile(path=path, size=len(data), kind=kind, entropy=entropy, max_line=0)
     if len(data) > _WHOLE_MAX:
@@ -184,7 +188,7 @@ def _profile_in_windows(
     path: str,
     data: bytes,
     kind: str,
-    entropy: float,
+    entropy: float | None,
     *,
     install_time: bool,
     loads_at_install: bool,

@@ -119,13 +119,15 @@ def census_findings(new: Side, old: Side | None, files: FileDiff, *, pure: bool)
         before, after = old.profiles.get(path), new.profiles.get(path)
         if before is None or after is None or after.kind not in ("python", "javascript", "shell"):
             continue
-        entropy_jump = after.entropy - before.entropy > 1.0 and after.entropy > 5.0
+        # Both sides of a changed file are profiled with their entropy measured (Side.profile).
+        old_entropy, new_entropy = before.entropy or 0.0, after.entropy or 0.0
+        entropy_jump = new_entropy - old_entropy > 1.0 and new_entropy > 5.0
         line_jump = after.max_line >= 2000 and after.max_line > 4 * max(before.max_line, 1)
         if entropy_jump or line_jump:
             findings.append(
                 rule_finding(
                     "profile-jump",
-                    f"{path}: entropy {before.entropy:.1f} -> {after.entropy:.1f} bits/byte, "
+                    f"{path}: entropy {old_entropy:.1f} -> {new_entropy:.1f} bits/byte, "
                     f"longest line {before.max_line:,} -> {after.max_line:,} characters",
                     path,
                 )

@@ -172,11 +172,12 @@ def _diff(
     old_side = Side(old_archive, old_record, profiles) if old_archive else None
     if old_side is not None and old_archive is not None:
         old_side.reach = reach_archive(old_archive, old_meta)
+    changed = frozenset(files.changed)
     for path in (*files.added, *files.changed):
-        new_side.profile(path, keep=new_archive.format == "wheel")
+        new_side.profile(path, keep=new_archive.format == "wheel", compared=path in changed)
     if old_side is not None:
         for path in (*files.changed, *files.removed):
-            old_side.profile(path)
+            old_side.profile(path, compared=path in changed)
     findings.extend(new_side.errors)
     findings.extend(record_findings)
     findings.extend(check_record(new_archive, new_record, new_side.read_digests.items()))

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable
 
+from verify._behaviour import scanning
 from verify._behaviour.capabilities import is_setup_script, profile_file
 from verify._behaviour.census import RecordEntry, digest_as_recorded
 from verify._behaviour.import_calls import import_calls
@@ -42,9 +44,15 @@ class Side:
         #: another side of the same archive may hand over its own).
         self.calls: dict[str, frozenset[str]] | None = None
 
-    def profile(self, path: str, *, keep: bool = False) -> FileProfile | None:
-        if path in self.profiles:
-            return self.profiles[path]
+    def profile(
+        self, path: str, *, keep: bool = False, compared: bool = False
+    ) -> FileProfile | None:
+        """The profile of ``path``, analysed on first use. ``keep`` records the digest of the
+        bytes read (for the RECORD check); ``compared`` says the file is in both releases and
+        differs, so its shape is compared and its entropy measured."""
+        known = self.profiles.get(path)
+        if known is not None and (known.entropy is not None or not compared):
+            return known
         try:
             data = self.archive.read(path)
         except ArchiveError as exc:
@@ -52,6 +60,10 @@ class Side:
             return None
         if keep:
             self.read_digests[path] = digest_as_recorded(self.record.get(path), data)
+        if known is not None:
+            measured = dataclasses.replace(known, entropy=scanning.entropy(data))
+            self.profiles[path] = measured
+            return measured
         role = self.role(path)
         # setup.py runs whole; other build-time modules are imported by the build.
         loads_at_install = role is Role.INSTALL and not is_setup_script(path)
@@ -64,10 +76,16 @@ class Side:
             )
             found = kept.get(key)
             if found is not None:
+                if compared and found.entropy is None:
+                    found = dataclasses.replace(found, entropy=scanning.entropy(data))
                 self.profiles[path] = found
                 return found
         profile = profile_file(
-            path, data, loads_at_install=loads_at_install, called_on_import=called_on_import
+            path,
+            data,
+            loads_at_install=loads_at_install,
+            called_on_import=called_on_import,
+            measure_entropy=compared,
         )
         if kept is not None and key is not None:
             kept.put(key, profile)

@@ -63,8 +63,9 @@ class FileProfile:
     #: ``python``, ``pth``, ``native`` (ELF/PE/Mach-O), ``javascript``, ``shell``, ``text``,
     #: ``data`` (anything else).
     kind: str
-    #: Shannon entropy of the bytes, in bits per byte (0..8).
-    entropy: float
+    #: Shannon entropy of the bytes, in bits per byte (0..8); ``None`` when not measured (it is
+    #: only compared between two versions of a file).
+    entropy: float | None
     #: The longest line, in characters (0 for binary files).
     max_line: int
     capabilities: tuple[Capability, ...] = ()

@@ -114,7 +114,7 @@ def _load_profile(data: object) -> FileProfile:
         path=str(data["path"]),
         size=int(data["size"]),
         kind=str(data["kind"]),
-        entropy=float(data["entropy"]),
+        entropy=None if data["entropy"] is None else float(data["entropy"]),
         max_line=int(data["max_line"]),
         capabilities=tuple(_load_capability(c) for c in data["capabilities"]),
         hosts=frozenset(str(h) for h in data["hosts"]),

@@ -3,19 +3,22 @@ makes, and a diff made from kept profiles is the diff made without them."""
 
 from __future__ import annotations
 
+import base64
 import dataclasses
+import hashlib
 from pathlib import Path
 
 import pytest
 
 from tests.helpers.corpus import BASE, BENIGN, MALICIOUS, Variant
 from tests.helpers.dists import build_sdist, build_wheel
-from verify._behaviour import diff_side, profile_cache
+from verify._behaviour import diff_side, profile_cache, scanning
 from verify._behaviour.cache import ANALYSER_VERSION
 from verify._behaviour.capabilities import file_kind, profile_file
 from verify._behaviour.diff import DistFile, diff_distributions
 from verify._behaviour.profile import FileProfile
 from verify._behaviour.profile_cache import KEPT_FROM, ProfileCache
+from verify._behaviour.result import BehaviourDiff
 from verify._checks.typosquat import PopularNames
 
 POPULAR = PopularNames.load()
@@ -153,3 +156,59 @@ def test_a_kept_profile_serves_another_release(tmp_path: Path) -> None:
     assert {(f.rule, f.path, f.line) for f in first.findings if f.path == "tinyweb/big.py"} == {
         (f.rule, f.path, f.line) for f in second.findings if f.path == "tinyweb/big.py"
     }
+
+
+def _entropy_jump(tmp_path: Path) -> tuple[DistFile, DistFile]:
+    """Two wheels whose module ``tinyweb/table.py`` goes from plain code to a dense literal."""
+    plain = "".join(f"VALUE_{i} = {i}\n" for i in range(1200))
+    # Reproducible bytes with the spread of an encoded payload; not a secret.
+    noise = b"".join(hashlib.sha256(str(i).encode()).digest() for i in range(1200))
+    dense = "".join(
+        f"CHUNK_{i} = {base64.b85encode(noise[i * 24 : i * 24 + 24]).decode()!r}\n"
+        for i in range(1200)
+    )
+    old_spec = dataclasses.replace(BASE, files={**BASE.files, "tinyweb/table.py": plain})
+    new_spec = dataclasses.replace(
+        old_spec, version="1.1", files={**BASE.files, "tinyweb/table.py": dense}
+    )
+    old = build_wheel(old_spec, tmp_path / "old")
+    new = build_wheel(new_spec, tmp_path / "new")
+    return DistFile(new, new.name), DistFile(old, old.name)
+
+
+def _jumps(diff: BehaviourDiff) -> list[str]:
+    return [f.message for f in diff.findings if f.rule == "profile-jump"]
+
+
+def test_entropy_is_measured_only_where_two_versions_of_a_file_are_compared(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A first upload compares nothing, so no file's entropy is measured; a changed file's
+    jump in entropy is still reported, also when its profile was kept by a first upload that
+    did not measure it."""
+    new, old = _entropy_jump(tmp_path)
+    measured: list[int] = []
+    real = scanning.entropy
+
+    def counting(data: bytes | str) -> float:
+        measured.append(len(data))
+        return real(data)
+
+    monkeypatch.setattr(scanning, "entropy", counting)
+    cache = ProfileCache(tmp_path / "profiles")
+    diff_distributions(new, None, popular=POPULAR, profiles=cache)
+    diff_distributions(old, None, popular=POPULAR, profiles=cache)
+    assert measured == []
+    # Made from the kept, unmeasured profiles of both files, and made without any: the same.
+    from_kept = diff_distributions(new, old, popular=POPULAR, profiles=cache)
+    assert measured, "the changed module's entropy was not measured"
+    plain = diff_distributions(new, old, popular=POPULAR)
+    assert from_kept == plain
+    jumps = _jumps(plain)
+    assert len(jumps) == 1
+    assert jumps[0].startswith("tinyweb/table.py: entropy ")
+    before, after = (
+        float(v) for v in jumps[0].split("entropy ")[1].split(" bits")[0].split(" -> ")
+    )
+    assert after - before > 1.0
+    assert after > 5.0
