@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from itertools import accumulate
 from typing import Literal
 
-from verify._behaviour import patterns, scanning
+from verify._behaviour import patterns, regex_superset, scanning
 from verify._behaviour.collector import Collector, Locate, PhaseAt, fixed
 from verify._behaviour.profile import Phase
 from verify.models import Severity
@@ -69,7 +69,7 @@ def scan_patterns(
             for pattern in table
             if not pattern.anchors or any(anchor in anchors for anchor in pattern.anchors)
         ]
-    for pattern in candidates:
+    for pattern in regex_superset.matchable(text, table, candidates):
         seen: set[str] = set()
         for match in pattern.regex.finditer(text):
             key = format_key(pattern.key, match)
