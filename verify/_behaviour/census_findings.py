@@ -13,6 +13,7 @@ import re
 
 from verify._behaviour.census import NATIVE_SUFFIXES, FileDiff, language_of
 from verify._behaviour.diff_side import Side
+from verify._behaviour.profile import SHAPED_KINDS
 from verify._behaviour.rating import rule_finding
 from verify._behaviour.roles import Role
 from verify.models import Finding, Severity
@@ -117,9 +118,9 @@ def census_findings(new: Side, old: Side | None, files: FileDiff, *, pure: bool)
             )
     for path in files.changed:
         before, after = old.profiles.get(path), new.profiles.get(path)
-        if before is None or after is None or after.kind not in ("python", "javascript", "shell"):
+        if before is None or after is None or after.kind not in SHAPED_KINDS:
             continue
-        # Both sides of a changed file are profiled with their entropy measured (Side.profile).
+        # Both sides of a changed file of these kinds have their entropy measured (see diff).
         old_entropy, new_entropy = before.entropy or 0.0, after.entropy or 0.0
         entropy_jump = new_entropy - old_entropy > 1.0 and new_entropy > 5.0
         line_jump = after.max_line >= 2000 and after.max_line > 4 * max(before.max_line, 1)

@@ -31,6 +31,7 @@ from verify._behaviour.census_findings import census_findings
 from verify._behaviour.diff_side import Side
 from verify._behaviour.links import rate_links
 from verify._behaviour.metadata_diff import MetadataDiff, diff_metadata
+from verify._behaviour.profile import SHAPED_KINDS
 from verify._behaviour.profile_cache import ProfileCache
 from verify._behaviour.rating import capability_finding, rate, rate_problem, rule_finding
 from verify._behaviour.reach import reach_archive
@@ -172,12 +173,16 @@ def _diff(
     old_side = Side(old_archive, old_record, profiles) if old_archive else None
     if old_side is not None and old_archive is not None:
         old_side.reach = reach_archive(old_archive, old_meta)
+    # A changed file's entropy is compared when the new version is of a shaped kind; the old
+    # version's is then needed whatever its own kind.
     changed = frozenset(files.changed)
     for path in (*files.added, *files.changed):
-        new_side.profile(path, keep=new_archive.format == "wheel", compared=path in changed)
+        shaped = SHAPED_KINDS if path in changed else frozenset()
+        new_side.profile(path, keep=new_archive.format == "wheel", entropy=shaped)
     if old_side is not None:
         for path in (*files.changed, *files.removed):
-            old_side.profile(path, compared=path in changed)
+            after = new_side.profiles.get(path)
+            old_side.profile(path, entropy=after is not None and after.kind in SHAPED_KINDS)
     findings.extend(new_side.errors)
     findings.extend(record_findings)
     findings.extend(check_record(new_archive, new_record, new_side.read_digests.items()))

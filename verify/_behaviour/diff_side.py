@@ -6,7 +6,7 @@ import dataclasses
 from collections.abc import Iterable
 
 from verify._behaviour import scanning
-from verify._behaviour.capabilities import is_setup_script, profile_file
+from verify._behaviour.capabilities import file_kind, is_setup_script, profile_file
 from verify._behaviour.census import RecordEntry, digest_as_recorded
 from verify._behaviour.import_calls import import_calls
 from verify._behaviour.profile import Capability, FileProfile
@@ -45,13 +45,14 @@ class Side:
         self.calls: dict[str, frozenset[str]] | None = None
 
     def profile(
-        self, path: str, *, keep: bool = False, compared: bool = False
+        self, path: str, *, keep: bool = False, entropy: bool | frozenset[str] = False
     ) -> FileProfile | None:
         """The profile of ``path``, analysed on first use. ``keep`` records the digest of the
-        bytes read (for the RECORD check); ``compared`` says the file is in both releases and
-        differs, so its shape is compared and its entropy measured."""
+        bytes read (for the RECORD check). ``entropy`` says whether the file's entropy is
+        measured: only where two versions of it are compared, and then always (``True``) or
+        only for files of the given kinds."""
         known = self.profiles.get(path)
-        if known is not None and (known.entropy is not None or not compared):
+        if known is not None and (known.entropy is not None or not entropy):
             return known
         try:
             data = self.archive.read(path)
@@ -60,10 +61,13 @@ class Side:
             return None
         if keep:
             self.read_digests[path] = digest_as_recorded(self.record.get(path), data)
+        if isinstance(entropy, frozenset):
+            entropy = bool(entropy) and file_kind(path, data) in entropy
         if known is not None:
-            measured = dataclasses.replace(known, entropy=scanning.entropy(data))
-            self.profiles[path] = measured
-            return measured
+            if entropy:
+                known = dataclasses.replace(known, entropy=scanning.entropy(data))
+                self.profiles[path] = known
+            return known
         role = self.role(path)
         # setup.py runs whole; other build-time modules are imported by the build.
         loads_at_install = role is Role.INSTALL and not is_setup_script(path)
@@ -76,7 +80,7 @@ class Side:
             )
             found = kept.get(key)
             if found is not None:
-                if compared and found.entropy is None:
+                if entropy and found.entropy is None:
                     found = dataclasses.replace(found, entropy=scanning.entropy(data))
                 self.profiles[path] = found
                 return found
@@ -85,7 +89,7 @@ class Side:
             data,
             loads_at_install=loads_at_install,
             called_on_import=called_on_import,
-            measure_entropy=compared,
+            measure_entropy=entropy,
         )
         if kept is not None and key is not None:
             kept.put(key, profile)

@@ -7,7 +7,11 @@ from dataclasses import dataclass, field
 
 from verify.models import Finding, Severity
 
-__all__ = ["Capability", "FileProfile", "Phase"]
+__all__ = ["SHAPED_KINDS", "Capability", "FileProfile", "Phase"]
+
+#: Kinds of file whose shape (entropy, longest line) is compared between two versions: a
+#: jump is minified or encoded code (``profile-jump``).
+SHAPED_KINDS = frozenset({"python", "javascript", "shell"})
 
 
 class Phase(str, enum.Enum):

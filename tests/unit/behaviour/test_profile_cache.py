@@ -212,3 +212,52 @@ def test_entropy_is_measured_only_where_two_versions_of_a_file_are_compared(
     )
     assert after - before > 1.0
     assert after > 5.0
+
+
+def test_entropy_is_measured_for_the_kinds_whose_shape_is_compared(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A changed extension module's entropy is never compared, so never measured; a file that
+    was data and became a shell script is compared, its old version measured whatever it was."""
+    noise = b"".join(hashlib.sha256(str(i).encode()).digest() for i in range(2000))
+    script = "#!/bin/sh\n" + "".join(
+        f"P{i}={base64.b85encode(noise[i * 24 : i * 24 + 24]).decode()!r}\n" for i in range(1000)
+    )
+    elf = b"\x7fELF" + b"\x02\x01\x01" + bytes(9)
+    # Eight byte values, NUL among them: data of 3 bits a byte.
+    old_files = {**BASE.files, "tinyweb/tool": "\x00abcdefg" * 512, "tinyweb/_speed.so": ""}
+    old_spec = dataclasses.replace(BASE, files=old_files)
+    new_files = {**BASE.files, "tinyweb/tool": script, "tinyweb/_speed.so": ""}
+    new_spec = dataclasses.replace(BASE, version="1.1", files=new_files)
+    old = build_wheel(old_spec, tmp_path / "old")
+    new = build_wheel(new_spec, tmp_path / "new")
+    for path, spec_data in ((old, elf + noise[:3000]), (new, elf + noise[3000:6000])):
+        _replace_member(path, "tinyweb/_speed.so", spec_data)
+    measured: list[bytes | str] = []
+    real = scanning.entropy
+
+    def counting(data: bytes | str) -> float:
+        measured.append(data)
+        return real(data)
+
+    monkeypatch.setattr(scanning, "entropy", counting)
+    diff = diff_distributions(DistFile(new, new.name), DistFile(old, old.name), popular=POPULAR)
+    assert "tinyweb/_speed.so" in diff.files.changed
+    assert all(not bytes(d).startswith(elf) for d in measured if isinstance(d, bytes))
+    jumps = _jumps(diff)
+    assert len(jumps) == 1
+    assert jumps[0].startswith("tinyweb/tool: entropy 3.0 -> ")
+
+
+def _replace_member(wheel: Path, name: str, data: bytes) -> None:
+    """Rewrite ``wheel`` with ``name`` holding ``data`` (RECORD is left as it is: the diff
+    compares the members' bytes, and a RECORD mismatch is a separate finding)."""
+    import zipfile
+
+    members: list[tuple[zipfile.ZipInfo, bytes]] = []
+    with zipfile.ZipFile(wheel) as archive:
+        for info in archive.infolist():
+            members.append((info, data if info.filename == name else archive.read(info)))
+    with zipfile.ZipFile(wheel, "w", zipfile.ZIP_DEFLATED) as archive:
+        for info, content in members:
+            archive.writestr(info, content)
