@@ -2,8 +2,8 @@
 
 The string-level patterns (:mod:`~verify._behaviour.string_patterns`) are Python expressions
 with look-arounds, word boundaries and case-blind letters, which Python's engine tries at every
-position of a text: on a large JavaScript bundle or a long literal they were a fifth of an
-analysis. RE2 reads each byte once but has no look-around and other character classes. So each
+position of a text: on a large JavaScript bundle or a long literal they were up to a fifth of
+an analysis. RE2 reads each byte once but has no look-around and other character classes. So each
 pattern is translated here into an RE2 expression that matches wherever the Python one does,
 and often where it does not; one RE2 pass over a text then says which patterns cannot match at
 all, and only the others run, unchanged, in Python's engine. What is found stays exactly what
@@ -52,8 +52,8 @@ _MIN_KEPT = 64
 _ALL_CODES = frozenset(range(128))
 
 
-#: Below this many characters Python's engine is as quick as a set pass (measured on
-#: literals: the set pass and the mapping cost about what a handful of short searches do).
+#: A set pass costs about 2 microseconds on a short text, about what one pattern's search
+#: costs there (measured); so a single candidate is screened only on texts this long.
 SCREENED_FROM = 512
 
 
@@ -62,7 +62,7 @@ def matchable(
 ) -> list[StringPattern]:
     """``candidates`` (patterns of ``table``) less those that cannot match ``text``: whose
     widened expression one RE2 pass does not find. Every pattern that matches is kept."""
-    if re2 is None or not candidates or len(text) < SCREENED_FROM:
+    if re2 is None or not candidates or (len(candidates) == 1 and len(text) < SCREENED_FROM):
         return candidates
     screen = _screen(table)
     possible = screen.possible(map_to_ascii(text))

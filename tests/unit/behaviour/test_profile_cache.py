@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import dataclasses
 import hashlib
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -252,12 +253,11 @@ def test_entropy_is_measured_for_the_kinds_whose_shape_is_compared(
 def _replace_member(wheel: Path, name: str, data: bytes) -> None:
     """Rewrite ``wheel`` with ``name`` holding ``data`` (RECORD is left as it is: the diff
     compares the members' bytes, and a RECORD mismatch is a separate finding)."""
-    import zipfile
-
-    members: list[tuple[zipfile.ZipInfo, bytes]] = []
     with zipfile.ZipFile(wheel) as archive:
-        for info in archive.infolist():
-            members.append((info, data if info.filename == name else archive.read(info)))
+        members = [
+            (info, data if info.filename == name else archive.read(info))
+            for info in archive.infolist()
+        ]
     with zipfile.ZipFile(wheel, "w", zipfile.ZIP_DEFLATED) as archive:
         for info, content in members:
             archive.writestr(info, content)

@@ -123,6 +123,16 @@ def test_what_the_widening_does_not_cover_runs_unscreened() -> None:
     assert regex_superset.matchable(text, table, [backref]) == [backref]
 
 
+def test_a_pattern_that_cannot_match_is_not_run() -> None:
+    table = STRING_PATTERNS
+    text = "print('hello')\n" * 100
+    candidates = list(table)
+    assert regex_superset.matchable(text, table, candidates) == []
+    # Short texts too, when more than one pattern would run.
+    assert regex_superset.matchable("x = 1", table, candidates) == []
+    assert regex_superset.matchable("x = 1", table, candidates[:1]) == candidates[:1]
+
+
 def test_every_pattern_of_every_table_is_widened() -> None:
     untranslated = [
         p.regex.pattern
@@ -164,7 +174,7 @@ def test_screened_scans_find_what_unscreened_scans_find(monkeypatch: pytest.Monk
         for text in texts:
             screened = _scan(text, table)
             with monkeypatch.context() as patch:
-                patch.setattr(regex_superset, "SCREENED_FROM", sys.maxsize)
+                patch.setattr(regex_superset, "re2", None)
                 plain = _scan(text, table)
             assert screened == plain
             found_any += bool(plain)
