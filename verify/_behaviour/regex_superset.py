@@ -74,21 +74,33 @@ class _TableScreen:
 
     def __init__(self, table: Sequence[StringPattern]) -> None:
         self.table = table
-        widened = [(pattern, widen(pattern.regex)) for pattern in table]
-        #: Patterns the widening does not cover: always possible.
-        self.always = frozenset(id(p) for p, expression in widened if expression is None)
-        self.screened = [id(p) for p, expression in widened if expression is not None]
         options = re2.Options()
         options.max_mem = 64 << 20
         self.set = re2.Set.SearchSet(options)
-        for _pattern, expression in widened:
-            if expression is not None:
-                self.set.Add(expression)
+        #: Patterns the widening does not cover, or RE2 refuses: always possible.
+        always: set[int] = set()
+        #: The pattern (by id) of each expression in the set, in the set's order.
+        self.screened: list[int] = []
+        for pattern in table:
+            expression = widen(pattern.regex)
+            if expression is not None and _added(self.set, expression):
+                self.screened.append(id(pattern))
+            else:
+                always.add(id(pattern))
+        self.always = frozenset(always)
         self.set.Compile()
 
     def possible(self, mapped: bytes) -> frozenset[int]:
         hits = self.set.Match(mapped) or ()
         return self.always | {self.screened[index] for index in hits}
+
+
+def _added(search_set: Any, expression: bytes) -> bool:
+    try:
+        search_set.Add(expression)
+    except re2.error:
+        return False
+    return True
 
 
 #: One screen per table, by identity (each held, so that its id stays its own).
@@ -110,7 +122,10 @@ def map_to_ascii(text: str) -> bytes:
 def widen(pattern: re.Pattern[str]) -> bytes | None:
     """An RE2 expression (over :func:`map_to_ascii` text) that matches wherever ``pattern``
     matches, or ``None`` when ``pattern`` uses something this translation does not cover."""
-    parser, constants = _sre()
+    try:
+        parser, constants = _sre()
+    except ImportError:  # a Python without the old parser modules
+        return None
     try:
         parsed = parser.parse(pattern.pattern, pattern.flags)
     except re.error:  # pragma: no cover - the pattern compiled, so it parses

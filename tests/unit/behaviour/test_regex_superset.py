@@ -123,6 +123,31 @@ def test_what_the_widening_does_not_cover_runs_unscreened() -> None:
     assert regex_superset.matchable(text, table, [backref]) == [backref]
 
 
+def test_an_expression_re2_refuses_leaves_its_pattern_unscreened(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    refused = StringPattern("obfuscation", re.compile("abc"), "refused", "m {key}")
+    kept = StringPattern("obfuscation", re.compile("xyz"), "kept", "m {key}")
+    real = regex_superset.widen
+    # RE2 has no look-behind: an expression with one is refused when added to the set.
+    monkeypatch.setattr(
+        regex_superset,
+        "widen",
+        lambda pattern: b"(?<=a)bc" if pattern is refused.regex else real(pattern),
+    )
+    table = (refused, kept)
+    text = "-" * regex_superset.SCREENED_FROM
+    assert regex_superset.matchable(text, table, [refused, kept]) == [refused]
+
+
+def test_without_python_s_parser_every_pattern_runs(monkeypatch: pytest.MonkeyPatch) -> None:
+    def missing() -> None:
+        raise ImportError("no sre_parse")
+
+    monkeypatch.setattr(regex_superset, "_sre", missing)
+    assert regex_superset.widen(re.compile("abc")) is None
+
+
 def test_a_pattern_that_cannot_match_is_not_run() -> None:
     table = STRING_PATTERNS
     text = "print('hello')\n" * 100
