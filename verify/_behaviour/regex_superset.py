@@ -36,6 +36,8 @@ try:
 except ImportError:  # pragma: no cover - google-re2 has no wheel for this Python yet
     re2 = None
 
+from verify._behaviour import scanning
+
 if TYPE_CHECKING:
     from verify._behaviour.string_patterns import StringPattern
 
@@ -74,33 +76,20 @@ class _TableScreen:
 
     def __init__(self, table: Sequence[StringPattern]) -> None:
         self.table = table
-        options = re2.Options()
-        options.max_mem = 64 << 20
-        self.set = re2.Set.SearchSet(options)
-        #: Patterns the widening does not cover, or RE2 refuses: always possible.
-        always: set[int] = set()
+        widened = [(pattern, widen(pattern.regex)) for pattern in table]
+        usable = [
+            (pattern, expression)
+            for pattern, expression in widened
+            if expression is not None and scanning.SearchSet.takes(expression)
+        ]
         #: The pattern (by id) of each expression in the set, in the set's order.
-        self.screened: list[int] = []
-        for pattern in table:
-            expression = widen(pattern.regex)
-            if expression is not None and _added(self.set, expression):
-                self.screened.append(id(pattern))
-            else:
-                always.add(id(pattern))
-        self.always = frozenset(always)
-        self.set.Compile()
+        self.screened = [id(pattern) for pattern, _ in usable]
+        #: Patterns the widening does not cover, or RE2 refuses: always possible.
+        self.always = frozenset(id(pattern) for pattern in table) - set(self.screened)
+        self.set = scanning.SearchSet([expression for _, expression in usable])
 
     def possible(self, mapped: bytes) -> frozenset[int]:
-        hits = self.set.Match(mapped) or ()
-        return self.always | {self.screened[index] for index in hits}
-
-
-def _added(search_set: Any, expression: bytes) -> bool:
-    try:
-        search_set.Add(expression)
-    except re2.error:
-        return False
-    return True
+        return self.always | {self.screened[index] for index in self.set.matches(mapped)}
 
 
 #: One screen per table, by identity (each held, so that its id stays its own).

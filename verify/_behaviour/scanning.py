@@ -32,6 +32,7 @@ __all__ = [
     "ALL_ANCHORS",
     "HOST_PORT",
     "URL",
+    "SearchSet",
     "anchors_in",
     "candidate_patterns",
     "encoded_runs",
@@ -169,6 +170,12 @@ if re2 is not None:
     _RE2_OPTIONS.max_mem = 64 << 20
 
 
+#: What compiling an expression the engine cannot run raises.
+_COMPILE_ERRORS: tuple[type[Exception], ...] = (
+    (re.error, re2.error) if re2 is not None else (re.error,)
+)
+
+
 class _Searcher(Protocol):
     def search(self, data: bytes) -> object | None: ...
 
@@ -184,9 +191,18 @@ def _compile(pattern: bytes) -> _Searcher:
     return re.compile(pattern)
 
 
-class _SearchSet:
+class SearchSet:
     """Which of several expressions occur in some data: one RE2 set pass, or one search each
     where RE2 is not installed."""
+
+    @staticmethod
+    def takes(expression: bytes) -> bool:
+        """Whether the engine in use compiles ``expression`` (RE2 has no look-around)."""
+        try:
+            _compile(expression)
+        except _COMPILE_ERRORS:
+            return False
+        return True
 
     def __init__(self, expressions: Sequence[bytes]) -> None:
         self._expressions = tuple(expressions)
@@ -262,7 +278,7 @@ _GATED: tuple[tuple[bytes | None, re.Pattern[bytes]], ...] = tuple(
 _GATE_LITERALS: tuple[bytes, ...] = tuple(
     dict.fromkeys([*(gate for gate, _ in _GATED if gate is not None), _COMPILE_CALL, _IGNORE])
 )
-_GATE_SET = _SearchSet([_escape(literal) for literal in _GATE_LITERALS])
+_GATE_SET = SearchSet([_escape(literal) for literal in _GATE_LITERALS])
 #: Look-alike and invisible characters (searched only in data that is not ASCII).
 _SUSPICIOUS_UTF8: _Searcher = (
     _compile(patterns.SUSPICIOUS_UTF8.pattern)
@@ -339,7 +355,7 @@ class _AnchorIndex:
         self.fast = tuple(a for a in self.anchors if a and a.isascii() and a == a.lower())
         # Any other anchor is looked up in the lower-cased text, as may_match does.
         self.slow = tuple(a for a in self.anchors if a not in self.fast)
-        self.automaton = _SearchSet(
+        self.automaton = SearchSet(
             [b"(?i:" + _escape(anchor.encode("ascii")) + b")" for anchor in self.fast]
         )
 
