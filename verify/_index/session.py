@@ -2,8 +2,9 @@
 
 It sets a timeout on every socket operation and a total deadline on every call (see
 :mod:`verify._index.deadline`), retries idempotent requests on connection errors and on
-429/5xx answers, limits redirects, sends a User-Agent, keeps an HTTP cache for index pages,
-caps the size of what it reads, and refuses any request when offline.
+429/5xx answers (:mod:`verify._index.retries`), limits redirects, sends a User-Agent, keeps
+an HTTP cache for index pages, caps the size of what it reads, and refuses any request when
+offline.
 """
 
 from __future__ import annotations
@@ -25,15 +26,14 @@ import requests.adapters
 from cachecontrol import CacheControlAdapter
 from cachecontrol.caches import FileCache
 from urllib3 import exceptions as urllib3_exceptions
-from urllib3.util.retry import Retry
 
 from verify._index.deadline import (
     Deadline,
     DeadlineExceeded,
     WatchedAdapter,
-    WatchedRetry,
     deadline,
 )
+from verify._index.retries import retry_policy
 from verify._index.urls import redact
 from verify._version import __version__
 from verify.errors import CacheError, NetworkError, OfflineError
@@ -112,22 +112,6 @@ class _WatchedCacheAdapter(WatchedAdapter, CacheControlAdapter):
     """The page cache's adapter, with its connections under the total deadline."""
 
 
-def _retry(retries: int, *, post: bool = False) -> Retry:
-    # POST is retried only on the "api" session, which sends nothing but idempotent queries.
-    methods = {"GET", "HEAD", "POST"} if post else {"GET", "HEAD"}
-    return WatchedRetry(
-        total=retries,
-        connect=retries,
-        read=retries,
-        status=retries,
-        backoff_factor=0.25,
-        status_forcelist=(429, 500, 502, 503, 504),
-        allowed_methods=frozenset(methods),
-        raise_on_status=False,
-        respect_retry_after_header=True,
-    )
-
-
 class HttpSession:
     """The only object in pip-verify that opens network connections.
 
@@ -162,10 +146,12 @@ class HttpSession:
             adapter: requests.adapters.HTTPAdapter
             if kind == "pages" and self._cache_dir is not None:
                 adapter = _WatchedCacheAdapter(
-                    cache=_PageCache(self._cache_dir), max_retries=_retry(self._retries)
+                    cache=_PageCache(self._cache_dir), max_retries=retry_policy(self._retries)
                 )
             else:
-                adapter = WatchedAdapter(max_retries=_retry(self._retries, post=kind == "api"))
+                adapter = WatchedAdapter(
+                    max_retries=retry_policy(self._retries, post=kind == "api")
+                )
             session.mount("http://", adapter)
             session.mount("https://", adapter)
             setattr(self._local, kind, session)
