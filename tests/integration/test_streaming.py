@@ -27,6 +27,7 @@ from tests.helpers.corpus import BASE, BENIGN
 from tests.helpers.dists import DistSpec, build_wheel
 from tests.helpers.policies import without_provenance_requirement
 from verify._behaviour.diff import BehaviourDiff
+from verify._behaviour.review import diff_here
 from verify._behaviour.workers import AnalysisPool, usable_cores
 
 #: A benign 1.1 of tinyweb, diffed against 1.0.
@@ -220,3 +221,59 @@ def test_a_recheck_takes_kept_diffs_without_reading_their_baselines(
     assert any(baseline in path for _, path, _ in package_index.requests_log)
     (reason,) = [r for r in tinyweb(third)["reasons"] if r["rule"] == "behaviour"]
     assert f"the baseline {baseline} could not be fetched" in reason["message"]
+
+
+def test_downloads_are_not_held_back_by_the_analysis(
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    package_index: PackageIndex,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """With one thread for the network (``--jobs 1``), every file and baseline is fetched
+    while the first diff is still waiting: the thread that fetches never waits on the
+    analysis. Each diff waits until every download has been asked for (or gives up)."""
+    wanted = {
+        "certifi-2024.1-py3-none-any.whl",
+        "idna-3.7-py3-none-any.whl",
+        "tinyweb-1.0-py3-none-any.whl",
+        "tinyweb-1.1-py3-none-any.whl",
+    }
+    requested = threading.Event()
+    waits: list[bool] = []
+
+    def downloads_seen() -> bool:
+        paths = [path for _, path, _ in list(package_index.requests_log)]
+        return all(any(path.endswith(name) for path in paths) for name in wanted)
+
+    def waiting(analyse: Any) -> Any:
+        def diff(*args: Any, **kwargs: Any) -> BehaviourDiff:
+            for _ in range(100):  # at most 10 s
+                if downloads_seen():
+                    requested.set()
+                    break
+                requested.wait(0.1)
+            waits.append(requested.is_set())
+            result: BehaviourDiff = analyse(*args, **kwargs)
+            return result
+
+        return diff
+
+    # The diff runs in worker processes on 2+ cores, else in this one.
+    monkeypatch.setattr(AnalysisPool, "diff", waiting(AnalysisPool.diff))
+    monkeypatch.setattr("verify._verifier.engine.diff_here", waiting(diff_here))
+    requirements = _publish(package_index, tmp_path)
+    code, report = check_json(
+        capsys,
+        tmp_path,
+        "-r",
+        str(requirements),
+        "-i",
+        package_index.url,
+        "--jobs",
+        "1",
+        policy=without_provenance_requirement(),
+    )
+    assert code == 0, report["errors"]
+    assert len(waits) == 3
+    assert all(waits), "a download waited for the analysis of an earlier package"
+    assert [p["name"] for p in report["packages"]] == ["certifi", "idna", "tinyweb"]

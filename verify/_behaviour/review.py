@@ -32,12 +32,15 @@ from verify.policy import Policy
 __all__ = [
     "Analyse",
     "DiffResult",
+    "PreparedReview",
     "ReviewItem",
     "ReviewOutcome",
     "baseline_request",
     "behaviour_reasons",
     "diff_here",
     "finding_reasons",
+    "finish_review",
+    "prepare_review",
     "review",
 ]
 
@@ -179,21 +182,25 @@ def diff_here(
 Analyse = Callable[[DistFile, DistFile | None, str], BehaviourDiff]
 
 
-def review(
-    items: Sequence[ReviewItem],
-    *,
-    fetcher: Fetcher,
-    jobs: int = 8,
-    cache: DiffCache | None = None,
-    analyse: Analyse = diff_here,
-) -> list[ReviewOutcome]:
-    """Diff every item against its baseline; one outcome per item, in order.
+@dataclass(frozen=True, slots=True)
+class PreparedReview:
+    """Items ready to be diffed: baselines chosen and fetched, kept diffs found.
 
-    With a ``cache``, a pair of files already compared is not analysed again. ``analyse``
-    runs the diffs (default: in this process).
+    :func:`prepare_review` does what needs the network, :func:`finish_review` what needs the
+    processor, so a check can hand its network threads back before the analysis runs.
     """
-    if not items:
-        return []
+
+    #: Each item, its baseline, and the diff already kept for the two (if any).
+    pairs: tuple[tuple[ReviewItem, BaselineChoice, BehaviourDiff | None], ...]
+    #: Each fetched baseline by file name: its path in the store (``None`` if it could not
+    #: be fetched), the error if so, and its sha256.
+    baselines: Mapping[str, tuple[Path | None, str | None, str | None]]
+
+
+def prepare_review(
+    items: Sequence[ReviewItem], *, fetcher: Fetcher, cache: DiffCache | None = None
+) -> PreparedReview:
+    """Choose each item's baseline and fetch the baselines whose diff is not kept yet."""
     choices = [_choice(item) for item in items]
     # A diff already made with the baseline the index lists is taken before the baseline is
     # fetched: it was made from bytes verified against that very digest, and the baseline is
@@ -208,6 +215,17 @@ def review(
     if wanted:
         results = fetcher.fetch_all([baseline_request(entry) for entry in wanted.values()])
         fetched = {r.request.filename: (r.path, r.error, r.sha256) for r in results}
+    return PreparedReview(tuple(zip(items, choices, known, strict=True)), fetched)
+
+
+def finish_review(
+    prepared: PreparedReview,
+    *,
+    jobs: int = 8,
+    cache: DiffCache | None = None,
+    analyse: Analyse = diff_here,
+) -> list[ReviewOutcome]:
+    """Diff every prepared item against its baseline; one outcome per item, in order."""
 
     def run(pair: tuple[ReviewItem, BaselineChoice, BehaviourDiff | None]) -> ReviewOutcome:
         item, choice, diff = pair
@@ -218,7 +236,9 @@ def review(
         baseline_error: str | None = None
         reason = f"none: {choice.reason}" if choice.entry is None else choice.reason
         if choice.entry is not None:
-            path, error, digest = fetched.get(choice.entry.filename, (None, "not fetched", None))
+            path, error, digest = prepared.baselines.get(
+                choice.entry.filename, (None, "not fetched", None)
+            )
             if path is None:
                 baseline_error = (
                     f"the baseline {choice.entry.filename} could not be fetched ({error})"
@@ -245,11 +265,33 @@ def review(
             cache.put(item.sha256, old_sha256, reason, diff)
         return ReviewOutcome(item, diff=diff, baseline_error=baseline_error)
 
-    pairs = list(zip(items, choices, known, strict=True))
+    pairs = prepared.pairs
+    if not pairs:
+        return []
     if len(pairs) == 1:
         return [run(pairs[0])]  # no thread to start for one diff
     with ThreadPoolExecutor(max_workers=max(1, min(jobs, len(pairs)))) as pool:
         return list(pool.map(run, pairs))
+
+
+def review(
+    items: Sequence[ReviewItem],
+    *,
+    fetcher: Fetcher,
+    jobs: int = 8,
+    cache: DiffCache | None = None,
+    analyse: Analyse = diff_here,
+) -> list[ReviewOutcome]:
+    """Diff every item against its baseline; one outcome per item, in order.
+
+    With a ``cache``, a pair of files already compared is not analysed again. ``analyse``
+    runs the diffs (default: in this process). :func:`prepare_review` then
+    :func:`finish_review`, in one go.
+    """
+    if not items:
+        return []
+    prepared = prepare_review(items, fetcher=fetcher, cache=cache)
+    return finish_review(prepared, jobs=jobs, cache=cache, analyse=analyse)
 
 
 def behaviour_reasons(diff: BehaviourDiff, policy: Policy, package: str | None) -> list[Reason]:

@@ -24,7 +24,15 @@ from packaging.version import Version
 
 from verify._behaviour.cache import DiffCache
 from verify._behaviour.profile_cache import ProfileCache
-from verify._behaviour.review import Analyse, ReviewItem, ReviewOutcome, diff_here, review
+from verify._behaviour.review import (
+    Analyse,
+    PreparedReview,
+    ReviewItem,
+    ReviewOutcome,
+    diff_here,
+    finish_review,
+    prepare_review,
+)
 from verify._behaviour.workers import AnalysisPool, usable_cores
 from verify._fetch.fetch import Fetcher, FetchResult, ProgressSink
 from verify._fetch.store import ContentStore
@@ -35,6 +43,7 @@ from verify._provenance.checker import FileProvenance, ProvenanceChecker
 from verify._provenance.identity import ExpectedIdentity
 from verify._resolve.select import supported_tags
 from verify._rules.ids import RuleId
+from verify._verifier.pages import PageReader
 from verify._verifier.plan import LOCAL_ORIGINS, Plan, PlannedFile, dedupe
 from verify._verifier.planning import Planner
 from verify._verifier.rules.age import check_age
@@ -51,7 +60,6 @@ from verify._verifier.rules.provenance import judge_provenance
 from verify._verifier.rules.publisher import check_history, check_pins, check_trusted, pins
 from verify._verifier.rules.vulnerabilities import judge_vulnerabilities
 from verify._vulnerabilities import AuditOutcome, VulnerabilitySource, audit_many
-from verify.errors import IncompleteError
 from verify.models import (
     Candidate,
     Decision,
@@ -147,19 +155,35 @@ class Verifier:
             # waiting on the network.
             background = stack.enter_context(ThreadPoolExecutor(max_workers=1))
             pending_audits = background.submit(self._audit, candidates)
-            pages = _PageReader(self, candidates, stack)
+            pages = PageReader(
+                self.client,
+                candidates,
+                stack,
+                jobs=self.options.jobs,
+                offline=self.options.offline,
+            )
             analyse = self._analysis(candidates, stack)
             # The typosquat check needs only the names: done here while the pages load.
             names = name_suspicions([c.name for c in candidates])
             if len(candidates) == 1:
                 # Nothing to overlap: one thread fewer, and one allocator arena fewer, for
                 # the single upload a gate screens under a memory cap.
-                gathered = [self._gather(candidates[0], pages, names, None, analyse)]
+                collected = self._collect(candidates[0], pages, names, None)
+                gathered = [self._finish(collected, analyse)]
             else:
                 side = stack.enter_context(ThreadPoolExecutor(max_workers=self.options.jobs))
-                work = stack.enter_context(ThreadPoolExecutor(max_workers=self.options.jobs))
+                # Two pools, so that no network thread waits on the analysis: one reads,
+                # plans and fetches (the candidate, then its baseline), the other waits for
+                # each candidate's diff. A thread that fetched and then waited for the
+                # analysis held back every later candidate's downloads behind it.
+                network = stack.enter_context(ThreadPoolExecutor(max_workers=self.options.jobs))
+                waiting = stack.enter_context(ThreadPoolExecutor(max_workers=self.options.jobs))
                 pending = [
-                    work.submit(self._gather, candidate, pages, names, side, analyse)
+                    waiting.submit(
+                        self._finish_when_collected,
+                        network.submit(self._collect, candidate, pages, names, side),
+                        analyse,
+                    )
                     for candidate in candidates
                 ]
                 gathered = [future.result() for future in pending]
@@ -198,16 +222,15 @@ class Verifier:
 
     # -- evidence ----------------------------------------------------------------------
 
-    def _gather(
+    def _collect(
         self,
         candidate: Candidate,
-        pages: _PageReader,
+        pages: PageReader,
         names: Mapping[NormalizedName, str],
         side: ThreadPoolExecutor | None,
-        analyse: Analyse,
-    ) -> _Evidence:
-        """One candidate's evidence: plan, fetch, then provenance beside the diff (after it
-        without a ``side`` pool)."""
+    ) -> _Collected:
+        """What one candidate needs from the network: its pages, its plan, its files, its
+        baselines; provenance is started beside it on ``side`` (left for later without)."""
         found, page_error = pages.read(candidate.name)
         plan = self.planner.plan(
             candidate,
@@ -217,14 +240,36 @@ class Verifier:
         check_names(plan, names)
         fetched = self.fetcher.fetch_all([planned.request() for planned in plan.files])
         jobs = list(zip(plan.files, fetched, strict=True))
-        if side is None:
-            reviews = self._review(plan, fetched, found, analyse)
+        provenance = (
+            None
+            if side is None
+            else [side.submit(self._check_provenance, plan, *job) for job in jobs]
+        )
+        return _Collected(plan, fetched, self._prepare_review(plan, fetched, found), provenance)
+
+    def _finish(self, collected: _Collected, analyse: Analyse) -> _Evidence:
+        """One candidate's evidence: the behaviour diff, and its provenance (after the diff
+        when it was not started beside it)."""
+        plan, fetched = collected.plan, collected.fetched
+        reviews = (
+            []
+            if collected.review is None
+            else finish_review(
+                collected.review,
+                jobs=self.options.jobs,
+                cache=self._diff_cache(),
+                analyse=analyse,
+            )
+        )
+        if collected.provenance is None:
+            jobs = zip(plan.files, fetched, strict=True)
             provenance = [self._check_provenance(plan, *job) for job in jobs]
         else:
-            pending = [side.submit(self._check_provenance, plan, *job) for job in jobs]
-            reviews = self._review(plan, fetched, found, analyse)
-            provenance = [future.result() for future in pending]
-        return _Evidence(plan, fetched, provenance, reviews)
+            provenance = [future.result() for future in collected.provenance]
+        return _Evidence(plan, list(fetched), provenance, reviews)
+
+    def _finish_when_collected(self, collected: Future[_Collected], analyse: Analyse) -> _Evidence:
+        return self._finish(collected.result(), analyse)
 
     def _analysis(self, candidates: Sequence[Candidate], stack: contextlib.ExitStack) -> Analyse:
         """How the behaviour diff runs: in worker processes when two or more can run side by
@@ -268,15 +313,19 @@ class Verifier:
         ]
         return audit_many(self.vulnerabilities, wanted, jobs=self.options.jobs)
 
-    def _review(
+    def _diff_cache(self) -> DiffCache:
+        return DiffCache(self.store.root.parent / "behaviour")
+
+    def _prepare_review(
         self,
         plan: Plan,
         fetched: Sequence[FetchResult],
         pages: tuple[ProjectPage, ...],
-        analyse: Analyse,
-    ) -> list[ReviewOutcome]:
+    ) -> PreparedReview | None:
+        """The candidate's files to diff, with their baselines fetched (``None`` when the
+        behaviour diff is off)."""
         if not self.options.behaviour:
-            return []
+            return None
         items: list[ReviewItem] = []
         candidate = plan.candidate
         for planned, result in zip(plan.files, fetched, strict=True):
@@ -297,13 +346,7 @@ class Verifier:
                     no_pages="--offline" if self.options.offline else None,
                 )
             )
-        return review(
-            items,
-            fetcher=self.fetcher,
-            jobs=self.options.jobs,
-            cache=DiffCache(self.store.root.parent / "behaviour"),
-            analyse=analyse,
-        )
+        return prepare_review(items, fetcher=self.fetcher, cache=self._diff_cache())
 
     # -- conclusions -------------------------------------------------------------------
 
@@ -408,6 +451,17 @@ def _package_provenance(files: Sequence[FileResult], *, checked: bool) -> Proven
 
 
 @dataclass(frozen=True, slots=True)
+class _Collected:
+    """What the network gave for one candidate, waiting for the analysis."""
+
+    plan: Plan
+    fetched: Sequence[FetchResult]
+    review: PreparedReview | None
+    #: Provenance checks running beside (``None``: not started yet).
+    provenance: list[Future[FileProvenance]] | None
+
+
+@dataclass(frozen=True, slots=True)
 class _Evidence:
     """What was gathered about one candidate, for the rule families to judge."""
 
@@ -415,47 +469,3 @@ class _Evidence:
     fetched: list[FetchResult]
     provenance: list[FileProvenance]
     reviews: list[ReviewOutcome]
-
-
-class _PageReader:
-    """Every project page the check needs, read in parallel from the start; each candidate
-    waits only for its own project's."""
-
-    def __init__(
-        self, verifier: Verifier, candidates: Sequence[Candidate], stack: contextlib.ExitStack
-    ) -> None:
-        self._client = verifier.client
-        self._jobs: dict[NormalizedName, list[Future[ProjectPage | None]]] = {}
-        if verifier.options.offline:
-            return
-        wanted: dict[NormalizedName, tuple[str, ...]] = {}
-        for candidate in candidates:
-            if candidate.unverifiable:
-                continue
-            extra = (candidate.index_url,) if candidate.index_url else ()
-            urls = tuple(dict.fromkeys(self._client.index_urls + extra))
-            wanted[candidate.name] = tuple(dict.fromkeys(wanted.get(candidate.name, ()) + urls))
-        count = sum(len(urls) for urls in wanted.values())
-        if not count:
-            return
-        pool = stack.enter_context(
-            ThreadPoolExecutor(max_workers=min(verifier.options.jobs, count))
-        )
-        for name, urls in wanted.items():
-            self._jobs[name] = [pool.submit(self._client.page, url, name) for url in urls]
-
-    def read(self, name: NormalizedName) -> tuple[tuple[ProjectPage, ...], str | None]:
-        """The project's pages on every index that has it, in index order, and the first
-        error met reading them, if any."""
-        pages: list[ProjectPage] = []
-        error: str | None = None
-        for job in self._jobs.get(name, ()):
-            try:
-                page = job.result()
-            except IncompleteError as exc:
-                if error is None:
-                    error = exc.one_line()
-                continue
-            if page is not None:
-                pages.append(page)
-        return tuple(pages), error
