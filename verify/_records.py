@@ -13,6 +13,7 @@ import json
 import logging
 import os
 import tempfile
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
@@ -45,17 +46,36 @@ def read_record(path: Path, load: Callable[[object], T]) -> T | None:
 def write_record(path: Path, data: object) -> None:
     """Write ``data`` as JSON at ``path`` (a temporary file, then a rename, so a reader never
     sees half a record); a record that cannot be written is only logged."""
+    # A check keeps a record for every file it analyses, so this is on the hot path: the text
+    # is encoded once and written in one call, and the directory is made only when missing.
+    body = json.dumps(data).encode("utf-8")
     written: str | None = None
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile(
-            "w", dir=path.parent, suffix=".tmp", delete=False, encoding="utf-8"
-        ) as handle:
-            written = handle.name
-            json.dump(data, handle)
+        try:
+            written, descriptor = _create_temporary(path)
+        except FileNotFoundError:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            written, descriptor = _create_temporary(path)
+        with os.fdopen(descriptor, "wb") as handle:
+            handle.write(body)
         os.replace(written, path)
     except OSError as exc:
         logger.info("could not write the record %s: %s", path, exc)
         if written is not None:
             with contextlib.suppress(OSError):
                 os.unlink(written)
+
+
+def _create_temporary(path: Path) -> tuple[str, int]:
+    """A new file beside ``path`` for this thread to write, and its descriptor.
+
+    Named by process and thread, so writers never share one; a name another machine's process
+    (on a shared cache directory) already holds falls back to a random one.
+    """
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
+    name = f"{path}.{os.getpid()}-{threading.get_ident()}.tmp"
+    try:
+        return name, os.open(name, flags, 0o600)
+    except FileExistsError:
+        descriptor, name = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
+        return name, descriptor

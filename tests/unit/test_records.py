@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import logging
+import os
+import stat
+import threading
 from pathlib import Path
 
 import pytest
@@ -46,3 +49,37 @@ def test_a_root_that_is_a_file_reads_as_absent_and_writes_nothing(
     write_record(blocker / "record.json", 7)
     assert blocker.read_text(encoding="utf-8") == "keep"
     assert "could not write the record" in caplog.text
+
+
+def test_writers_in_many_threads_leave_one_whole_record(tmp_path: Path) -> None:
+    path = tmp_path / "ab" / "record.json"
+
+    def write(value: int) -> None:
+        for _ in range(20):
+            write_record(path, value)
+
+    threads = [threading.Thread(target=write, args=(n,)) for n in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert read_record(path, as_int) in range(8)
+    assert [p.name for p in path.parent.iterdir()] == ["record.json"]
+
+
+def test_a_temporary_name_already_taken_is_not_written_through(tmp_path: Path) -> None:
+    # Another host's process on a shared cache directory may hold this process's name.
+    path = tmp_path / "record.json"
+    taken = tmp_path / f"record.json.{os.getpid()}-{threading.get_ident()}.tmp"
+    taken.write_text("theirs", encoding="utf-8")
+    write_record(path, 7)
+    assert read_record(path, as_int) == 7
+    assert taken.read_text(encoding="utf-8") == "theirs"
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["record.json", taken.name])
+
+
+@pytest.mark.skipif(os.name != "posix", reason="POSIX permission bits")
+def test_a_record_is_private_to_its_owner(tmp_path: Path) -> None:
+    path = tmp_path / "record.json"
+    write_record(path, 7)
+    assert stat.S_IMODE(path.stat().st_mode) & 0o077 == 0
