@@ -50,7 +50,11 @@ def _publish(index: PackageIndex, tmp_path: Path) -> Path:
 
 
 def _check_lock(
-    capsys: pytest.CaptureFixture[str], tmp_path: Path, index: PackageIndex, requirements: Path
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    index: PackageIndex,
+    requirements: Path,
+    *extra: str,
 ) -> tuple[int, dict[str, Any]]:
     return check_json(
         capsys,
@@ -61,6 +65,7 @@ def _check_lock(
         index.url,
         "--retries",
         "0",
+        *extra,
         policy=without_provenance_requirement(),
     )
 
@@ -262,17 +267,7 @@ def test_downloads_are_not_held_back_by_the_analysis(
     monkeypatch.setattr(AnalysisPool, "diff", waiting(AnalysisPool.diff))
     monkeypatch.setattr("verify._verifier.engine.diff_here", waiting(diff_here))
     requirements = _publish(package_index, tmp_path)
-    code, report = check_json(
-        capsys,
-        tmp_path,
-        "-r",
-        str(requirements),
-        "-i",
-        package_index.url,
-        "--jobs",
-        "1",
-        policy=without_provenance_requirement(),
-    )
+    code, report = _check_lock(capsys, tmp_path, package_index, requirements, "--jobs", "1")
     assert code == 0, report["errors"]
     assert len(waits) == 3
     assert all(waits), "a download waited for the analysis of an earlier package"
