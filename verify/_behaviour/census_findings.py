@@ -13,12 +13,18 @@ import re
 
 from verify._behaviour.census import NATIVE_SUFFIXES, FileDiff, language_of
 from verify._behaviour.diff_side import Side
-from verify._behaviour.profile import SHAPED_KINDS
+from verify._behaviour.profile import SHAPED_KINDS, FileProfile
 from verify._behaviour.rating import rule_finding
 from verify._behaviour.roles import Role
 from verify.models import Finding, Severity
 
-__all__ = ["NEW_LANGUAGE_MIN_SIZE", "OUTLIER_FACTOR", "OUTLIER_MIN_SIZE", "census_findings"]
+__all__ = [
+    "NEW_LANGUAGE_MIN_SIZE",
+    "OUTLIER_FACTOR",
+    "OUTLIER_MIN_SIZE",
+    "census_findings",
+    "old_entropy_matters",
+]
 
 
 #: A new file at least this large, and this many times the largest file of the baseline,
@@ -27,6 +33,13 @@ OUTLIER_MIN_SIZE = 1024 * 1024
 OUTLIER_FACTOR = 10
 #: Files of a language the baseline did not ship count once they add up to this much.
 NEW_LANGUAGE_MIN_SIZE = 64 * 1024
+#: A changed file's entropy jumps when it rises by more than JUMP_RISE to more than JUMP_TO bits
+#: a byte (the spread of encoded or compressed data); its longest line when it reaches
+#: LONG_LINE characters and more than LINE_FACTOR times the old one (minified code).
+JUMP_RISE = 1.0
+JUMP_TO = 5.0
+LONG_LINE = 2000
+LINE_FACTOR = 4
 #: A shared library's name with its version after ".so" (``libzmq-2f02442c.so.5.2.5``).
 _VERSIONED_SO = re.compile(r"\.so(?:\.\d+)+$")
 #: Dot-directories that sdists commonly carry and that are never installed.
@@ -120,11 +133,11 @@ def census_findings(new: Side, old: Side | None, files: FileDiff, *, pure: bool)
         before, after = old.profiles.get(path), new.profiles.get(path)
         if before is None or after is None or after.kind not in SHAPED_KINDS:
             continue
-        # Both sides of a changed file of these kinds have their entropy measured (see diff).
+        # The new version's entropy is measured; the old one's wherever it can matter (see
+        # old_entropy_matters): elsewhere it is None, and no finding reads it.
         old_entropy, new_entropy = before.entropy or 0.0, after.entropy or 0.0
-        entropy_jump = new_entropy - old_entropy > 1.0 and new_entropy > 5.0
-        line_jump = after.max_line >= 2000 and after.max_line > 4 * max(before.max_line, 1)
-        if entropy_jump or line_jump:
+        entropy_jump = new_entropy - old_entropy > JUMP_RISE and new_entropy > JUMP_TO
+        if entropy_jump or _line_jump(before, after):
             findings.append(
                 rule_finding(
                     "profile-jump",
@@ -134,6 +147,17 @@ def census_findings(new: Side, old: Side | None, files: FileDiff, *, pure: bool)
                 )
             )
     return findings
+
+
+def old_entropy_matters(before: FileProfile, after: FileProfile) -> bool:
+    """Whether the old version's entropy can change what ``profile-jump`` says of a changed
+    file: it decides the finding only when the new version's exceeds JUMP_TO, and is quoted
+    when the longest line jumped. Else measuring it (most of a small file's census) is waste."""
+    return (after.entropy or 0.0) > JUMP_TO or _line_jump(before, after)
+
+
+def _line_jump(before: FileProfile, after: FileProfile) -> bool:
+    return after.max_line >= LONG_LINE and after.max_line > LINE_FACTOR * max(before.max_line, 1)
 
 
 def _is_library(path: str) -> bool:

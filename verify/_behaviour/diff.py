@@ -27,7 +27,7 @@ from pathlib import Path
 from packaging.utils import canonicalize_name
 
 from verify._behaviour.census import check_record, diff_files, read_record
-from verify._behaviour.census_findings import census_findings
+from verify._behaviour.census_findings import census_findings, old_entropy_matters
 from verify._behaviour.diff_side import Side
 from verify._behaviour.links import rate_links
 from verify._behaviour.metadata_diff import MetadataDiff, diff_metadata
@@ -174,15 +174,23 @@ def _diff(
     if old_side is not None and old_archive is not None:
         old_side.reach = reach_archive(old_archive, old_meta)
     # A changed file's entropy is compared when the new version is of a shaped kind; the old
-    # version's is then needed whatever its own kind.
+    # version's is then measured, whatever its own kind, where the comparison can fire.
     changed = frozenset(files.changed)
     for path in (*files.added, *files.changed):
         shaped = SHAPED_KINDS if path in changed else frozenset()
         new_side.profile(path, keep=new_archive.format == "wheel", entropy=shaped)
     if old_side is not None:
         for path in (*files.changed, *files.removed):
-            after = new_side.profiles.get(path)
-            old_side.profile(path, entropy=after is not None and after.kind in SHAPED_KINDS)
+            old_side.profile(path)
+        for path in files.changed:
+            before, after = old_side.profiles.get(path), new_side.profiles.get(path)
+            if (
+                before is not None
+                and after is not None
+                and after.kind in SHAPED_KINDS
+                and old_entropy_matters(before, after)
+            ):
+                old_side.profile(path, entropy=True)
     findings.extend(new_side.errors)
     findings.extend(record_findings)
     findings.extend(check_record(new_archive, new_record, new_side.read_digests.items()))

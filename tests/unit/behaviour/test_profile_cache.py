@@ -261,3 +261,45 @@ def _replace_member(wheel: Path, name: str, data: bytes) -> None:
     with zipfile.ZipFile(wheel, "w", zipfile.ZIP_DEFLATED) as archive:
         for info, content in members:
             archive.writestr(info, content)
+
+
+def test_the_old_entropy_is_measured_only_where_it_can_change_the_finding(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A changed module whose new version stays plain (under 5 bits a byte, no long line) can
+    make no profile-jump whatever the old one was: only the new one is measured. One that
+    becomes dense, or whose longest line jumps, has both measured and quoted."""
+    plain = "".join(f"VALUE_{i} = {i}\n" for i in range(1200))
+    longer = "".join(f"VALUE_{i} = {i * 7}\n" for i in range(1200))
+    minified = "TABLE = [" + ", ".join(str(i) for i in range(1200)) + "]\n"
+    cases = {"tinyweb/table.py": (plain, longer), "tinyweb/packed.py": (plain, minified)}
+    old_spec = dataclasses.replace(
+        BASE, files={**BASE.files, **{path: old for path, (old, _) in cases.items()}}
+    )
+    new_spec = dataclasses.replace(
+        old_spec,
+        version="1.1",
+        files={**BASE.files, **{path: new for path, (_, new) in cases.items()}},
+    )
+    old = build_wheel(old_spec, tmp_path / "old")
+    new = build_wheel(new_spec, tmp_path / "new")
+    measured: list[bytes] = []
+    real = scanning.entropy
+
+    def counting(data: bytes | str) -> float:
+        measured.append(data if isinstance(data, bytes) else data.encode())
+        return real(data)
+
+    monkeypatch.setattr(scanning, "entropy", counting)
+    diff = diff_distributions(DistFile(new, new.name), DistFile(old, old.name), popular=POPULAR)
+    assert {"tinyweb/table.py", "tinyweb/packed.py"} <= set(diff.files.changed)
+    assert longer.encode() in measured
+    assert minified.encode() in measured
+    # The old version of both is the same text: measured once, for the line jump only.
+    assert measured.count(plain.encode()) == 1
+    jumps = _jumps(diff)
+    assert len(jumps) == 1
+    assert jumps == [
+        f"tinyweb/packed.py: entropy {real(plain):.1f} -> {real(minified):.1f} bits/byte, "
+        f"longest line {len('VALUE_1199 = 1199')} -> {len(minified.rstrip()):,} characters"
+    ]
