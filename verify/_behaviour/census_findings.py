@@ -152,7 +152,8 @@ def census_findings(new: Side, old: Side | None, files: FileDiff, *, pure: bool)
 def old_entropy_matters(before: FileProfile, after: FileProfile) -> bool:
     """Whether the old version's entropy can change what ``profile-jump`` says of a changed
     file: it decides the finding only when the new version's exceeds JUMP_TO, and is quoted
-    when the longest line jumped. Else measuring it (most of a small file's census) is waste."""
+    when the longest line jumped. Elsewhere it is left unmeasured: measuring it for every
+    changed file took about a tenth of the time of the benchmark's 20-package diffs."""
     return (after.entropy or 0.0) > JUMP_TO or _line_jump(before, after)
 
 
