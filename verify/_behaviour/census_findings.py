@@ -23,6 +23,7 @@ __all__ = [
     "OUTLIER_FACTOR",
     "OUTLIER_MIN_SIZE",
     "census_findings",
+    "entropy_can_jump",
     "old_entropy_matters",
 ]
 
@@ -151,10 +152,17 @@ def census_findings(new: Side, old: Side | None, files: FileDiff, *, pure: bool)
 
 def old_entropy_matters(before: FileProfile, after: FileProfile) -> bool:
     """Whether the old version's entropy can change what ``profile-jump`` says of a changed
-    file: it decides the finding only when the new version's exceeds JUMP_TO, and is quoted
-    when the longest line jumped. Elsewhere it is left unmeasured: measuring it for every
-    changed file took about a tenth of the time of the benchmark's 20-package diffs."""
-    return (after.entropy or 0.0) > JUMP_TO or _line_jump(before, after)
+    file: it decides the finding only when the new version's exceeds JUMP_TO
+    (:func:`entropy_can_jump`), and is quoted when the longest line jumped. Elsewhere it is
+    left unmeasured: measuring it for every changed file took about a tenth of the time of the
+    benchmark's 20-package diffs."""
+    return entropy_can_jump(after) or _line_jump(before, after)
+
+
+def entropy_can_jump(after: FileProfile) -> bool:
+    """Whether a changed file's new version is dense enough for its entropy to have jumped:
+    known from the new version alone, before the old one is read."""
+    return after.kind in SHAPED_KINDS and (after.entropy or 0.0) > JUMP_TO
 
 
 def _line_jump(before: FileProfile, after: FileProfile) -> bool:

@@ -27,7 +27,11 @@ from pathlib import Path
 from packaging.utils import canonicalize_name
 
 from verify._behaviour.census import check_record, diff_files, read_record
-from verify._behaviour.census_findings import census_findings, old_entropy_matters
+from verify._behaviour.census_findings import (
+    census_findings,
+    entropy_can_jump,
+    old_entropy_matters,
+)
 from verify._behaviour.diff_side import Side
 from verify._behaviour.links import rate_links
 from verify._behaviour.metadata_diff import MetadataDiff, diff_metadata
@@ -181,7 +185,10 @@ def _diff(
         new_side.profile(path, keep=new_archive.format == "wheel", entropy=shaped)
     if old_side is not None:
         for path in (*files.changed, *files.removed):
-            old_side.profile(path)
+            # Measured as it is first read where the new version already says it can matter;
+            # a jump of the longest line shows only once the old version is read (below).
+            after = new_side.profiles.get(path)
+            old_side.profile(path, entropy=after is not None and entropy_can_jump(after))
         for path in files.changed:
             before, after = old_side.profiles.get(path), new_side.profiles.get(path)
             if (

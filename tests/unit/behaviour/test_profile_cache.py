@@ -21,6 +21,7 @@ from verify._behaviour.profile import FileProfile
 from verify._behaviour.profile_cache import KEPT_FROM, ProfileCache
 from verify._behaviour.result import BehaviourDiff
 from verify._checks.typosquat import PopularNames
+from verify._dist.archive import Archive
 
 POPULAR = PopularNames.load()
 
@@ -303,3 +304,23 @@ def test_the_old_entropy_is_measured_only_where_it_can_change_the_finding(
         f"tinyweb/packed.py: entropy {real(plain):.1f} -> {real(minified):.1f} bits/byte, "
         f"longest line {len('VALUE_1199 = 1199')} -> {len(minified.rstrip()):,} characters"
     ]
+
+
+def test_a_dense_new_version_has_its_old_one_read_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """When the new version alone says the old entropy decides the finding, the old version
+    is measured as it is first read, not read again for it."""
+    new, old = _entropy_jump(tmp_path)
+    reads: list[tuple[str, str]] = []
+    real = Archive.read
+
+    def counting(archive: Archive, path: str) -> bytes:
+        reads.append((archive.path.name, path))
+        return real(archive, path)
+
+    monkeypatch.setattr(Archive, "read", counting)
+    diff = diff_distributions(new, old, popular=POPULAR)
+    assert len(_jumps(diff)) == 1
+    assert reads.count((old.path.name, "tinyweb/table.py")) == 1
+    assert reads.count((new.path.name, "tinyweb/table.py")) == 1
