@@ -31,11 +31,6 @@ import warnings
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
-try:
-    import re2  # type: ignore[import-untyped]
-except ImportError:  # pragma: no cover - google-re2 has no wheel for this Python yet
-    re2 = None
-
 from verify._behaviour import scanning
 
 if TYPE_CHECKING:
@@ -64,7 +59,8 @@ def matchable(
 ) -> list[StringPattern]:
     """``candidates`` (patterns of ``table``) less those that cannot match ``text``: whose
     widened expression one RE2 pass does not find. Every pattern that matches is kept."""
-    if re2 is None or not candidates or (len(candidates) == 1 and len(text) < SCREENED_FROM):
+    short = len(candidates) == 1 and len(text) < SCREENED_FROM
+    if not scanning.SearchSet.ONE_PASS or not candidates or short:
         return candidates
     screen = _screen(table)
     possible = screen.possible(map_to_ascii(text))

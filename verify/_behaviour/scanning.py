@@ -19,7 +19,7 @@ from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from itertools import accumulate, count
 from operator import add
-from typing import Protocol, cast
+from typing import ClassVar, Protocol, cast
 
 try:
     import re2  # type: ignore[import-untyped]
@@ -194,6 +194,10 @@ def _compile(pattern: bytes) -> _Searcher:
 class SearchSet:
     """Which of several expressions occur in some data: one RE2 set pass, or one search each
     where RE2 is not installed."""
+
+    #: Whether a set is searched in one RE2 pass; without RE2 it runs one Python search per
+    #: expression, and a set built only to save passes saves nothing.
+    ONE_PASS: ClassVar[bool] = re2 is not None
 
     @staticmethod
     def takes(expression: bytes) -> bool:
