@@ -239,11 +239,13 @@ class Verifier:
         )
         check_names(plan, names)
         fetched = self.fetcher.fetch_all([planned.request() for planned in plan.files])
-        jobs = list(zip(plan.files, fetched, strict=True))
         provenance = (
             None
             if side is None
-            else [side.submit(self._check_provenance, plan, *job) for job in jobs]
+            else [
+                side.submit(self._check_provenance, plan, *job)
+                for job in zip(plan.files, fetched, strict=True)
+            ]
         )
         return _Collected(plan, fetched, self._prepare_review(plan, fetched, found), provenance)
 
@@ -266,7 +268,7 @@ class Verifier:
             provenance = [self._check_provenance(plan, *job) for job in jobs]
         else:
             provenance = [future.result() for future in collected.provenance]
-        return _Evidence(plan, list(fetched), provenance, reviews)
+        return _Evidence(plan, fetched, provenance, reviews)
 
     def _finish_when_collected(self, collected: Future[_Collected], analyse: Analyse) -> _Evidence:
         return self._finish(collected.result(), analyse)
@@ -455,7 +457,7 @@ class _Collected:
     """What the network gave for one candidate, waiting for the analysis."""
 
     plan: Plan
-    fetched: Sequence[FetchResult]
+    fetched: list[FetchResult]
     review: PreparedReview | None
     #: Provenance checks running beside (``None``: not started yet).
     provenance: list[Future[FileProvenance]] | None
